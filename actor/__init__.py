@@ -1,0 +1,1 @@
+"""Actor: batched MCTS self-play with ONNX Runtime, replay writer, model reload, HTTP API."""

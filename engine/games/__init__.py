@@ -1,0 +1,1 @@
+"""One file per game; each defines `GAME`, an `engine.game.Game`."""

@@ -1,0 +1,101 @@
+"""File formats shared by actor and learner: the replay record and the model metadata.
+
+Both processes import this one module so the writer and the reader cannot drift apart.
+
+Replay record (the `data` column of table `games`), zlib-compressed::
+
+    header  "<4sHHHf": magic b"C2R1", num_actions, num_moves, reserved (0), unused (0.0)
+    moves         int16[num_moves]
+    visits        float16[num_moves, num_actions]   MCTS visit distribution (sums to 1)
+    root_values   float16[num_moves]                root value for the side to move
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from dataclasses import dataclass
+
+import numpy as np
+
+RECORD_MAGIC = b"C2R1"
+_HEADER = struct.Struct("<4sHHHf")
+
+# Keys of the ONNX model's metadata_props.
+META_GAME = "game"
+META_STEP = "step"
+META_ENCODING_VERSION = "encoding_version"
+META_CREATED_AT = "created_at"
+
+# Table `games` in replay.db; the actor creates it, the learner reads it.
+REPLAY_SCHEMA = """
+CREATE TABLE IF NOT EXISTS games (
+    id INTEGER PRIMARY KEY,
+    created_at REAL NOT NULL,
+    model_step INTEGER NOT NULL,
+    num_moves INTEGER NOT NULL,
+    outcome INTEGER NOT NULL,
+    data BLOB NOT NULL
+)
+"""
+
+
+class RecordError(ValueError):
+    """A replay row that cannot be decoded."""
+
+
+@dataclass
+class GameRecord:
+    """One finished self-play game.
+
+    outcome: 1 first player won, -1 second player won, 0 draw.
+    """
+
+    moves: np.ndarray  # int [num_moves]
+    visits: np.ndarray  # float [num_moves, num_actions], rows sum to 1
+    root_values: np.ndarray  # float [num_moves], for the side to move at each move
+    outcome: int
+    model_step: int = 0
+
+    @property
+    def num_moves(self) -> int:
+        return int(self.moves.shape[0])
+
+
+def encode_record(record: GameRecord) -> bytes:
+    num_moves, num_actions = record.visits.shape
+    if record.moves.shape != (num_moves,) or record.root_values.shape != (num_moves,):
+        raise RecordError("moves, visits and root_values must have one entry per move")
+    header = _HEADER.pack(RECORD_MAGIC, num_actions, num_moves, 0, 0.0)
+    body = (
+        record.moves.astype("<i2").tobytes()
+        + record.visits.astype("<f2").tobytes()
+        + record.root_values.astype("<f2").tobytes()
+    )
+    return zlib.compress(header + body, 6)
+
+
+def decode_record(blob: bytes, outcome: int, model_step: int = 0) -> GameRecord:
+    """The record in `blob`; a RecordError when it is truncated, garbage or inconsistent."""
+    try:
+        raw = zlib.decompress(blob)
+    except (zlib.error, TypeError) as error:
+        raise RecordError(f"record is not zlib data: {error}") from None
+    if len(raw) < _HEADER.size:
+        raise RecordError("record is shorter than its header")
+    magic, num_actions, num_moves, _, _ = _HEADER.unpack_from(raw)
+    if magic != RECORD_MAGIC:
+        raise RecordError(f"bad record magic {magic!r}")
+    expected = _HEADER.size + num_moves * (2 + 2 * num_actions + 2)
+    if len(raw) != expected:
+        raise RecordError(f"record has {len(raw)} bytes, expected {expected}")
+    offset = _HEADER.size
+    moves = np.frombuffer(raw, "<i2", num_moves, offset).astype(np.int64)
+    offset += 2 * num_moves
+    visits = np.frombuffer(raw, "<f2", num_moves * num_actions, offset)
+    visits = visits.astype(np.float32).reshape(num_moves, num_actions)
+    offset += 2 * num_moves * num_actions
+    root_values = np.frombuffer(raw, "<f2", num_moves, offset).astype(np.float32)
+    if not (np.isfinite(visits).all() and np.isfinite(root_values).all()):
+        raise RecordError("record holds non-finite numbers")
+    return GameRecord(moves, visits, root_values, int(outcome), int(model_step))

@@ -1,0 +1,1 @@
+"""Learner: PyTorch training from replay.db, atomic ONNX publishing, checkpoints, stats."""
