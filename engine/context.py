@@ -1,26 +1,32 @@
 """The Python API of the engine: `EngineContext(name).reset()` / `.step(state, action)`.
 
-Each call runs one jitted kernel that validates the action, copies the state, applies the move
-and computes the new legal mask, so the API costs one Numba dispatch per step.
+Each step runs one jitted kernel that validates the action, applies the move to a copy of the
+state and writes the new legal mask, so the API costs one Numba dispatch per step. The copies
+are made in Python and filled in place: handing fresh arrays out of Numba costs more than the
+move itself.
 """
 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numba
 import numpy as np
 
-from engine.game import FIRST_PLAYER_WON, ONGOING, SECOND_PLAYER_WON, STATE_DTYPE, Game
+from engine.game import FIRST_PLAYER_WON, SECOND_PLAYER_WON, STATE_DTYPE, Game
 from engine.registry import get_game
 
 ILLEGAL = -1
+_WINNER_BY_STATUS = (0, 1, -1, 0)  # ONGOING, FIRST_PLAYER_WON, SECOND_PLAYER_WON, DRAW
+_STATE_DTYPE = np.dtype(STATE_DTYPE)
+_BOOL = np.dtype(np.bool_)
+_empty = np.empty
+_tuple_new = tuple.__new__
 
 
-@dataclass(frozen=True, slots=True)
-class StepResult:
-    """A state and what a player needs to know about it."""
+class StepResult(NamedTuple):
+    """A state and what a player needs to know about it (immutable; a NamedTuple for speed)."""
 
     state: np.ndarray
     legal_mask: np.ndarray
@@ -39,6 +45,10 @@ def winner_from_status(status: int) -> int:
 
 @functools.cache
 def _step_kernel(game: Game):
+    """A jitted `step(state, legal_out, action) -> code`, changing `state` in place.
+
+    code = status * 2 + side to move, or ILLEGAL (state untouched, `legal_out` = legal moves).
+    """
     legal_mask = game.legal_mask
     apply_action = game.apply_action
     status = game.status
@@ -46,13 +56,14 @@ def _step_kernel(game: Game):
     num_actions = game.num_actions
 
     @numba.njit
-    def step(state, action):
+    def step(state, legal_out, action):
         legal = legal_mask(state)
         if action < 0 or action >= num_actions or not legal[action]:
-            return state.copy(), legal, ILLEGAL, 0
-        new_state = state.copy()
-        apply_action(new_state, action)
-        return new_state, legal_mask(new_state), status(new_state), to_play(new_state)
+            legal_out[:] = legal
+            return ILLEGAL
+        apply_action(state, action)
+        legal_out[:] = legal_mask(state)
+        return status(state) * 2 + to_play(state)
 
     return step
 
@@ -63,6 +74,10 @@ class EngineContext:
     def __init__(self, name: str) -> None:
         self.game = get_game(name)
         self._step = _step_kernel(self.game)
+        self._shape = (self.game.state_size,)
+        self._num_actions = self.game.num_actions
+        start = self.game.initial_state()
+        self._start = (start, self.game.legal_mask(start), self.game.to_play(start))
 
     @property
     def name(self) -> str:
@@ -70,33 +85,45 @@ class EngineContext:
 
     def reset(self, seed: int | None = None) -> StepResult:
         """The initial position. The rules are deterministic; `seed` is accepted for API parity."""
-        state = self.game.initial_state()
-        return StepResult(state, self.game.legal_mask(state), False, 0, 0)
+        state, legal, to_play = self._start
+        return StepResult(state.copy(), legal.copy(), False, 0, to_play)
 
     def check_state(self, state: object) -> np.ndarray:
         """`state` if it is a state of this game, else a ValueError saying what is wrong."""
         if not isinstance(state, np.ndarray):
             raise ValueError(f"state must be a numpy array, got {type(state).__name__}")
-        if state.dtype != STATE_DTYPE or state.shape != (self.game.state_size,):
+        if state.dtype != STATE_DTYPE or state.shape != self._shape:
             raise ValueError(
                 f"{self.name} state must be int64 of shape ({self.game.state_size},), "
                 f"got {state.dtype} of shape {state.shape}"
             )
-        return state
+        return np.asarray(state)
 
     def step(self, state: np.ndarray, action: int) -> StepResult:
         """The position after `action`; an illegal action gets a ValueError listing legal ones."""
-        self.check_state(state)
-        if isinstance(action, bool) or not isinstance(action, int | np.integer):
-            raise ValueError(f"action must be an integer, got {action!r}")
-        new_state, legal, status, to_play = self._step(state, int(action))
-        if status == ILLEGAL:
-            raise ValueError(
-                f"illegal action {action} in {self.name}; legal actions: "
-                f"{np.flatnonzero(legal).tolist()}"
-            )
-        terminal = status != ONGOING
-        return StepResult(new_state, legal, terminal, winner_from_status(status), int(to_play))
+        if type(state) is not np.ndarray or state.dtype is not _STATE_DTYPE:
+            state = self.check_state(state)
+        elif state.shape != self._shape:
+            self.check_state(state)
+        if type(action) is not int:
+            if isinstance(action, bool) or not isinstance(action, np.integer):
+                self._refuse(state, f"action must be an integer, got {action!r}")
+            action = int(action)
+        num_actions = self._num_actions
+        if action < 0 or action >= num_actions:
+            self._refuse(state, f"illegal action {action} in {self.name}")
+        legal = _empty(num_actions, _BOOL)  # positional dtype: the keyword costs 150 ns
+        new_state = state.copy()
+        code = self._step(new_state, legal, action)
+        if code < 0:
+            self._refuse(state, f"illegal action {action} in {self.name}")
+        result = (new_state, legal, code > 1, _WINNER_BY_STATUS[code >> 1], code & 1)
+        return _tuple_new(StepResult, result)  # NamedTuple's own __new__ is a Python call more
+
+    def _refuse(self, state: np.ndarray, message: str) -> None:
+        legal = np.flatnonzero(self.game.legal_mask(state)).tolist()
+        over = " (the game is over)" if not legal else ""
+        raise ValueError(f"{message}; legal actions: {legal}{over}")
 
     def legal_actions(self, state: np.ndarray) -> list[int]:
         return np.flatnonzero(self.game.legal_mask(self.check_state(state))).tolist()

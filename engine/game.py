@@ -28,7 +28,8 @@ class Game:
 
     Jitted functions (``state`` is a 1-D int64 array of length ``state_size``):
       initial_state() -> state
-      legal_mask(state) -> bool[num_actions]
+      legal_mask(state, out=None) -> bool[num_actions]  (fills and returns `out` when given,
+                                                   so hot loops allocate nothing)
       apply_action(state, action) -> None      (in place; the action must be legal)
       status(state) -> ONGOING | FIRST_PLAYER_WON | SECOND_PLAYER_WON | DRAW
       to_play(state) -> 0 (first player) or 1 (second player)

@@ -1,9 +1,9 @@
 """The registered games. Adding a game: one file in engine/games/ plus one line here."""
 
 from engine.game import Game
-from engine.games import tictactoe
+from engine.games import connect4, othello, tictactoe
 
-GAMES: dict[str, Game] = {game.name: game for game in (tictactoe.GAME,)}
+GAMES: dict[str, Game] = {game.name: game for game in (tictactoe.GAME, connect4.GAME, othello.GAME)}
 
 
 def list_games() -> list[str]:

@@ -210,17 +210,15 @@ def to_play(state: np.ndarray) -> int:
 
 
 @numba.njit(cache=True)
-def legal_mask(state: np.ndarray) -> np.ndarray:
-    mask = np.zeros(NUM_ACTIONS, dtype=np.bool_)
-    if state[STATUS] != ONGOING:
-        return mask
-    moves = _to_bits(state[LEGAL])
-    if moves == ZERO:
-        mask[PASS] = True
-        return mask
+def legal_mask(state: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """The legal actions; fills and returns `out` when given (no allocation in hot loops)."""
+    if out is None:
+        out = np.empty(NUM_ACTIONS, dtype=np.bool_)
+    moves = _to_bits(state[LEGAL]) if state[STATUS] == ONGOING else ZERO
     for cell in range(NUM_CELLS):
-        mask[cell] = (moves >> np.uint64(cell)) & ONE
-    return mask
+        out[cell] = (moves >> np.uint64(cell)) & ONE
+    out[PASS] = state[STATUS] == ONGOING and moves == ZERO
+    return out
 
 
 @numba.njit(cache=True)
