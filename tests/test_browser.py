@@ -1,0 +1,494 @@
+"""The web page in real Chromium (Debian's package) against a real actor on 127.0.0.1.
+
+One actor (`python -m actor --no-selfplay`) serves web/dist and the API from a temporary data
+folder holding small ONNX models this file makes, a stats.json and a replay.db. The tests click
+through the page like a person: a whole Tic-tac-toe game, moves in Connect 4 and Othello with
+the bot answering, the training dashboard's charts, stepping through a replay. Any console
+error or uncaught page error fails the test.
+
+Set WEB_SCREENSHOTS=docs/screenshots to also save the screenshots used in the README.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+import torch
+
+from engine import EngineContext, get_game
+from engine.records import (
+    META_CREATED_AT,
+    META_ENCODING_VERSION,
+    META_GAME,
+    META_STEP,
+    REPLAY_SCHEMA,
+    GameRecord,
+    encode_record,
+)
+
+pytestmark = pytest.mark.browser
+
+REPO = Path(__file__).resolve().parent.parent
+WEB = REPO / "web"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+GAMES = ("tictactoe", "connect4", "othello")
+MODEL_STEP = 1200
+DESKTOP = {"width": 1360, "height": 860}
+PHONE = {"width": 390, "height": 844}
+
+
+# ---------------------------------------------------------------- run folder the actor reads
+
+
+class TinyNet(torch.nn.Module):
+    """A small conv net with the model contract's two heads; its weights are random."""
+
+    def __init__(self, planes: int, rows: int, cols: int, actions: int) -> None:
+        super().__init__()
+        self.conv = torch.nn.Conv2d(planes, 8, 3, padding=1)
+        self.policy = torch.nn.Linear(8 * rows * cols, actions)
+        self.value = torch.nn.Linear(8 * rows * cols, 1)
+
+    def forward(self, planes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        hidden = torch.relu(self.conv(planes)).flatten(1)
+        return self.policy(hidden), torch.tanh(self.value(hidden))
+
+
+def write_model(path: Path, game_name: str, step: int) -> None:
+    """Exports a tiny net for `game_name` as ONNX with the metadata the actor checks."""
+    game = get_game(game_name)
+    torch.manual_seed(step)
+    net = TinyNet(game.num_planes, game.rows, game.cols, game.num_actions).eval()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            net,
+            (torch.zeros(1, *game.plane_shape),),
+            str(path),
+            dynamo=False,
+            input_names=["planes"],
+            output_names=["policy", "value"],
+            dynamic_axes={"planes": {0: "batch"}, "policy": {0: "batch"}, "value": {0: "batch"}},
+            opset_version=17,
+        )
+    model = onnx.load(str(path))
+    for key, value in {
+        META_GAME: game_name,
+        META_STEP: str(step),
+        META_ENCODING_VERSION: str(game.encoding_version),
+        META_CREATED_AT: str(time.time() - 600),
+    }.items():
+        entry = model.metadata_props.add()
+        entry.key, entry.value = key, value
+    onnx.save(model, str(path))
+
+
+def stats_document(game: str, steps: int = 60, every: int = 20) -> dict:
+    """A stats.json of a plausible run: falling losses, a step-down learning rate, evaluations."""
+    now = time.time()
+    history = []
+    for i in range(steps):
+        step = (i + 1) * every
+        policy = 2.1 * math.exp(-i / 25) + 0.55 + 0.03 * math.sin(i)
+        value = 0.9 * math.exp(-i / 18) + 0.12 + 0.02 * math.cos(i * 1.7)
+        history.append(
+            {
+                "step": step,
+                "time": now - (steps - i) * 30,
+                "loss_total": policy + value,
+                "loss_policy": policy,
+                "loss_value": value,
+                "learning_rate": 0.02 if i < 40 else 0.002,
+                "samples_per_s": 2400 + 150 * math.sin(i / 3),
+                "replay_positions": min(50_000, 900 * (i + 1)),
+                "games_per_s": 6 + math.sin(i / 4),
+                "positions_per_s": 150 + 25 * math.cos(i / 7),
+            }
+        )
+    evaluations = []
+    for i in range(0, steps, 10):
+        step = (i + 1) * every
+        progress = i / steps
+        for opponent, sims, base in (("random", None, 0.7), ("mcts", 200, 0.15)):
+            win = min(0.98, base + (1 - base) * progress)
+            evaluations.append(
+                {
+                    "step": step,
+                    "time": now - (steps - i) * 30,
+                    "opponent": opponent,
+                    "simulations": sims,
+                    "win_rate": win,
+                    "draw_rate": (1 - win) / 2,
+                    "loss_rate": (1 - win) / 2,
+                    "optimal_move_rate": None if game == "othello" else 0.55 + 0.4 * progress,
+                }
+            )
+    elo = [{"player": "alphazero", "step": e["step"], "elo": 900 + 8 * i * 10} for i, e in
+           enumerate(evaluations[::2])]  # fmt: skip
+    elo += [{"player": "random", "step": None, "elo": 600}, {"player": "mcts", "step": None,
+            "elo": 1300}]  # fmt: skip
+    last = history[-1]
+    return {
+        "game": game,
+        "step": last["step"],
+        "updated_at": now - 4,
+        "config": {"batch_size": 256, "learning_rate": 0.02},
+        "loss": {
+            "total": last["loss_total"],
+            "policy": last["loss_policy"],
+            "value": last["loss_value"],
+        },
+        "learning_rate": last["learning_rate"],
+        "samples_per_s": last["samples_per_s"],
+        "replay_games": 3100,
+        "replay_positions": last["replay_positions"],
+        "games_per_s": last["games_per_s"],
+        "positions_per_s": last["positions_per_s"],
+        "skipped_rows": 0,
+        "history": history,
+        "evaluations": evaluations,
+        "elo": elo,
+    }
+
+
+def random_record(game_name: str, rng: np.random.Generator) -> GameRecord:
+    """A legal game with a made-up but plausible visit distribution for each move."""
+    context = EngineContext(game_name)
+    result = context.reset(0)
+    moves, visits, values = [], [], []
+    while not result.terminal:
+        legal = np.flatnonzero(result.legal_mask)
+        weights = rng.dirichlet(np.full(len(legal), 0.6))
+        distribution = np.zeros(result.legal_mask.shape[0], dtype=np.float32)
+        distribution[legal] = weights
+        action = int(legal[np.argmax(weights)])
+        moves.append(action)
+        visits.append(distribution)
+        values.append(float(np.tanh(rng.normal(0, 0.5))))
+        result = context.step(result.state, action)
+    return GameRecord(
+        np.array(moves, dtype=np.int64),
+        np.array(visits, dtype=np.float32),
+        np.array(values, dtype=np.float32),
+        int(result.winner),
+        MODEL_STEP,
+    )
+
+
+def write_replays(path: Path, game_name: str, count: int, seed: int = 7) -> list[int]:
+    """A replay.db made the way the actor makes it (engine.records schema and blob)."""
+    rng = np.random.default_rng(seed)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    connection = sqlite3.connect(path)
+    connection.execute(REPLAY_SCHEMA)
+    ids = []
+    for i in range(count):
+        record = random_record(game_name, rng)
+        cursor = connection.execute(
+            "INSERT INTO games (created_at, model_step, num_moves, outcome, data) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (time.time() - 60 * (count - i), record.model_step, record.num_moves,
+             record.outcome, encode_record(record)),
+        )  # fmt: skip
+        ids.append(int(cursor.lastrowid))
+    connection.commit()
+    connection.close()
+    return ids
+
+
+def write_run_folder(data_dir: Path) -> None:
+    """Models for every game; stats and replays for tictactoe and othello, none for connect4."""
+    for game in GAMES:
+        models = data_dir / game / "models"
+        write_model(models / "latest.onnx", game, MODEL_STEP)
+        write_model(models / "model_step_000400.onnx", game, 400)
+    for game in ("tictactoe", "othello"):
+        (data_dir / game / "stats.json").write_text(json.dumps(stats_document(game)))
+        write_replays(data_dir / game / "replay.db", game, 6)
+
+
+# ---------------------------------------------------------------- actor and browser fixtures
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def ensure_web_built() -> None:
+    if (WEB / "dist" / "index.html").exists():
+        return
+    npm = shutil.which("npm")
+    if npm is None:
+        pytest.fail("web/dist is missing and npm is not installed to build it")
+    if not (WEB / "node_modules").exists():
+        subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=WEB, check=True)
+    subprocess.run([npm, "run", "build"], cwd=WEB, check=True)
+
+
+@pytest.fixture(scope="module")
+def web_actor(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real actor serving the built page and the API; yields its base URL."""
+    ensure_web_built()
+    data_dir = tmp_path_factory.mktemp("web_data")
+    write_run_folder(data_dir)
+    port = free_port()
+    log_path = data_dir / "actor.log"
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "actor", "--no-selfplay", "--port", str(port),
+             "--data-dir", str(data_dir), "--web-dist", str(WEB / "dist")],
+            cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"actor exited with {process.returncode}:\n{log_path.read_text()}")
+            try:
+                with urllib.request.urlopen(f"{base}/api/health", timeout=2) as answer:
+                    if answer.status == 200:
+                        break
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"actor did not answer in time:\n{log_path.read_text()}")
+            time.sleep(0.3)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="module")
+def web_browser() -> Iterator[object]:
+    if not CHROMIUM.exists():
+        pytest.fail("Debian's chromium is missing: apt-get install -y chromium (run_tests.sh does)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+class Page:
+    """A browser page that records console errors and uncaught exceptions."""
+
+    def __init__(self, browser, base: str, viewport: dict) -> None:
+        self.context = browser.new_context(viewport=viewport, device_scale_factor=1)
+        self.page = self.context.new_page()
+        self.page.set_default_timeout(45_000)  # 2 shared cores in CI
+        self.base = base
+        self.errors: list[str] = []
+        self.page.on("console", self._console)
+        self.page.on("pageerror", lambda error: self.errors.append(f"page error: {error}"))
+
+    def _console(self, message) -> None:
+        # A game without a training run answers its stats with 404 on purpose (the empty state).
+        expected = message.location.get("url", "").endswith("/stats") and "404" in message.text
+        if message.type == "error" and not expected:
+            self.errors.append(f"{message.text} ({message.location.get('url')})")
+
+    def open(self, route: str, simulations_preset: int = 3):
+        """Opens a route; on the play view the bot gets a small search (preset 3: 16 sims)."""
+        self.page.goto(f"{self.base}/#/{route}")
+        if route.startswith("play/"):
+            self.page.get_by_test_id("strength").fill(str(simulations_preset))
+        return self.page
+
+    def screenshot(self, name: str) -> None:
+        folder = os.environ.get("WEB_SCREENSHOTS")
+        if folder:
+            Path(folder).mkdir(parents=True, exist_ok=True)
+            self.page.evaluate("window.scrollTo(0, 0)")
+            self.page.wait_for_timeout(700)  # let animations settle
+            self.page.screenshot(path=str(Path(folder) / f"{name}.png"))
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture
+def web_page(web_browser, web_actor) -> Iterator[Page]:
+    page = Page(web_browser, web_actor, DESKTOP)
+    yield page
+    page.close()
+    assert page.errors == [], f"console errors: {page.errors}"
+
+
+def move_count(page) -> int:
+    text = page.get_by_test_id("move-count").inner_text()
+    return int(text.split()[1].rstrip(":"))
+
+
+def wait_for_moves(page, count: int) -> None:
+    page.wait_for_function(
+        """n => {
+            const el = document.querySelector('[data-testid=move-count]');
+            return el && parseInt(el.textContent.trim().split(/\\s+/)[1]) >= n;
+        }""",
+        arg=count,
+    )
+
+
+# ---------------------------------------------------------------- tests
+
+
+def test_whole_tictactoe_game_by_clicking(web_page: Page) -> None:
+    page = web_page.open("play/tictactoe")
+    page.get_by_test_id("your-turn").wait_for()
+    assert "step 1200" in page.get_by_test_id("opponent").inner_text()
+    for _ in range(5):
+        page.locator("[data-testid^=cell-]:enabled").first.click()
+        page.locator("[data-testid=your-turn], [data-testid=result]").first.wait_for()
+        if page.get_by_test_id("result").count():
+            break
+    result = page.get_by_test_id("result").inner_text()
+    assert any(text in result for text in ("You win", "draw", "bot takes"))
+    board = page.locator("[data-testid^=cell-]")
+    assert board.count() == 9
+    pieces = [board.nth(i).get_attribute("data-piece") for i in range(9)]
+    assert pieces.count("x") >= 3 and pieces.count("x") - pieces.count("o") in (0, 1)
+    assert page.get_by_test_id("bot-win").inner_text().endswith("%")
+    web_page.screenshot("play-tictactoe")
+    page.get_by_test_id("new-game").click()
+    assert all(board.nth(i).get_attribute("data-piece") == "" for i in range(9))
+
+
+def test_tictactoe_undo_and_keyboard(web_page: Page) -> None:
+    page = web_page.open("play/tictactoe")
+    page.get_by_test_id("your-turn").wait_for()
+    page.keyboard.press("5")  # the centre
+    wait_for_moves(page, 2)
+    assert page.get_by_test_id("cell-4").get_attribute("data-piece") == "x"
+    page.get_by_test_id("undo").click()
+    page.get_by_test_id("your-turn").wait_for()
+    assert move_count(page) == 0
+    assert page.get_by_test_id("cell-4").get_attribute("data-piece") == ""
+
+
+def test_connect4_bot_answers_and_pieces_drop(web_page: Page) -> None:
+    page = web_page.open("play/connect4")
+    page.get_by_test_id("your-turn").wait_for()
+    page.get_by_test_id("col-3").click()
+    wait_for_moves(page, 2)
+    page.get_by_test_id("your-turn").wait_for()
+    assert page.get_by_test_id("c4-cell-38").get_attribute("data-piece") == "1"  # bottom, col 3
+    pieces = page.locator("[data-testid^=c4-cell-][data-piece='2']")
+    assert pieces.count() == 1
+    # The heat overlay shows the bot's visit share per column.
+    assert page.get_by_test_id("heat-col-0").inner_text().endswith("%")
+    page.keyboard.press("4")
+    wait_for_moves(page, 4)
+    page.get_by_test_id("your-turn").wait_for()
+    assert page.locator("[data-testid^=c4-cell-][data-piece='1']").count() == 2
+    web_page.screenshot("play-connect4")
+
+
+def test_connect4_swap_sides_lets_the_bot_open(web_page: Page) -> None:
+    page = web_page.open("play/connect4")
+    page.get_by_test_id("your-turn").wait_for()
+    page.get_by_test_id("side-1").click()
+    wait_for_moves(page, 1)
+    page.get_by_test_id("your-turn").wait_for()
+    assert page.locator("[data-testid^=c4-cell-][data-piece='1']").count() == 1
+
+
+def test_othello_flips_and_disc_count(web_page: Page) -> None:
+    page = web_page.open("play/othello")
+    page.get_by_test_id("your-turn").wait_for()
+    assert page.get_by_test_id("disc-count").inner_text().split() == ["2", ":", "2"]
+    page.get_by_test_id("cell-19").click()  # d3 flips d4
+    wait_for_moves(page, 2)
+    page.get_by_test_id("your-turn").wait_for()
+    assert page.get_by_test_id("cell-27").get_attribute("data-piece") in ("black", "white")
+    black, _, white = page.get_by_test_id("disc-count").inner_text().split()
+    assert int(black) + int(white) == 6
+    assert page.locator("[data-testid^=cell-]:enabled").count() >= 1
+    web_page.screenshot("play-othello")
+
+
+def test_dashboard_draws_charts_from_stats(web_page: Page) -> None:
+    page = web_page.open("dashboard/tictactoe")
+    for chart in ("loss", "lr", "replay", "throughput", "winrate", "optimal", "elo"):
+        locator = page.get_by_test_id(f"chart-{chart}")
+        locator.locator("canvas").wait_for()
+    assert page.get_by_test_id("chart-loss").get_attribute("data-points") == "60"
+    assert page.get_by_test_id("card-step").inner_text().count("1200") == 1
+    web_page.screenshot("dashboard")
+
+
+def test_dashboard_without_a_run_says_how_to_start(web_page: Page) -> None:
+    page = web_page.open("dashboard/connect4")
+    assert "./start_training.sh connect4" in page.get_by_test_id("dashboard-empty").inner_text()
+
+
+def test_replays_step_through_a_game(web_page: Page) -> None:
+    page = web_page.open("replays/othello")
+    page.locator("[data-testid^=replay-]").first.wait_for()
+    page.get_by_test_id("replay-6").click()
+    ply = page.get_by_test_id("replay-ply")
+    assert ply.inner_text().startswith("move 0 /")
+    page.get_by_test_id("replay-next").click()
+    page.keyboard.press("ArrowRight")
+    assert ply.inner_text().startswith("move 2 /")
+    assert "visits" in page.get_by_test_id("replay-caption").inner_text()
+    discs = page.locator("[data-testid^=cell-][data-piece]:not([data-piece=''])")
+    assert discs.count() == 6
+    web_page.screenshot("replays")
+    page.keyboard.press("End")
+    assert "Final position" in page.get_by_test_id("replay-caption").inner_text()
+
+
+def test_phone_sized_screens(web_browser, web_actor) -> None:
+    page = Page(web_browser, web_actor, PHONE)
+    try:
+        tab = page.open("play/connect4")
+        tab.get_by_test_id("your-turn").wait_for()
+        tab.get_by_test_id("col-2").click()
+        wait_for_moves(tab, 2)
+        tab.get_by_test_id("your-turn").wait_for()
+        width = tab.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], "the page scrolls sideways on a phone"
+        page.screenshot("phone-play-connect4")
+        tab = page.open("dashboard/othello")
+        tab.get_by_test_id("chart-loss").locator("canvas").wait_for()
+        page.screenshot("phone-dashboard")
+        assert page.errors == [], f"console errors: {page.errors}"
+    finally:
+        page.close()

@@ -1,0 +1,136 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { api, ApiError, parseGames, parseMove, parseReplays, parseStats } from './api';
+import { buildCharts } from './charts';
+import { parseRoute, routeHash } from './route';
+
+afterEach(() => vi.unstubAllGlobals());
+
+describe('API parsing', () => {
+  it('reads the games list', () => {
+    const games = parseGames({
+      games: [
+        {
+          name: 'connect4',
+          rows: 6,
+          cols: 7,
+          num_actions: 7,
+          model_step: null,
+          players: ['alphazero', 'mcts'],
+          max_simulations: 1600,
+        },
+      ],
+    });
+    expect(games[0]).toEqual({
+      name: 'connect4',
+      rows: 6,
+      cols: 7,
+      numActions: 7,
+      modelStep: null,
+      players: ['alphazero', 'mcts'],
+      maxSimulations: 1600,
+    });
+    expect(() => parseGames({ games: [{ name: 3 }] })).toThrow(ApiError);
+  });
+
+  it('checks a move answer and clamps the value', () => {
+    const move = parseMove(
+      { action: 2, value: 1.5, visits: [0, 0, 1], prior: [0.2, 0.3, 0.5], model_step: 7 },
+      3,
+    );
+    expect(move).toMatchObject({ action: 2, value: 1, modelStep: 7 });
+    expect(() => parseMove({ action: 1, value: 0, visits: [1, 0], prior: [] }, 3)).toThrow(
+      /visits: expected 3 numbers/,
+    );
+    expect(() => parseMove({ value: 0 }, 3)).toThrow(/action/);
+  });
+
+  it('reads stats, sorting history and skipping malformed rows', () => {
+    const stats = parseStats({
+      game: 'tictactoe',
+      step: 30,
+      loss: { total: 1.2, policy: 0.9, value: 0.3 },
+      history: [
+        { step: 20, loss_total: 1.0 },
+        { step: 10, loss_total: 2.0 },
+        { loss_total: 9 },
+      ],
+      evaluations: [
+        { step: 10, opponent: 'random', win_rate: 0.6, optimal_move_rate: 0.7 },
+        { step: 20, opponent: 'random', win_rate: 0.8, optimal_move_rate: null },
+        { step: 20, opponent: 'mcts', simulations: 200, win_rate: 0.3 },
+      ],
+      elo: [
+        { player: 'alphazero', step: 10, elo: 1000 },
+        { player: 'random', step: null, elo: 500 },
+      ],
+    });
+    expect(stats.history.map((h) => h.step)).toEqual([10, 20]);
+    expect(stats.loss.total).toBe(1.2);
+    const charts = buildCharts(stats);
+    const ids = charts.map((c) => c.testid);
+    expect(ids).toEqual([
+      'chart-loss',
+      'chart-lr',
+      'chart-replay',
+      'chart-throughput',
+      'chart-winrate',
+      'chart-optimal',
+      'chart-elo',
+    ]);
+    const win = charts.find((c) => c.testid === 'chart-winrate')!;
+    expect(win.x).toEqual([10, 20]);
+    expect(win.series.map((s) => s.label)).toEqual(['random', 'mcts (200 sims)']);
+    expect(win.ys).toEqual([
+      [0.6, 0.8],
+      [null, 0.3],
+    ]);
+    const elo = charts.find((c) => c.testid === 'chart-elo')!;
+    expect(elo.series.map((s) => s.label)).toEqual(['alphazero', 'random']);
+    expect(elo.ys[1]).toEqual([500]);
+  });
+
+  it('reads replays and rejects visits of the wrong size', () => {
+    const body = {
+      replays: [
+        {
+          id: 3,
+          created_at: 1,
+          model_step: 5,
+          num_moves: 1,
+          outcome: 0,
+          moves: [4],
+          visits: [[0, 0, 0, 0, 1, 0, 0, 0, 0]],
+          root_values: [0.1],
+        },
+      ],
+    };
+    expect(parseReplays(body, 9)[0]).toMatchObject({ id: 3, moves: [4], rootValues: [0.1] });
+    expect(() => parseReplays(body, 7)).toThrow(/7 numbers per move/);
+  });
+
+  it('turns an error answer into its detail', async () => {
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async () => new Response(JSON.stringify({ detail: 'no stats yet' }), { status: 404 })),
+    );
+    await expect(api.stats('connect4')).rejects.toMatchObject({
+      message: 'no stats yet',
+      status: 404,
+    });
+  });
+});
+
+describe('routes', () => {
+  it('parses and writes hash routes', () => {
+    const games = ['tictactoe', 'connect4'];
+    expect(parseRoute('#/dashboard/connect4', games, 'tictactoe')).toEqual({
+      view: 'dashboard',
+      game: 'connect4',
+    });
+    expect(parseRoute('#/nonsense/chess', games, 'tictactoe')).toEqual({
+      view: 'play',
+      game: 'tictactoe',
+    });
+    expect(routeHash({ view: 'replays', game: 'connect4' })).toBe('#/replays/connect4');
+  });
+});

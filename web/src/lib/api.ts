@@ -1,0 +1,310 @@
+/**
+ * The actor's HTTP API (DESIGN.md, TEAM.md): typed answers, checked on arrival so a server
+ * that answers something unexpected gives a clear message instead of a broken page.
+ */
+
+export interface GameInfo {
+  name: string;
+  rows: number;
+  cols: number;
+  numActions: number;
+  modelStep: number | null;
+  players: string[];
+  maxSimulations: number;
+}
+
+export interface MoveRequest {
+  moves: number[];
+  simulations: number;
+  player: string;
+  checkpoint: number | null;
+}
+
+export interface MoveAnswer {
+  action: number;
+  /** For the side to move (the bot), -1..1. */
+  value: number;
+  visits: number[];
+  prior: number[];
+  modelStep: number | null;
+}
+
+export interface Checkpoint {
+  step: number;
+  createdAt: number;
+}
+
+export interface HistoryPoint {
+  step: number;
+  time: number;
+  loss_total: number | null;
+  loss_policy: number | null;
+  loss_value: number | null;
+  learning_rate: number | null;
+  samples_per_s: number | null;
+  replay_positions: number | null;
+  games_per_s: number | null;
+  positions_per_s: number | null;
+}
+
+export interface Evaluation {
+  step: number;
+  time: number | null;
+  opponent: string;
+  simulations: number | null;
+  win_rate: number | null;
+  draw_rate: number | null;
+  loss_rate: number | null;
+  optimal_move_rate: number | null;
+}
+
+export interface EloPoint {
+  player: string;
+  step: number | null;
+  elo: number;
+}
+
+export interface Stats {
+  game: string;
+  step: number;
+  updatedAt: number | null;
+  loss: { total: number | null; policy: number | null; value: number | null };
+  learningRate: number | null;
+  samplesPerS: number | null;
+  replayGames: number | null;
+  replayPositions: number | null;
+  gamesPerS: number | null;
+  positionsPerS: number | null;
+  skippedRows: number | null;
+  history: HistoryPoint[];
+  evaluations: Evaluation[];
+  elo: EloPoint[];
+}
+
+export interface Replay {
+  id: number;
+  createdAt: number;
+  modelStep: number;
+  numMoves: number;
+  /** 1 first player won, -1 second player won, 0 draw. */
+  outcome: number;
+  moves: number[];
+  visits: number[][];
+  rootValues: number[];
+}
+
+export class ApiError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+  }
+}
+
+type Json = Record<string, unknown>;
+
+function object(value: unknown, what: string): Json {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ApiError(`${what}: expected an object`, 0);
+  }
+  return value as Json;
+}
+
+function num(value: unknown, what: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    throw new ApiError(`${what}: expected a number, got ${JSON.stringify(value)}`, 0);
+  }
+  return value;
+}
+
+function optNum(value: unknown): number | null {
+  return typeof value === 'number' && Number.isFinite(value) ? value : null;
+}
+
+function str(value: unknown, what: string): string {
+  if (typeof value !== 'string') throw new ApiError(`${what}: expected a string`, 0);
+  return value;
+}
+
+function list(value: unknown, what: string): unknown[] {
+  if (!Array.isArray(value)) throw new ApiError(`${what}: expected a list`, 0);
+  return value;
+}
+
+function numbers(value: unknown, what: string): number[] {
+  return list(value, what).map((item, i) => num(item, `${what}[${i}]`));
+}
+
+export function parseGames(body: unknown): GameInfo[] {
+  return list(object(body, 'games').games, 'games').map((raw, i) => {
+    const game = object(raw, `games[${i}]`);
+    return {
+      name: str(game.name, 'game name'),
+      rows: num(game.rows, 'rows'),
+      cols: num(game.cols, 'cols'),
+      numActions: num(game.num_actions, 'num_actions'),
+      modelStep: optNum(game.model_step),
+      players: list(game.players ?? [], 'players').map((p) => str(p, 'player')),
+      maxSimulations: optNum(game.max_simulations) ?? 800,
+    };
+  });
+}
+
+export function parseMove(body: unknown, numActions: number): MoveAnswer {
+  const answer = object(body, 'move');
+  const visits = numbers(answer.visits ?? [], 'visits');
+  const prior = numbers(answer.prior ?? [], 'prior');
+  for (const [name, values] of [
+    ['visits', visits],
+    ['prior', prior],
+  ] as const) {
+    if (values.length !== 0 && values.length !== numActions) {
+      throw new ApiError(`${name}: expected ${numActions} numbers, got ${values.length}`, 0);
+    }
+  }
+  return {
+    action: num(answer.action, 'action'),
+    value: Math.max(-1, Math.min(1, optNum(answer.value) ?? 0)),
+    visits,
+    prior,
+    modelStep: optNum(answer.model_step),
+  };
+}
+
+export function parseCheckpoints(body: unknown): Checkpoint[] {
+  return list(object(body, 'checkpoints').checkpoints, 'checkpoints').map((raw, i) => {
+    const checkpoint = object(raw, `checkpoints[${i}]`);
+    return { step: num(checkpoint.step, 'step'), createdAt: optNum(checkpoint.created_at) ?? 0 };
+  });
+}
+
+function rows<T>(value: unknown, what: string, parse: (row: Json) => T | null): T[] {
+  if (!Array.isArray(value)) return [];
+  const out: T[] = [];
+  value.forEach((raw, i) => {
+    const row = parse(object(raw, `${what}[${i}]`));
+    if (row !== null) out.push(row);
+  });
+  return out;
+}
+
+export function parseStats(body: unknown): Stats {
+  const stats = object(body, 'stats');
+  const loss = typeof stats.loss === 'object' && stats.loss !== null ? (stats.loss as Json) : {};
+  return {
+    game: typeof stats.game === 'string' ? stats.game : '',
+    step: optNum(stats.step) ?? 0,
+    updatedAt: optNum(stats.updated_at),
+    loss: { total: optNum(loss.total), policy: optNum(loss.policy), value: optNum(loss.value) },
+    learningRate: optNum(stats.learning_rate),
+    samplesPerS: optNum(stats.samples_per_s),
+    replayGames: optNum(stats.replay_games),
+    replayPositions: optNum(stats.replay_positions),
+    gamesPerS: optNum(stats.games_per_s),
+    positionsPerS: optNum(stats.positions_per_s),
+    skippedRows: optNum(stats.skipped_rows),
+    history: rows(stats.history, 'history', (row) => {
+      const step = optNum(row.step);
+      if (step === null) return null;
+      return {
+        step,
+        time: optNum(row.time) ?? 0,
+        loss_total: optNum(row.loss_total),
+        loss_policy: optNum(row.loss_policy),
+        loss_value: optNum(row.loss_value),
+        learning_rate: optNum(row.learning_rate),
+        samples_per_s: optNum(row.samples_per_s),
+        replay_positions: optNum(row.replay_positions),
+        games_per_s: optNum(row.games_per_s),
+        positions_per_s: optNum(row.positions_per_s),
+      };
+    }).sort((a, b) => a.step - b.step),
+    evaluations: rows(stats.evaluations, 'evaluations', (row) => {
+      const step = optNum(row.step);
+      if (step === null || typeof row.opponent !== 'string') return null;
+      return {
+        step,
+        time: optNum(row.time),
+        opponent: row.opponent,
+        simulations: optNum(row.simulations),
+        win_rate: optNum(row.win_rate),
+        draw_rate: optNum(row.draw_rate),
+        loss_rate: optNum(row.loss_rate),
+        optimal_move_rate: optNum(row.optimal_move_rate),
+      };
+    }).sort((a, b) => a.step - b.step),
+    elo: rows(stats.elo, 'elo', (row) => {
+      const elo = optNum(row.elo);
+      if (elo === null || typeof row.player !== 'string') return null;
+      return { player: row.player, step: optNum(row.step), elo };
+    }),
+  };
+}
+
+export function parseReplays(body: unknown, numActions: number): Replay[] {
+  return list(object(body, 'replays').replays, 'replays').map((raw, i) => {
+    const replay = object(raw, `replays[${i}]`);
+    const moves = numbers(replay.moves, 'moves');
+    const visits = list(replay.visits, 'visits').map((row, j) => numbers(row, `visits[${j}]`));
+    if (visits.length !== moves.length || visits.some((row) => row.length !== numActions)) {
+      throw new ApiError(`replay ${i}: visits must hold ${numActions} numbers per move`, 0);
+    }
+    return {
+      id: num(replay.id, 'id'),
+      createdAt: optNum(replay.created_at) ?? 0,
+      modelStep: optNum(replay.model_step) ?? 0,
+      numMoves: optNum(replay.num_moves) ?? moves.length,
+      outcome: num(replay.outcome, 'outcome'),
+      moves,
+      visits,
+      rootValues: numbers(replay.root_values ?? [], 'root_values'),
+    };
+  });
+}
+
+async function request(path: string, init?: RequestInit): Promise<unknown> {
+  let response: Response;
+  try {
+    response = await fetch(path, init);
+  } catch {
+    throw new ApiError('cannot reach the actor: is `python -m actor` running?', 0);
+  }
+  let body: unknown = null;
+  try {
+    body = await response.json();
+  } catch {
+    body = null;
+  }
+  if (!response.ok) {
+    const detail =
+      body && typeof body === 'object' && 'detail' in body
+        ? (body as Json).detail
+        : response.statusText;
+    throw new ApiError(
+      typeof detail === 'string' ? detail : JSON.stringify(detail),
+      response.status,
+    );
+  }
+  return body;
+}
+
+const base = 'api';
+
+export const api = {
+  games: async () => parseGames(await request(`${base}/games`)),
+  move: async (game: string, req: MoveRequest, numActions: number) =>
+    parseMove(
+      await request(`${base}/games/${game}/move`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(req),
+      }),
+      numActions,
+    ),
+  checkpoints: async (game: string) =>
+    parseCheckpoints(await request(`${base}/games/${game}/checkpoints`)),
+  stats: async (game: string) => parseStats(await request(`${base}/games/${game}/stats`)),
+  replays: async (game: string, limit: number, numActions: number) =>
+    parseReplays(await request(`${base}/games/${game}/replays?limit=${limit}`), numActions),
+};

@@ -1,0 +1,143 @@
+/** Turns stats.json into the dashboard's chart specs (pure, so it is unit-tested). */
+import type { Stats } from './api';
+
+export interface SeriesSpec {
+  label: string;
+  color: string;
+  /** Second y axis on the right. */
+  right?: boolean;
+  dash?: boolean;
+}
+
+export interface ChartSpec {
+  title: string;
+  testid: string;
+  x: number[];
+  series: SeriesSpec[];
+  ys: (number | null)[][];
+  yLabel?: string;
+  rightLabel?: string;
+  percent?: boolean;
+  log?: boolean;
+}
+
+const PALETTE = ['#58a6ff', '#f778ba', '#3fb950', '#d29922', '#a371f7', '#ff7b72', '#39c5cf'];
+
+/** Rows grouped by a key into one series each, aligned on the union of their steps. */
+function grouped<T extends { step: number | null }>(
+  rows: T[],
+  key: (row: T) => string,
+  value: (row: T) => number | null,
+): { x: number[]; names: string[]; ys: (number | null)[][] } {
+  const steps = [...new Set(rows.filter((r) => r.step !== null).map((r) => r.step as number))].sort(
+    (a, b) => a - b,
+  );
+  const index = new Map(steps.map((s, i) => [s, i]));
+  const names = [...new Set(rows.map(key))];
+  const ys = names.map(() => Array<number | null>(steps.length).fill(null));
+  for (const row of rows) {
+    if (row.step === null) continue;
+    const v = value(row);
+    if (v !== null) ys[names.indexOf(key(row))][index.get(row.step) as number] = v;
+  }
+  return { x: steps, names, ys };
+}
+
+export function buildCharts(stats: Stats): ChartSpec[] {
+  const h = stats.history;
+  const x = h.map((p) => p.step);
+  const charts: ChartSpec[] = [
+    {
+      title: 'Loss',
+      testid: 'chart-loss',
+      x,
+      series: [
+        { label: 'total', color: PALETTE[0] },
+        { label: 'policy', color: PALETTE[1] },
+        { label: 'value', color: PALETTE[2] },
+      ],
+      ys: [h.map((p) => p.loss_total), h.map((p) => p.loss_policy), h.map((p) => p.loss_value)],
+    },
+    {
+      title: 'Learning rate',
+      testid: 'chart-lr',
+      x,
+      series: [{ label: 'learning rate', color: PALETTE[3] }],
+      ys: [h.map((p) => p.learning_rate)],
+    },
+    {
+      title: 'Replay buffer',
+      testid: 'chart-replay',
+      x,
+      series: [{ label: 'positions', color: PALETTE[4] }],
+      ys: [h.map((p) => p.replay_positions)],
+    },
+    {
+      title: 'Self-play throughput',
+      testid: 'chart-throughput',
+      x,
+      series: [
+        { label: 'games/s', color: PALETTE[5] },
+        { label: 'positions/s', color: PALETTE[6], right: true },
+      ],
+      ys: [h.map((p) => p.games_per_s), h.map((p) => p.positions_per_s)],
+      yLabel: 'games/s',
+      rightLabel: 'positions/s',
+    },
+  ];
+
+  const evals = stats.evaluations;
+  if (evals.length > 0) {
+    const name = (e: (typeof evals)[number]) =>
+      e.simulations ? `${e.opponent} (${e.simulations} sims)` : e.opponent;
+    const win = grouped(evals, name, (e) => e.win_rate);
+    charts.push({
+      title: 'Win rate against baselines',
+      testid: 'chart-winrate',
+      x: win.x,
+      series: win.names.map((n, i) => ({ label: n, color: PALETTE[i % PALETTE.length] })),
+      ys: win.ys,
+      percent: true,
+    });
+    const optimal = grouped(
+      evals.filter((e) => e.optimal_move_rate !== null),
+      name,
+      (e) => e.optimal_move_rate,
+    );
+    if (optimal.x.length > 0) {
+      charts.push({
+        title: 'Optimal-move rate (judged by the solver)',
+        testid: 'chart-optimal',
+        x: optimal.x,
+        series: optimal.names.map((n, i) => ({
+          label: `vs ${n}`,
+          color: PALETTE[(i + 2) % PALETTE.length],
+        })),
+        ys: optimal.ys,
+        percent: true,
+      });
+    }
+  }
+
+  const ranked = stats.elo.filter((e) => e.step !== null);
+  if (ranked.length > 0) {
+    const elo = grouped(ranked, (e) => e.player, (e) => e.elo);
+    // Players rated without a step (fixed baselines) are flat reference lines.
+    const baselines = stats.elo.filter((e) => e.step === null);
+    charts.push({
+      title: 'Elo by step',
+      testid: 'chart-elo',
+      x: elo.x,
+      series: [
+        ...elo.names.map((n, i) => ({ label: n, color: PALETTE[i % PALETTE.length] })),
+        ...baselines.map((b, i) => ({
+          label: b.player,
+          color: PALETTE[(elo.names.length + i) % PALETTE.length],
+          dash: true,
+        })),
+      ],
+      ys: [...elo.ys, ...baselines.map((b) => elo.x.map(() => b.elo))],
+    });
+  }
+  return charts;
+}

@@ -1,0 +1,20 @@
+import { describe, expect, it } from 'vitest';
+import { compact, duration, percent, winProbability } from './format';
+
+describe('format', () => {
+  it('formats percentages, sizes and durations', () => {
+    expect(percent(0.634)).toBe('63%');
+    expect(percent(null)).toBe('–');
+    expect(compact(123456)).toBe('123.5k');
+    expect(compact(2_500_000)).toBe('2.5M');
+    expect(compact(0.00123)).toBe('0.00123');
+    expect(duration(42)).toBe('42 s');
+    expect(duration(7200)).toBe('2.0 h');
+  });
+  it('maps the value to a win probability', () => {
+    expect(winProbability(1)).toBe(1);
+    expect(winProbability(-1)).toBe(0);
+    expect(winProbability(0)).toBe(0.5);
+    expect(winProbability(0.5)).toBe(0.75);
+  });
+});

@@ -1,0 +1,33 @@
+/** Small formatting helpers shared by the views. */
+
+export function percent(value: number | null | undefined, digits = 0): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return '–';
+  return `${(value * 100).toFixed(digits)}%`;
+}
+
+export function compact(value: number | null | undefined, digits = 1): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return '–';
+  const abs = Math.abs(value);
+  if (abs >= 1e9) return `${(value / 1e9).toFixed(digits)}G`;
+  if (abs >= 1e6) return `${(value / 1e6).toFixed(digits)}M`;
+  if (abs >= 1e4) return `${(value / 1e3).toFixed(digits)}k`;
+  if (abs >= 100 || Number.isInteger(value)) return value.toFixed(0);
+  if (abs >= 1) return value.toFixed(2);
+  if (abs === 0) return '0';
+  return value.toPrecision(3);
+}
+
+/** "12 s", "5 min", "3 h", "2 d" from seconds. */
+export function duration(seconds: number | null | undefined): string {
+  if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return '–';
+  const s = Math.max(0, seconds);
+  if (s < 60) return `${Math.round(s)} s`;
+  if (s < 3600) return `${Math.round(s / 60)} min`;
+  if (s < 86400) return `${(s / 3600).toFixed(1)} h`;
+  return `${(s / 86400).toFixed(1)} d`;
+}
+
+/** The bot's win probability from its value (-1..1, its own view). */
+export function winProbability(value: number): number {
+  return Math.max(0, Math.min(1, (value + 1) / 2));
+}

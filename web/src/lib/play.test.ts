@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { canUndo, opponents, simulationPresets, undoMoves } from './play';
+
+describe('play helpers', () => {
+  it('lists the opponents with the model step and older checkpoints', () => {
+    const list = opponents(
+      {
+        name: 'connect4',
+        rows: 6,
+        cols: 7,
+        numActions: 7,
+        modelStep: 300,
+        players: ['alphazero', 'mcts', 'random', 'perfect'],
+        maxSimulations: 800,
+      },
+      [
+        { step: 100, createdAt: 1 },
+        { step: 300, createdAt: 3 },
+        { step: 200, createdAt: 2 },
+      ],
+    );
+    expect(list.map((o) => o.key)).toEqual([
+      'alphazero',
+      'checkpoint:200',
+      'checkpoint:100',
+      'mcts',
+      'random',
+      'perfect',
+    ]);
+    expect(list[0].label).toContain('step 300');
+    expect(list[1].checkpoint).toBe(200);
+    expect(list.find((o) => o.key === 'random')?.searches).toBe(false);
+  });
+  it('offers simulation presets up to the maximum', () => {
+    expect(simulationPresets(100, true)).toEqual([0, 1, 4, 16, 32, 64, 100]);
+    expect(simulationPresets(64, false)).toEqual([1, 4, 16, 32, 64]);
+  });
+  it('undo takes back the bot reply and the human move', () => {
+    expect(undoMoves([4, 0, 8, 2], 0)).toEqual([4, 0]);
+    expect(undoMoves([4, 0, 8], 0)).toEqual([4, 0]);
+    expect(undoMoves([4, 0, 8, 2], 1)).toEqual([4, 0, 8]);
+    expect(undoMoves([4, 0], 1)).toEqual([4]);
+    expect(canUndo([4], 1)).toBe(false);
+    expect(canUndo([4, 0], 1)).toBe(true);
+    expect(canUndo([], 0)).toBe(false);
+  });
+});
