@@ -1,0 +1,196 @@
+"""Batched self-play: G games searched at once, one evaluator call per step for all of them.
+
+One `step` = select a leaf in every game's tree (jitted, planes written into one float32 batch)
+-> one evaluator call -> expand and back up (jitted) -> every game whose search is done plays its
+move (jitted: temperature sampling, record row, tree reuse). Python runs per batch only; a game
+that finishes is returned as a `GameRecord` and its slot starts a new game.
+
+Tree reuse: after a move the chosen child's subtree becomes the new tree, statistics included,
+and the search for the next move stops when the root has `simulations` child visits in total,
+but always runs at least `min_new_simulations` (so Dirichlet noise at the new root acts).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from actor.mcts import (
+    DEFAULT_C_PUCT,
+    Evaluator,
+    Forest,
+    build_kernels,
+    evaluate,
+    pool_sizes,
+    seed_numba,
+)
+from engine.game import Game
+from engine.records import GameRecord
+
+# Per-game defaults: (simulations, temperature_moves). Temperature moves ~ the opening where
+# varied play matters; simulations small enough for a 2-core machine.
+GAME_DEFAULTS = {
+    "tictactoe": (100, 3),
+    "connect4": (200, 8),
+    "othello": (200, 16),
+}
+DEFAULT_GAMES_IN_PARALLEL = 128  # the inference batch; see benchmarks/selfplay.py
+
+
+@dataclass
+class SelfPlayConfig:
+    """Self-play settings of one worker. `default_config(game)` fills the per-game values."""
+
+    games_in_parallel: int = DEFAULT_GAMES_IN_PARALLEL
+    simulations: int = 100  # root child visits per move (reused visits count)
+    c_puct: float = DEFAULT_C_PUCT
+    dirichlet_alpha: float | None = None  # None: the game's default
+    dirichlet_fraction: float = 0.25
+    temperature_moves: int = 3  # sample by visit counts for this many plies, then most-visited
+    leaves_per_tree: int = 1  # leaves per tree per batch (virtual loss beyond 1)
+    tree_reuse: bool = True
+    min_new_simulations: int | None = None  # None: simulations // 4 (at least 1)
+    extra: dict = field(default_factory=dict)  # free-form notes kept with the run's config
+
+    def validate(self) -> SelfPlayConfig:
+        if self.games_in_parallel < 1 or self.simulations < 1 or self.leaves_per_tree < 1:
+            raise ValueError("games_in_parallel, simulations and leaves_per_tree must be >= 1")
+        if not 0.0 <= self.dirichlet_fraction <= 1.0:
+            raise ValueError(f"dirichlet_fraction must be in 0..1, got {self.dirichlet_fraction}")
+        if self.dirichlet_alpha is not None and self.dirichlet_alpha <= 0:
+            raise ValueError(f"dirichlet_alpha must be > 0, got {self.dirichlet_alpha}")
+        if self.temperature_moves < 0 or self.c_puct <= 0:
+            raise ValueError("temperature_moves must be >= 0 and c_puct > 0")
+        return self
+
+
+def default_config(game: Game | str, **overrides) -> SelfPlayConfig:
+    """The self-play config for `game`, with `overrides` (None values are ignored)."""
+    name = game if isinstance(game, str) else game.name
+    simulations, temperature_moves = GAME_DEFAULTS.get(name, (200, 8))
+    config = SelfPlayConfig(simulations=simulations, temperature_moves=temperature_moves)
+    for key, value in overrides.items():
+        if value is not None:
+            if not hasattr(config, key):
+                raise ValueError(f"unknown self-play setting {key!r}")
+            setattr(config, key, value)
+    return config.validate()
+
+
+class SelfPlay:
+    """G self-play games advanced together; call `step(evaluator)` in a loop."""
+
+    def __init__(self, game: Game, config: SelfPlayConfig | None = None, seed: int = 0) -> None:
+        self.game = game
+        self.config = (config or default_config(game)).validate()
+        cfg = self.config
+        self.kernels = build_kernels(game, False)
+        self._play_moves = self.kernels.play_moves
+        games = cfg.games_in_parallel
+        max_nodes, max_rows = pool_sizes(game, cfg.simulations)
+        self.forest = Forest.allocate(game, games, max_nodes, max_rows)
+        self._tree = self.forest.arrays()
+        self._scratch = Forest.allocate(game, 1, max_nodes, max_rows).arrays()
+        self._order = np.zeros(max_nodes, np.int32)
+        self.alpha = game.dirichlet_alpha if cfg.dirichlet_alpha is None else cfg.dirichlet_alpha
+        self.min_new = cfg.min_new_simulations
+        if self.min_new is None:
+            self.min_new = max(1, cfg.simulations // 4)
+        batch = games * cfg.leaves_per_tree
+        self.batch_capacity = batch
+        self._planes = np.zeros((batch, *game.plane_shape), np.float32)
+        self._leaf_tree = np.zeros(batch, np.int64)
+        self._leaf_node = np.zeros(batch, np.int64)
+        self._active = np.ones(games, np.bool_)
+        self._noise = np.full(games, cfg.dirichlet_fraction > 0, np.bool_)
+        self._targets = np.full(games, cfg.simulations, np.int64)
+        self._plies = np.zeros(games, np.int64)
+        self._temperature_moves = np.full(games, cfg.temperature_moves, np.int64)
+        length = game.max_game_length
+        self._rec_moves = np.zeros((games, length), np.int64)
+        self._rec_visits = np.zeros((games, length, game.num_actions), np.float32)
+        self._rec_values = np.zeros((games, length), np.float32)
+        self._finished = np.zeros(games, np.bool_)
+        self._outcomes = np.zeros(games, np.int64)
+        seed_numba(seed)
+        initial = game.initial_state()
+        for t in range(games):
+            self.kernels.init_tree(self._tree, t, initial)
+        self.positions = 0  # moves played
+        self.nn_evals = 0  # positions sent to the evaluator
+        self.batches = 0  # evaluator calls
+        self.games = 0  # games finished
+
+    @property
+    def batch_fill(self) -> float:
+        """Mean share of the batch capacity used per evaluator call."""
+        return self.nn_evals / max(1, self.batches * self.batch_capacity)
+
+    def step(self, evaluator: Evaluator | None) -> list[GameRecord]:
+        """One select -> evaluate -> backup round for all games; the games that finished."""
+        cfg = self.config
+        count = self.kernels.select_leaves(
+            self._tree,
+            self._active,
+            self._targets,
+            cfg.leaves_per_tree,
+            cfg.c_puct,
+            self._planes,
+            self._leaf_tree,
+            self._leaf_node,
+        )
+        if count:
+            logits, values = evaluate(evaluator, self._planes[:count], self.game.num_actions)
+            self.kernels.expand_backup(
+                self._tree,
+                count,
+                self._leaf_tree,
+                self._leaf_node,
+                logits,
+                values,
+                self._noise,
+                self.alpha,
+                cfg.dirichlet_fraction,
+            )
+            self.nn_evals += count
+            self.batches += 1
+        self.positions += self._play_moves(
+            self._tree,
+            self._scratch,
+            self._order,
+            self._targets,
+            self._plies,
+            self._temperature_moves,
+            self._rec_moves,
+            self._rec_visits,
+            self._rec_values,
+            self._finished,
+            self._outcomes,
+            self._noise,
+            self.alpha,
+            cfg.dirichlet_fraction,
+            cfg.simulations,
+            self.min_new,
+            cfg.tree_reuse,
+        )
+        return self._collect_finished()
+
+    def _collect_finished(self) -> list[GameRecord]:
+        records = []
+        for t in np.flatnonzero(self._finished):
+            ply = int(self._plies[t])
+            records.append(
+                GameRecord(
+                    moves=self._rec_moves[t, :ply].copy(),
+                    visits=self._rec_visits[t, :ply].copy(),
+                    root_values=self._rec_values[t, :ply].copy(),
+                    outcome=int(self._outcomes[t]),
+                )
+            )
+            self.kernels.init_tree(self._tree, t, self.game.initial_state())
+            self._finished[t] = False
+            self._plies[t] = 0
+            self._targets[t] = self.config.simulations
+        self.games += len(records)
+        return records

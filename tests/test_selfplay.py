@@ -1,0 +1,153 @@
+"""Self-play: records replay legally through the engine, counters add up, tree reuse keeps the
+chosen subtree's statistics and saves evaluations, a real ONNX Runtime model can drive it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from actor.mcts import Forest, alphazero_search, build_kernels, pool_sizes
+from actor.selfplay import SelfPlay, SelfPlayConfig, default_config
+from engine import EngineContext, get_game, list_games
+
+
+def play_games(selfplay: SelfPlay, evaluator, count: int, max_steps: int = 100_000) -> list:
+    records = []
+    for _ in range(max_steps):
+        records += selfplay.step(evaluator)
+        if len(records) >= count:
+            return records
+    raise AssertionError("self-play made no progress")
+
+
+def check_record(name: str, record, simulations: int) -> None:
+    ctx = EngineContext(name)
+    result = ctx.reset()
+    for ply, action in enumerate(record.moves):
+        visits = record.visits[ply]
+        assert visits.sum() == pytest.approx(1.0, abs=1e-5)
+        assert (visits[~result.legal_mask] == 0).all()  # visits only on legal moves
+        assert visits[action] > 0  # the move played was searched
+        assert -1.0 <= record.root_values[ply] <= 1.0
+        result = ctx.step(result.state, int(action))  # raises on an illegal move
+    assert result.terminal
+    assert record.outcome == result.winner
+
+
+@pytest.mark.parametrize("name", list_games())
+def test_records_replay_legally(name):
+    game = get_game(name)
+    config = default_config(game, games_in_parallel=6, simulations=12, temperature_moves=4)
+    selfplay = SelfPlay(game, config, seed=1)
+    records = play_games(selfplay, None, 6)
+    for record in records:
+        check_record(name, record, 12)
+    assert selfplay.games == len(records)
+    assert selfplay.nn_evals >= selfplay.positions  # at least one evaluation per move...
+    assert selfplay.batches > 0 and 0 < selfplay.batch_fill <= 1.0
+    assert sum(r.num_moves for r in records) <= selfplay.positions
+
+
+def test_temperature_gives_varied_openings_and_greedy_play_is_greedy():
+    game = get_game("tictactoe")
+    varied = SelfPlay(game, default_config(game, games_in_parallel=16, simulations=20), seed=2)
+    openings = {tuple(r.moves[:2]) for r in play_games(varied, None, 16)}
+    assert len(openings) > 3
+    config = default_config(game, games_in_parallel=4, simulations=40, temperature_moves=0)
+    greedy = SelfPlay(game, config, seed=3)
+    for record in play_games(greedy, None, 4):
+        for ply, action in enumerate(record.moves):
+            assert record.visits[ply, action] == record.visits[ply].max()
+
+
+@pytest.mark.parametrize("name", list_games())
+def test_reroot_keeps_the_chosen_subtree_statistics(name):
+    game = get_game(name)
+    kernels = build_kernels(game, False)
+    forest = Forest.allocate(game, 1, *pool_sizes(game, 300))
+    alphazero_search(game, game.initial_state(), 300, None, forest=forest)
+    children = forest.children(0, 0)
+    child = int(children[np.argmax(forest.visits[0, children])])
+    grandchildren = forest.children(0, child)
+    before_visits = int(forest.visits[0, child])
+    before_value = float(forest.value_sum[0, child])
+    before_grand = forest.visits[0, grandchildren].copy()
+    before_grand_values = forest.value_sum[0, grandchildren].copy()
+    child_state = forest.states[0, forest.state_row[0, child]].copy()
+    scratch = Forest.allocate(game, 1, forest.visits.shape[1], forest.states.shape[1])
+    order = np.zeros(forest.visits.shape[1], np.int32)
+    kernels.reroot(forest.arrays(), 0, child, scratch.arrays(), order)
+    assert forest.visits[0, 0] == before_visits
+    assert forest.value_sum[0, 0] == pytest.approx(-before_value)  # now the root player's view
+    assert np.array_equal(forest.states[0, forest.state_row[0, 0]], child_state)
+    new_children = forest.children(0, 0)
+    assert np.array_equal(forest.visits[0, new_children], before_grand)
+    assert np.allclose(forest.value_sum[0, new_children], before_grand_values)
+    assert (forest.parent[0, new_children] == 0).all()
+    assert forest.node_count[0] <= before_visits * game.num_actions + 1
+
+
+def test_tree_reuse_saves_evaluations():
+    game = get_game("connect4")
+    evals = {}
+    for reuse in (True, False):
+        config = default_config(game, games_in_parallel=8, simulations=60, tree_reuse=reuse)
+        selfplay = SelfPlay(game, config, seed=4)
+        play_games(selfplay, None, 8)
+        evals[reuse] = selfplay.nn_evals / selfplay.positions
+    assert evals[True] < 0.9 * evals[False]
+    assert evals[False] > 30  # without reuse each move pays for its simulations (less terminals)
+
+
+def test_bad_config_is_refused():
+    with pytest.raises(ValueError):
+        default_config("tictactoe", simulations=0)
+    with pytest.raises(ValueError):
+        default_config("tictactoe", dirichlet_fraction=1.5)
+    with pytest.raises(ValueError, match="unknown"):
+        default_config("tictactoe", no_such_setting=3)
+    with pytest.raises(ValueError):
+        SelfPlay(get_game("tictactoe"), SelfPlayConfig(games_in_parallel=0))
+
+
+def test_selfplay_with_a_real_onnx_model(tmp_path):
+    torch = pytest.importorskip("torch")
+    ort = pytest.importorskip("onnxruntime")
+    game = get_game("tictactoe")
+    torch.manual_seed(0)
+
+    class Tiny(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.body = torch.nn.Linear(game.num_planes * game.rows * game.cols, 16)
+            self.policy = torch.nn.Linear(16, game.num_actions)
+            self.value = torch.nn.Linear(16, 1)
+
+        def forward(self, planes):
+            hidden = torch.relu(self.body(planes.flatten(1)))
+            return self.policy(hidden), torch.tanh(self.value(hidden))
+
+    path = tmp_path / "tiny.onnx"
+    torch.onnx.export(
+        Tiny(),
+        (torch.zeros(1, *game.plane_shape),),
+        str(path),
+        dynamo=False,
+        input_names=["planes"],
+        output_names=["policy", "value"],
+        dynamic_axes={"planes": {0: "batch"}, "policy": {0: "batch"}, "value": {0: "batch"}},
+    )
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    batch_sizes = []
+
+    def evaluator(planes):
+        batch_sizes.append(planes.shape[0])
+        policy, value = session.run(["policy", "value"], {"planes": planes})
+        return policy, value
+
+    config = default_config(game, games_in_parallel=8, simulations=16)
+    selfplay = SelfPlay(game, config, seed=5)
+    for record in play_games(selfplay, evaluator, 8):
+        check_record("tictactoe", record, 16)
+    assert max(batch_sizes) == 8  # one leaf per game per call
+    assert selfplay.nn_evals == sum(batch_sizes)
