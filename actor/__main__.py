@@ -1,0 +1,166 @@
+"""`python -m actor --game GAME ...`: the HTTP API in this process, self-play in N workers.
+
+Ctrl-C or SIGTERM stops the server, then the workers between two batches (each game already
+written stays written). If a worker dies, the actor says so and exits non-zero so that
+start_training.sh can stop the learner too.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+
+from actor.config import ActorConfig, parse_args
+
+log = logging.getLogger("actor")
+
+
+def set_thread_env(config: ActorConfig) -> None:
+    """Thread counts for Numba/OpenMP; must run before numba is imported (workers inherit)."""
+    os.environ["NUMBA_NUM_THREADS"] = str(config.numba_threads)
+    os.environ.setdefault("OMP_NUM_THREADS", str(config.numba_threads))
+
+
+class Progress:
+    """Sums the workers' counters and logs rates every few seconds; notices dead workers."""
+
+    def __init__(self, config: ActorConfig, counters, processes, on_failure) -> None:
+        from actor.worker import COUNTERS
+
+        self.fields = COUNTERS
+        self.config = config
+        self.counters = counters
+        self.processes = processes
+        self.on_failure = on_failure
+        self.stop = threading.Event()
+        self.failed: str | None = None
+
+    def totals(self) -> dict[str, float]:
+        size = len(self.fields)
+        values = list(self.counters)
+        return {
+            name: sum(values[w * size + i] for w in range(len(self.processes)))
+            for i, name in enumerate(self.fields)
+        }
+
+    def run(self) -> None:
+        previous, previous_time = self.totals(), time.monotonic()
+        while not self.stop.wait(self.config.log_interval_s):
+            for index, process in enumerate(self.processes):
+                if not process.is_alive() and not self.stop.is_set():
+                    self.failed = f"self-play worker {index} died (exit code {process.exitcode})"
+                    log.error("%s; stopping the actor", self.failed)
+                    self.on_failure()
+                    return
+            now, current = time.monotonic(), self.totals()
+            elapsed = max(now - previous_time, 1e-9)
+            rate = {k: (current[k] - previous[k]) / elapsed for k in ("games", "positions")}
+            evals = (current["nn_evals"] - previous["nn_evals"]) / elapsed
+            batches = current["batches"] - previous["batches"]
+            fill = (current["nn_evals"] - previous["nn_evals"]) / batches if batches else 0.0
+            capacity = current["batch_size"] / max(len(self.processes), 1)
+            steps = [
+                int(self.counters[w * len(self.fields) + self.fields.index("model_step")])
+                for w in range(len(self.processes))
+            ]
+            log.info(
+                "self-play %s: %.2f games/s, %.0f positions/s, %.0f nn evals/s, batch fill "
+                "%.1f/%.0f, games %d, model step %s",
+                self.config.game, rate["games"], rate["positions"], evals, fill, capacity,
+                current["games"], max(steps) if steps else 0,
+            )  # fmt: skip
+            previous, previous_time = current, now
+
+
+def main(argv: list[str] | None = None) -> int:
+    config = parse_args(argv)
+    set_thread_env(config)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+
+    import multiprocessing
+
+    import uvicorn
+
+    from actor.api import create_app
+    from engine import get_game
+
+    try:
+        get_game(config.game)
+    except ValueError as error:
+        print(f"python -m actor: {error}", file=sys.stderr)
+        return 2
+    if config.host in ("0.0.0.0", "::"):
+        log.warning("listening on %s: every machine on the network can reach the API", config.host)
+    log.info("config: %s", config.as_log_dict())
+    if config.selfplay:
+        run_dir = config.run_dir()
+        run_dir.mkdir(parents=True, exist_ok=True)
+        (run_dir / "actor_config.json").write_text(json.dumps(config.as_log_dict(), indent=2))
+
+    context = multiprocessing.get_context("spawn")
+    stop_event = context.Event()
+    processes = []
+    counters = None
+    if config.selfplay:
+        from actor.worker import COUNTERS, run_worker
+
+        counters = context.Array("d", config.workers * len(COUNTERS), lock=False)
+        for index in range(config.workers):
+            process = context.Process(
+                target=run_worker,
+                args=(index, config, stop_event, counters),
+                name=f"selfplay-{index}",
+                daemon=True,
+            )
+            process.start()
+            processes.append(process)
+
+    app = create_app(
+        config, training_game=config.game if config.selfplay else None, warm_up=config.warm_up
+    )
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host=config.host,
+            port=config.port,
+            log_level="info",
+            access_log=False,
+            timeout_graceful_shutdown=3,
+        )
+    )
+
+    def request_exit(*_: object) -> None:
+        server.should_exit = True
+
+    # uvicorn restores these handlers after shutdown and re-raises the signal into them.
+    signal.signal(signal.SIGINT, request_exit)
+    signal.signal(signal.SIGTERM, request_exit)
+    progress = None
+    if processes:
+        progress = Progress(config, counters, processes, request_exit)
+        threading.Thread(target=progress.run, name="progress", daemon=True).start()
+    try:
+        server.run()
+    finally:
+        if progress is not None:
+            progress.stop.set()
+        stop_event.set()
+        for process in processes:
+            process.join(timeout=15)
+            if process.is_alive():
+                log.warning("worker %s did not stop in time; terminating it", process.name)
+                process.terminate()
+                process.join(timeout=5)
+    if progress is not None and progress.failed:
+        print(f"python -m actor: {progress.failed}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,473 @@
+"""The actor's HTTP API (FastAPI) and the built web page.
+
+Move searches run in a small thread pool with a bounded number of waiting requests, so a burst
+of requests is answered 503 at once instead of piling up behind self-play; each request has a
+time limit. Every error is a 4xx/503 with {"detail": "what was wrong"}.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import secrets
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from actor.config import ActorConfig
+from actor.model import CheckpointCache, ModelError, ModelSlot, list_checkpoints
+from actor.players import PLAYERS, PlayerError, SolverTimeout, choose_move, players_for
+from actor.replay_db import read_newest
+from engine import get_game, list_games
+from engine.game import ONGOING, Game
+
+log = logging.getLogger(__name__)
+
+MAX_MOVES = 1024
+MAX_REPLAYS = 200
+
+
+# ---- answers and requests -------------------------------------------------------------------
+
+
+class ErrorAnswer(BaseModel):
+    detail: str
+
+
+class ModelInfo(BaseModel):
+    step: int | None
+    source: Literal["run", "pretrained", "none"]
+    last_refusal: str | None
+
+
+class HealthAnswer(BaseModel):
+    status: Literal["ok"]
+    training_game: str | None
+    selfplay: bool
+    models: dict[str, ModelInfo]
+
+
+class GameInfo(BaseModel):
+    name: str
+    rows: int
+    cols: int
+    num_actions: int
+    model_step: int | None
+    players: list[str]
+    max_simulations: int
+
+
+class GamesAnswer(BaseModel):
+    games: list[GameInfo]
+
+
+class MoveRequest(BaseModel):
+    """The whole game so far from the initial position, and who should answer it how."""
+
+    model_config = ConfigDict(extra="forbid")
+    moves: list[StrictInt] = Field(default_factory=list, max_length=MAX_MOVES)
+    simulations: StrictInt = Field(200, ge=0, description="MCTS budget; capped by the server")
+    player: str = Field("alphazero", description=f"one of {', '.join(PLAYERS)}")
+    checkpoint: StrictInt | None = Field(None, description="an older kept model's step")
+
+
+class MoveAnswer(BaseModel):
+    action: int
+    value: float = Field(description="for the side to move (the bot), -1..1")
+    visits: list[float]
+    prior: list[float]
+    model_step: int | None
+
+
+class CheckpointInfo(BaseModel):
+    step: int
+    created_at: float
+
+
+class CheckpointsAnswer(BaseModel):
+    checkpoints: list[CheckpointInfo]
+
+
+class Replay(BaseModel):
+    id: int
+    created_at: float
+    model_step: int
+    num_moves: int
+    outcome: int = Field(description="1 first player won, -1 second player won, 0 draw")
+    moves: list[int]
+    visits: list[list[float]]
+    root_values: list[float]
+
+
+class ReplaysAnswer(BaseModel):
+    replays: list[Replay]
+
+
+ERRORS = {code: {"model": ErrorAnswer} for code in (400, 404, 413, 422, 503)}
+
+
+# ---- request body limit ----------------------------------------------------------------------
+
+
+class BodySizeLimit:
+    """Answers 413 to a body over `limit` bytes, whether or not Content-Length is sent."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        declared = dict(scope.get("headers", [])).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
+            return await _too_large(send, self.limit)
+        received = 0
+        started = too_large = False
+
+        async def counting_receive() -> Message:
+            nonlocal received, started, too_large
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    # Answer now and tell the app the client left (FastAPI would turn an
+                    # exception raised here into a 400); whatever it sends later is dropped.
+                    if not started:
+                        started = too_large = True
+                        await _too_large(send, self.limit)
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if too_large:
+                return
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        await self.app(scope, counting_receive, tracking_send)
+
+
+async def _too_large(send: Send, limit: int) -> None:
+    body = json.dumps({"detail": f"request body larger than {limit} bytes"}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [(b"content-type", b"application/json")],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+# ---- static files ----------------------------------------------------------------------------
+
+
+class SpaStaticFiles(StaticFiles):
+    """web/dist with a fallback to index.html for client-side routes. Starlette's lookup keeps
+    every path inside the folder (realpath + commonpath) and symlinks are not followed."""
+
+    async def get_response(self, path: str, scope: Scope):
+        try:
+            return await super().get_response(path, scope)
+        except StarletteHTTPException as error:
+            last_segment = path.replace("\\", "/").rsplit("/", 1)[-1]
+            if error.status_code != 404 or path.startswith("api") or "." in last_segment:
+                raise  # a missing asset stays a 404; only page routes fall back
+            return await super().get_response("index.html", scope)
+
+
+NOT_BUILT_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>Cartridge 2</title>
+</head><body style="font-family:sans-serif;max-width:40em;margin:3em auto">
+<h1>Cartridge 2</h1><p>The actor is running, but the web page is not built yet.</p>
+<p>Build it once with <code>cd web &amp;&amp; npm ci &amp;&amp; npm run build</code>, then reload.
+The API is at <a href="/docs">/docs</a>.</p></body></html>"""
+
+
+# ---- the service behind the routes -------------------------------------------------------------
+
+
+class MoveService:
+    """Models per game for play, and the bounded pool that runs searches."""
+
+    def __init__(self, config: ActorConfig) -> None:
+        self.config = config
+        self.games: dict[str, Game] = {name: get_game(name) for name in list_games()}
+        self.slots = {
+            name: ModelSlot(
+                game,
+                config.run_dir(name) / "models",
+                config.pretrained_dir / f"{name}.onnx",
+                threads=config.ort_threads,
+            )
+            for name, game in self.games.items()
+        }
+        self.checkpoints = CheckpointCache(size=4, threads=config.ort_threads)
+        self.executor = ThreadPoolExecutor(config.search_threads, thread_name_prefix="search")
+        self._capacity = threading.BoundedSemaphore(config.search_threads + config.search_queue)
+
+    def game(self, name: str) -> Game:
+        game = self.games.get(name)
+        if game is None:
+            raise HTTPException(404, f"unknown game {name!r}; games: {', '.join(self.games)}")
+        return game
+
+    def refresh_models(self) -> None:
+        for slot in self.slots.values():
+            slot.refresh(min_interval_s=1.0)
+
+    def replay_moves(self, game: Game, moves: list[int]) -> np.ndarray:
+        """The position after `moves`; 400 naming the first bad move, or when it is finished."""
+        state = game.initial_state()
+        for index, move in enumerate(moves):
+            if game.status(state) != ONGOING:
+                raise HTTPException(400, f"the game is over after move {index}; no more moves")
+            if not 0 <= move < game.num_actions:
+                raise HTTPException(
+                    400, f"move {index} ({move}) is out of range 0..{game.num_actions - 1}"
+                )
+            legal = game.legal_mask(state)
+            if not legal[move]:
+                raise HTTPException(
+                    400,
+                    f"move {index} ({move}) is illegal; legal: {np.flatnonzero(legal).tolist()}",
+                )
+            game.apply_action(state, move)
+        if game.status(state) != ONGOING:
+            raise HTTPException(400, "the game is already finished; there is no move to make")
+        return state
+
+    def evaluator_for(self, game: Game, checkpoint: int | None):
+        if checkpoint is None:
+            return self.slots[game.name].current
+        models_dir = self.config.run_dir(game.name) / "models"
+        try:
+            return self.checkpoints.get(game, models_dir, checkpoint)
+        except FileNotFoundError as error:
+            raise HTTPException(404, str(error)) from None
+        except ModelError as error:
+            raise HTTPException(422, f"checkpoint {checkpoint} is refused: {error}") from None
+
+    async def run_search(self, function):
+        """Runs `function` in the pool; 503 when the pool and its queue are full or on timeout."""
+        if not self._capacity.acquire(blocking=False):
+            raise HTTPException(503, "too many move requests in progress; try again shortly")
+        try:
+            future = self.executor.submit(function)
+        except RuntimeError:  # shutting down
+            self._capacity.release()
+            raise HTTPException(503, "the server is shutting down") from None
+        future.add_done_callback(lambda _: self._capacity.release())
+        try:
+            return await asyncio.wait_for(
+                asyncio.shield(asyncio.wrap_future(future)), self.config.move_timeout_s
+            )
+        except TimeoutError:
+            raise HTTPException(
+                503, f"the search took longer than {self.config.move_timeout_s:g} s"
+            ) from None
+
+    def warm_up(self) -> None:
+        """Compiles the searches of every game once, so the first move request is quick."""
+        for game in self.games.values():
+            state = game.initial_state()
+            for player in ("alphazero", "mcts"):
+                try:
+                    choose_move(game, state, player, 2, None)
+                except Exception as error:  # warm-up is best effort; requests report errors
+                    log.warning("warm-up of %s/%s failed: %s", game.name, player, error)
+                    return
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=False, cancel_futures=True)
+
+
+# ---- the app -----------------------------------------------------------------------------------
+
+
+def create_app(
+    config: ActorConfig, *, training_game: str | None = None, warm_up: bool = False
+) -> FastAPI:
+    """The FastAPI app: API routes first, then web/dist (or a page that says how to build it)."""
+    service = MoveService(config)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        await run_in_threadpool(service.refresh_models)
+        if warm_up:
+            threading.Thread(target=service.warm_up, name="warm-up", daemon=True).start()
+        yield
+        service.close()
+
+    app = FastAPI(
+        title="Cartridge 2 actor",
+        version="0.1.0",
+        description="Play against the bot, read training stats and self-play replays.",
+        lifespan=lifespan,
+    )
+    app.state.service = service
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
+        parts = []
+        for item in error.errors():
+            where = ".".join(str(p) for p in item.get("loc", ()) if p != "body") or "body"
+            parts.append(f"{where}: {item.get('msg', 'invalid')}")
+        return JSONResponse({"detail": "; ".join(parts)}, status_code=422)
+
+    @app.get("/api/health", response_model=HealthAnswer)
+    async def health() -> HealthAnswer:
+        await run_in_threadpool(service.refresh_models)
+        models = {
+            name: ModelInfo(step=slot.step, source=slot.source, last_refusal=slot.last_refusal)
+            for name, slot in service.slots.items()
+        }
+        return HealthAnswer(
+            status="ok",
+            training_game=training_game,
+            selfplay=training_game is not None,
+            models=models,
+        )
+
+    @app.get("/api/games", response_model=GamesAnswer)
+    async def games() -> GamesAnswer:
+        await run_in_threadpool(service.refresh_models)
+        return GamesAnswer(
+            games=[
+                GameInfo(
+                    name=name,
+                    rows=game.rows,
+                    cols=game.cols,
+                    num_actions=game.num_actions,
+                    model_step=service.slots[name].step,
+                    players=players_for(name),
+                    max_simulations=config.max_simulations,
+                )
+                for name, game in service.games.items()
+            ]
+        )
+
+    @app.post("/api/games/{game}/move", response_model=MoveAnswer, responses=ERRORS)
+    async def move(game: str, request: MoveRequest) -> MoveAnswer:
+        rules = service.game(game)
+        if request.player not in players_for(game):
+            raise HTTPException(
+                400, f"unknown player {request.player!r} for {game}; players: "
+                f"{', '.join(players_for(game))}"
+            )  # fmt: skip
+        if request.simulations > config.max_simulations:
+            raise HTTPException(422, f"simulations must be between 0 and {config.max_simulations}")
+        if request.checkpoint is not None and request.player != "alphazero":
+            raise HTTPException(400, "checkpoint applies only to player 'alphazero'")
+        state = service.replay_moves(rules, request.moves)
+        evaluator = None
+        if request.player == "alphazero":
+            if request.checkpoint is None:
+                await run_in_threadpool(service.slots[game].refresh, 1.0)
+            evaluator = await run_in_threadpool(service.evaluator_for, rules, request.checkpoint)
+        seed = secrets.randbits(31)
+
+        def search():
+            return choose_move(
+                rules,
+                state,
+                request.player,
+                request.simulations,
+                evaluator,
+                seed=seed,
+                solver_time_s=0.75 * config.move_timeout_s,
+            )
+
+        try:
+            choice = await service.run_search(search)
+        except PlayerError as error:
+            raise HTTPException(400, str(error)) from None
+        except SolverTimeout as error:
+            raise HTTPException(503, str(error)) from None
+        return MoveAnswer(
+            action=choice.action,
+            value=choice.value,
+            visits=choice.visits.tolist(),
+            prior=choice.prior.tolist(),
+            model_step=None if evaluator is None else evaluator.step,
+        )
+
+    @app.get("/api/games/{game}/checkpoints", response_model=CheckpointsAnswer, responses=ERRORS)
+    async def checkpoints(game: str) -> CheckpointsAnswer:
+        service.game(game)
+        found = []
+        for step, path in list_checkpoints(config.run_dir(game) / "models"):
+            try:
+                found.append(CheckpointInfo(step=step, created_at=path.stat().st_mtime))
+            except OSError:  # deleted by the learner meanwhile
+                continue
+        return CheckpointsAnswer(checkpoints=found)
+
+    @app.get(
+        "/api/games/{game}/stats",
+        response_model=dict[str, Any],
+        responses=ERRORS,
+        description="The run's stats.json as the learner wrote it.",
+    )
+    async def stats(game: str) -> JSONResponse:
+        service.game(game)
+        path = config.run_dir(game) / "stats.json"
+        try:
+            text = await run_in_threadpool(path.read_text)
+            return JSONResponse(json.loads(text))
+        except FileNotFoundError:
+            raise HTTPException(404, f"no stats for {game} yet: no training run") from None
+        except (OSError, ValueError) as error:
+            raise HTTPException(503, f"stats.json cannot be read: {error}") from None
+
+    @app.get("/api/games/{game}/replays", response_model=ReplaysAnswer, responses=ERRORS)
+    async def replays(game: str, limit: int = Query(20, ge=1, le=MAX_REPLAYS)) -> ReplaysAnswer:
+        service.game(game)
+        stored, _ = await run_in_threadpool(read_newest, config.run_dir(game) / "replay.db", limit)
+        return ReplaysAnswer(
+            replays=[
+                Replay(
+                    id=item.id,
+                    created_at=item.created_at,
+                    model_step=item.record.model_step,
+                    num_moves=item.record.num_moves,
+                    outcome=item.record.outcome,
+                    moves=item.record.moves.tolist(),
+                    visits=np.round(item.record.visits, 4).tolist(),
+                    root_values=np.round(item.record.root_values, 4).tolist(),
+                )
+                for item in stored
+            ]
+        )
+
+    @app.api_route("/api/{rest:path}", methods=["GET", "HEAD"], include_in_schema=False)
+    async def unknown_api(rest: str) -> JSONResponse:
+        return JSONResponse({"detail": f"no API path /api/{rest}"}, status_code=404)
+
+    mount_web(app, config.web_dist)
+    app.add_middleware(BodySizeLimit, limit=config.max_body_bytes)
+    return app
+
+
+def mount_web(app: FastAPI, web_dist: Path) -> None:
+    if (Path(web_dist) / "index.html").is_file():
+        app.mount("/", SpaStaticFiles(directory=web_dist, html=True), name="web")
+        return
+
+    @app.get("/{path:path}", include_in_schema=False)
+    async def not_built(path: str) -> HTMLResponse:
+        return HTMLResponse(NOT_BUILT_PAGE)

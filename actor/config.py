@@ -1,0 +1,145 @@
+"""The actor's settings: one dataclass, filled from the command line (`python -m actor --help`).
+
+Kept free of engine/numba imports so `__main__` can set thread-count environment variables
+before Numba is first imported.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class ActorConfig:
+    """Everything one actor process needs; the effective config is logged at start."""
+
+    game: str = "tictactoe"
+    data_dir: Path = Path("data")
+    pretrained_dir: Path = REPO_ROOT / "data" / "pretrained"
+    web_dist: Path = REPO_ROOT / "web" / "dist"
+    host: str = "127.0.0.1"
+    port: int = 8080
+    selfplay: bool = True
+    workers: int = 1
+    # Self-play overrides (None: the per-game default of actor.selfplay).
+    simulations: int | None = None
+    games_in_parallel: int | None = None
+    seed: int = 0
+    # Threads: the machine this targets has 2 cores shared by self-play and the API.
+    ort_threads: int = 1
+    numba_threads: int = 1
+    worker_nice: int = 10  # self-play yields the CPU to move requests (Linux nice increment)
+    # API limits (issue 7: safe defaults).
+    max_simulations: int = 1600
+    move_timeout_s: float = 20.0
+    search_threads: int = 2
+    search_queue: int = 32  # 32 waiting requests; the time limit bounds how long they wait
+    max_body_bytes: int = 64 * 1024
+    log_interval_s: float = 5.0
+    warm_up: bool = True  # compile every game's search at start so first moves are quick
+
+    def run_dir(self, game: str | None = None) -> Path:
+        return self.data_dir / (game or self.game)
+
+    def as_log_dict(self) -> dict:
+        return {key: str(value) for key, value in asdict(self).items()}
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m actor",
+        description="Cartridge 2 actor: self-play into replay.db, model hot reload, HTTP API.",
+    )
+    default = ActorConfig()
+    parser.add_argument(
+        "--game", default=default.game, help="game to self-play (default %(default)s)"
+    )
+    parser.add_argument("--data-dir", type=Path, default=default.data_dir, help="run folders root")
+    parser.add_argument("--pretrained-dir", type=Path, default=default.pretrained_dir)
+    parser.add_argument("--web-dist", type=Path, default=default.web_dist)
+    parser.add_argument("--host", default=default.host, help="bind address (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=default.port)
+    parser.add_argument(
+        "--no-selfplay",
+        dest="selfplay",
+        action="store_false",
+        help="only serve the API and the web page",
+    )
+    parser.add_argument(
+        "--workers", type=_positive, default=default.workers, help="self-play worker processes"
+    )
+    parser.add_argument(
+        "--simulations", type=_positive, default=None, help="MCTS simulations per self-play move"
+    )
+    parser.add_argument(
+        "--games-in-parallel",
+        type=_positive,
+        default=None,
+        help="games searched at once per worker (the inference batch)",
+    )
+    parser.add_argument("--seed", type=int, default=default.seed)
+    parser.add_argument(
+        "--ort-threads",
+        type=_positive,
+        default=default.ort_threads,
+        help="ONNX Runtime intra-op threads per session",
+    )
+    parser.add_argument("--numba-threads", type=_positive, default=default.numba_threads)
+    parser.add_argument(
+        "--worker-nice",
+        type=int,
+        default=default.worker_nice,
+        help="nice increment of self-play workers (0: same priority as the API)",
+    )
+    parser.add_argument(
+        "--max-simulations",
+        type=_positive,
+        default=default.max_simulations,
+        help="cap on simulations per move request",
+    )
+    parser.add_argument(
+        "--move-timeout",
+        dest="move_timeout_s",
+        type=float,
+        default=default.move_timeout_s,
+        help="seconds per move request",
+    )
+    parser.add_argument(
+        "--search-threads",
+        type=_positive,
+        default=default.search_threads,
+        help="threads running move requests",
+    )
+    parser.add_argument(
+        "--search-queue",
+        type=int,
+        default=default.search_queue,
+        help="move requests that may wait; beyond that: 503",
+    )
+    parser.add_argument("--max-body-bytes", type=_positive, default=default.max_body_bytes)
+    parser.add_argument(
+        "--log-interval", dest="log_interval_s", type=float, default=default.log_interval_s
+    )
+    parser.add_argument(
+        "--no-warmup",
+        dest="warm_up",
+        action="store_false",
+        help="skip compiling the searches at start (tests)",
+    )
+    return parser  # fmt: skip
+
+
+def parse_args(argv: list[str] | None = None) -> ActorConfig:
+    args = build_parser().parse_args(argv)
+    return ActorConfig(**vars(args))

@@ -1,0 +1,286 @@
+"""ONNX models for the actor: load, validate, hot-reload, and pick the one to play with.
+
+A model file is trusted only after it passed `load_model`: its metadata names this game and
+encoding version, its input and outputs have the contract's names and shapes, and a test batch
+gives finite numbers. A refused file never replaces a good model; the reason is kept so that
+`/api/health` can show it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+
+from engine.game import Game
+from engine.records import META_CREATED_AT, META_ENCODING_VERSION, META_GAME, META_STEP
+
+log = logging.getLogger(__name__)
+
+LATEST = "latest.onnx"
+CHECKPOINT_PATTERN = re.compile(r"^model_step_(\d+)\.onnx$")
+
+
+class ModelError(ValueError):
+    """A model file that cannot be used; the message says why."""
+
+
+@dataclass(eq=False)
+class OnnxEvaluator:
+    """A validated ONNX Runtime session as an MCTS evaluator: planes -> (logits, values)."""
+
+    session: ort.InferenceSession
+    game: str
+    step: int
+    created_at: float
+    path: Path
+
+    def __call__(self, planes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        planes = np.ascontiguousarray(planes, dtype=np.float32)
+        policy, value = self.session.run(["policy", "value"], {"planes": planes})
+        return (
+            np.asarray(policy, dtype=np.float32),
+            np.asarray(value, dtype=np.float32).reshape(-1),
+        )
+
+
+def session_options(threads: int) -> ort.SessionOptions:
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.log_severity_level = 3  # errors only: a refused file is reported by us
+    return options
+
+
+def _dims_fit(actual: list, expected: tuple) -> bool:
+    """Shapes fit when the ranks match and every fixed dimension equals the expected one."""
+    if len(actual) != len(expected):
+        return False
+    return all(
+        not isinstance(a, int) or e is None or a == e for a, e in zip(actual, expected, strict=True)
+    )
+
+
+def load_model(path: Path, game: Game, *, threads: int = 1) -> OnnxEvaluator:
+    """The model in `path` as an evaluator, or a ModelError saying why it is refused."""
+    path = Path(path)
+    try:
+        session = ort.InferenceSession(
+            str(path), session_options(threads), providers=["CPUExecutionProvider"]
+        )
+    except Exception as error:  # onnxruntime raises several types for unreadable files
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        raise ModelError(f"{path.name}: cannot load ONNX file ({first_line[:200]})") from None
+    meta = session.get_modelmeta().custom_metadata_map
+    model_game = meta.get(META_GAME)
+    if model_game != game.name:
+        raise ModelError(f"{path.name}: model is for game {model_game!r}, not {game.name!r}")
+    if meta.get(META_ENCODING_VERSION) != str(game.encoding_version):
+        raise ModelError(
+            f"{path.name}: encoding_version {meta.get(META_ENCODING_VERSION)!r} does not match "
+            f"the engine's {game.encoding_version}"
+        )
+    try:
+        step = int(meta.get(META_STEP, ""))
+        created_at = float(meta.get(META_CREATED_AT, path.stat().st_mtime))
+    except ValueError:
+        raise ModelError(f"{path.name}: metadata step/created_at are not numbers") from None
+    inputs = {node.name: node.shape for node in session.get_inputs()}
+    outputs = {node.name: node.shape for node in session.get_outputs()}
+    if list(inputs) != ["planes"] or not _dims_fit(inputs["planes"], (None, *game.plane_shape)):
+        raise ModelError(
+            f"{path.name}: input must be planes [batch, {', '.join(map(str, game.plane_shape))}]"
+            f", got {inputs}"
+        )
+    policy_ok = _dims_fit(outputs.get("policy", []), (None, game.num_actions))
+    value_ok = _dims_fit(outputs.get("value", []), (None, 1))
+    if not (policy_ok and value_ok):
+        raise ModelError(
+            f"{path.name}: outputs must be policy [batch, {game.num_actions}] and value "
+            f"[batch, 1], got {outputs}"
+        )
+    evaluator = OnnxEvaluator(session, game.name, step, created_at, path)
+    _check_test_batch(evaluator, game)
+    return evaluator
+
+
+def _check_test_batch(evaluator: OnnxEvaluator, game: Game) -> None:
+    """Runs a batch of 3 (initial position and random planes) and checks shapes and finiteness."""
+    planes = np.zeros((3, *game.plane_shape), dtype=np.float32)
+    game.encode(game.initial_state(), planes[0])
+    planes[1:] = np.random.default_rng(0).integers(0, 2, planes[1:].shape)
+    name = evaluator.path.name
+    try:
+        logits, values = evaluator(planes)
+    except Exception as error:
+        raise ModelError(f"{name}: test batch failed ({str(error)[:200]})") from None
+    if logits.shape != (3, game.num_actions) or values.shape != (3,):
+        raise ModelError(
+            f"{name}: test batch gave policy {logits.shape} and value {values.shape}, expected "
+            f"(3, {game.num_actions}) and (3, 1)"
+        )
+    if not (np.isfinite(logits).all() and np.isfinite(values).all()):
+        raise ModelError(f"{name}: test batch gave non-finite numbers (NaN or inf)")
+    if np.abs(values).max() > 1.0 + 1e-3:
+        raise ModelError(f"{name}: value outside -1..1 ({float(np.abs(values).max()):.3g})")
+
+
+def _signature(path: Path) -> tuple[int, int, int] | None:
+    """What changes when the file is replaced or rewritten; None when it does not exist."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+
+
+class ModelSlot:
+    """The model one game plays with, swapped by reference when a newer file passes validation.
+
+    Order of preference: the run's `models/latest.onnx`, else `fallback` (the shipped pretrained
+    model; None for self-play, which bootstraps from a uniform prior), else no model (None).
+    `current` is read once per batch, so a swap happens between two batches.
+    """
+
+    def __init__(
+        self, game: Game, models_dir: Path, fallback: Path | None = None, *, threads: int = 1
+    ) -> None:
+        self.game = game
+        self.models_dir = Path(models_dir)
+        self.fallback = Path(fallback) if fallback is not None else None
+        self.threads = threads
+        self.current: OnnxEvaluator | None = None
+        self.source = "none"
+        self.last_refusal: str | None = None
+        self.reloads = 0
+        self._seen: dict[Path, tuple | None] = {}
+        self._lock = threading.Lock()
+        self._last_check = 0.0
+
+    @property
+    def step(self) -> int | None:
+        model = self.current
+        return None if model is None else model.step
+
+    def refresh(self, min_interval_s: float = 0.0) -> bool:
+        """Loads latest.onnx (or the fallback) when the file changed; True when swapped."""
+        now = time.monotonic()
+        if now - self._last_check < min_interval_s:
+            return False
+        with self._lock:
+            self._last_check = now
+            if self._try(self.models_dir / LATEST, "run"):
+                return True
+            if self.source == "run" or self.fallback is None:
+                return False
+            return self._try(self.fallback, "pretrained")
+
+    def _try(self, path: Path, source: str) -> bool:
+        signature = _signature(path)
+        if signature is None or self._seen.get(path) == signature:
+            return False
+        self._seen[path] = signature
+        try:
+            model = load_model(path, self.game, threads=self.threads)
+        except ModelError as error:
+            self.last_refusal = str(error)
+            log.warning("%s: refused model %s: %s", self.game.name, path, error)
+            return False
+        if source == "pretrained" and self.source == "run":
+            return False
+        self.current, self.source = model, source
+        self.reloads += 1
+        log.info("%s: now playing with %s (step %d)", self.game.name, path, model.step)
+        return True
+
+
+class ModelWatcher:
+    """Watches a slot's models/ folder with watchfiles in a daemon thread and refreshes it."""
+
+    def __init__(self, slot: ModelSlot, poll_fallback_s: float = 2.0) -> None:
+        self.slot = slot
+        self.poll_fallback_s = poll_fallback_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="model-watcher", daemon=True)
+
+    def start(self) -> ModelWatcher:
+        self.slot.models_dir.mkdir(parents=True, exist_ok=True)
+        self.slot.refresh()
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        from watchfiles import watch
+
+        try:
+            for _changes in watch(
+                self.slot.models_dir,
+                stop_event=self._stop,
+                watch_filter=None,
+                debounce=200,
+                rust_timeout=int(self.poll_fallback_s * 1000),
+                yield_on_timeout=True,
+                raise_interrupt=False,
+            ):
+                self.slot.refresh()  # also on timeouts: a missed event costs one stat call
+        except Exception as error:  # e.g. the folder was removed: fall back to polling
+            log.warning("model watcher stopped (%s); polling every %.1fs", error, 1.0)
+            while not self._stop.wait(1.0):
+                self.slot.refresh()
+
+
+def list_checkpoints(models_dir: Path) -> list[tuple[int, Path]]:
+    """The kept `model_step_NNNNNN.onnx` files as (step, path), oldest step first."""
+    found = []
+    try:
+        names = os.listdir(models_dir)
+    except OSError:
+        return []
+    for name in names:
+        match = CHECKPOINT_PATTERN.match(name)
+        if match:
+            found.append((int(match.group(1)), Path(models_dir) / name))
+    return sorted(found)
+
+
+class CheckpointCache:
+    """Older kept models loaded on demand, the few most recently used kept in memory."""
+
+    def __init__(self, size: int = 4, threads: int = 1) -> None:
+        self.size = size
+        self.threads = threads
+        self._cache: OrderedDict[tuple, OnnxEvaluator] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, game: Game, models_dir: Path, step: int) -> OnnxEvaluator:
+        """The checkpoint of `step`; FileNotFoundError when not kept, ModelError when refused."""
+        path = Path(models_dir) / f"model_step_{step:06d}.onnx"
+        if not path.exists():
+            matches = [p for s, p in list_checkpoints(models_dir) if s == step]
+            if not matches:
+                raise FileNotFoundError(f"checkpoint {step} of {game.name} is not kept")
+            path = matches[0]
+        key = (game.name, step, _signature(path))
+        with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+        model = load_model(path, game, threads=self.threads)
+        with self._lock:
+            self._cache[key] = model
+            while len(self._cache) > self.size:
+                self._cache.popitem(last=False)
+        return model

@@ -1,0 +1,86 @@
+"""A self-play worker process: batched self-play -> one INSERT per finished game.
+
+Each worker owns its SelfPlay, its ONNX session (hot-reloaded by its own watcher thread) and its
+SQLite connection. It publishes its counters into a shared array that the main process sums
+for the progress log, and stops between two batches when the stop event is set.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import time
+from typing import Any
+
+from actor.config import ActorConfig
+
+# Per-worker counters in the shared array (doubles), in this order.
+COUNTERS = ("games", "positions", "nn_evals", "batches", "model_step", "batch_size", "alive_at")
+
+log = logging.getLogger(__name__)
+
+
+def selfplay_config(game: Any, config: ActorConfig) -> Any:
+    """The game's default SelfPlayConfig with the command line's overrides applied."""
+    from actor.selfplay import default_config
+
+    return default_config(
+        game, simulations=config.simulations, games_in_parallel=config.games_in_parallel
+    )
+
+
+def run_worker(index: int, config: ActorConfig, stop_event: Any, counters: Any) -> None:
+    """Entry point of worker `index` (a spawned process)."""
+    logging.basicConfig(
+        level=logging.INFO, format=f"%(asctime)s worker{index} %(levelname)s %(message)s"
+    )
+    stopping = False
+
+    def request_stop(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, request_stop)  # Ctrl-C reaches the whole process group
+    signal.signal(signal.SIGTERM, request_stop)
+    if config.worker_nice > 0:
+        os.nice(config.worker_nice)  # move requests in the API process come first
+
+    from actor.model import ModelSlot, ModelWatcher
+    from actor.replay_db import ReplayWriter
+    from actor.selfplay import SelfPlay
+    from engine import get_game
+
+    game = get_game(config.game)
+    run_dir = config.run_dir()
+    slot = ModelSlot(game, run_dir / "models", None, threads=config.ort_threads)
+    watcher = ModelWatcher(slot).start()
+    writer = ReplayWriter(run_dir / "replay.db")
+    sp_config = selfplay_config(game, config)
+    selfplay = SelfPlay(game, sp_config, seed=config.seed * 1_000_003 + index)
+    base = index * len(COUNTERS)
+    counters[base + COUNTERS.index("batch_size")] = float(selfplay.batch_capacity)
+    log.info("self-play %s: %s", game.name, sp_config)
+    try:
+        while not (stopping or stop_event.is_set()):
+            model = slot.current  # read once: a swap happens between two batches
+            records = selfplay.step(model)
+            step = 0 if model is None else model.step
+            for record in records:
+                record.model_step = step
+                writer.insert(record)
+            values = (
+                selfplay.games,
+                selfplay.positions,
+                selfplay.nn_evals,
+                selfplay.batches,
+                step,
+                selfplay.batch_capacity,
+                time.time(),
+            )
+            for offset, value in enumerate(values):
+                counters[base + offset] = float(value)
+    finally:
+        watcher.stop()
+        writer.close()
+        log.info("stopped after %d games", selfplay.games)

@@ -1,0 +1,142 @@
+"""Small real ONNX models for the actor's tests, exported from torch with the model contract."""
+
+from __future__ import annotations
+
+import os
+import time
+import warnings
+from pathlib import Path
+
+import onnx
+import torch
+
+from engine import get_game
+
+
+class TinyNet(torch.nn.Module):
+    """Conv -> ReLU -> Linear heads; `nan` makes every output NaN, `bias` tilts the policy."""
+
+    def __init__(self, planes: int, rows: int, cols: int, actions: int, nan: bool, bias: int):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(planes, 4, 3, padding=1)
+        self.policy = torch.nn.Linear(4 * rows * cols, actions)
+        self.value = torch.nn.Linear(4 * rows * cols, 1)
+        self.nan = nan
+        if bias >= 0:
+            with torch.no_grad():
+                self.policy.bias[bias] += 5.0
+
+    def forward(self, planes: torch.Tensor):
+        hidden = torch.relu(self.conv(planes)).flatten(1)
+        policy, value = self.policy(hidden), torch.tanh(self.value(hidden))
+        if self.nan:
+            policy, value = policy * float("nan"), value * float("nan")
+        return policy, value
+
+
+def make_model(
+    path: Path,
+    game_name: str = "tictactoe",
+    step: int = 1,
+    *,
+    meta_game: str | None = None,
+    encoding_version: int | None = None,
+    num_actions: int | None = None,
+    nan: bool = False,
+    bias: int = -1,
+    atomic: bool = True,
+) -> Path:
+    """Writes an ONNX model for `game_name` (or a broken variant); atomic = temp + os.replace."""
+    game = get_game(game_name)
+    torch.manual_seed(step)
+    net = TinyNet(
+        game.num_planes, game.rows, game.cols, num_actions or game.num_actions, nan, bias
+    ).eval()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".{path.name}.tmp")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # the legacy exporter, on purpose
+        torch.onnx.export(
+            net,
+            (torch.zeros(1, *game.plane_shape),),
+            str(temp),
+            dynamo=False,
+            input_names=["planes"],
+            output_names=["policy", "value"],
+            dynamic_axes={"planes": {0: "batch"}, "policy": {0: "batch"}, "value": {0: "batch"}},
+            opset_version=17,
+        )
+    model = onnx.load(str(temp))
+    meta = {
+        "game": meta_game or game_name,
+        "step": str(step),
+        "encoding_version": str(
+            game.encoding_version if encoding_version is None else encoding_version
+        ),
+        "created_at": str(time.time()),
+    }
+    onnx.helper.set_model_props(model, meta)
+    onnx.save(model, str(temp))
+    if atomic:
+        os.replace(temp, path)
+    else:
+        path.write_bytes(temp.read_bytes())
+        temp.unlink()
+    return path
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class ActorProcess:
+    """`python -m actor ...` as a subprocess on a free port of 127.0.0.1; stopped with SIGTERM."""
+
+    def __init__(self, data_dir: Path, *args: str, startup_s: float = 60.0) -> None:
+        import subprocess
+        import sys
+
+        import httpx
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = Path(data_dir) / f"actor-{self.port}.log"
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
+        command = [sys.executable, "-m", "actor", "--data-dir", str(data_dir), "--port"]
+        command += [str(self.port), "--no-warmup", *args]
+        root = Path(__file__).resolve().parent.parent
+        self.process = subprocess.Popen(command, cwd=root, stdout=self._log, stderr=self._log)
+        deadline = time.monotonic() + startup_s
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"actor exited at start:\n{self.log()}")
+            try:
+                if httpx.get(self.url + "/api/health", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"actor did not start in {startup_s} s:\n{self.log()}")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self, timeout: float = 30.0) -> int:
+        import signal
+
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            code = self.process.wait(timeout)
+        except Exception:
+            self.process.kill()
+            code = self.process.wait(10)
+        self._log.close()
+        return code

@@ -1,0 +1,342 @@
+"""The HTTP API: shapes from TEAM.md/DESIGN.md, every bad input a 4xx with a message, limits
+(body size, simulations cap, capacity, time) and static serving that stays inside web/dist.
+
+Fine-grained cases use FastAPI's TestClient on the real app; the end-to-end cases start
+`python -m actor --no-selfplay` on 127.0.0.1 and talk to it over sockets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+from actor_models import ActorProcess, make_model
+from fastapi import HTTPException
+from fastapi.testclient import TestClient
+
+from actor.api import MoveService, create_app
+from actor.config import ActorConfig
+from actor.replay_db import ReplayWriter
+from engine import list_games
+from engine.records import GameRecord
+
+
+def make_config(tmp_path: Path, **overrides) -> ActorConfig:
+    dist = tmp_path / "dist"
+    dist.mkdir(exist_ok=True)
+    (dist / "index.html").write_text("<html>cartridge index</html>")
+    (dist / "assets").mkdir(exist_ok=True)
+    (dist / "assets" / "app.js").write_text("console.log('app')")
+    (tmp_path / "secret.txt").write_text("TOP SECRET outside dist")
+    settings = dict(
+        data_dir=tmp_path / "data", pretrained_dir=tmp_path / "pretrained", web_dist=dist
+    )
+    settings.update(overrides)
+    return ActorConfig(**settings)
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> ActorConfig:
+    return make_config(tmp_path)
+
+
+@pytest.fixture
+def client(config: ActorConfig):
+    with TestClient(create_app(config)) as test_client:
+        yield test_client
+
+
+def move(client: TestClient, game: str = "tictactoe", **body):
+    return client.post(f"/api/games/{game}/move", json=body)
+
+
+def test_health_and_games_have_the_contract_shapes(client: TestClient) -> None:
+    health = client.get("/api/health").json()
+    assert health["status"] == "ok" and health["training_game"] is None
+    assert health["selfplay"] is False
+    assert set(health["models"]) == set(list_games())
+    assert health["models"]["tictactoe"] == {"step": None, "source": "none", "last_refusal": None}
+    games = {g["name"]: g for g in client.get("/api/games").json()["games"]}
+    assert set(games) == set(list_games())
+    assert games["tictactoe"] == {
+        "name": "tictactoe", "rows": 3, "cols": 3, "num_actions": 9, "model_step": None,
+        "players": ["alphazero", "mcts", "random", "perfect"], "max_simulations": 1600,
+    }  # fmt: skip
+    if "othello" in games:
+        assert "perfect" not in games["othello"]["players"]
+
+
+def test_alphazero_uses_latest_then_checkpoints(config: ActorConfig, client: TestClient) -> None:
+    answer = move(client, moves=[0, 4], simulations=20, player="alphazero").json()
+    assert answer["model_step"] is None  # no model: uniform prior
+    assert answer["action"] not in (0, 4)
+    models = config.data_dir / "tictactoe" / "models"
+    make_model(models / "latest.onnx", step=12)
+    make_model(models / "model_step_000003.onnx", step=3)
+    time.sleep(1.1)  # the API re-checks latest.onnx at most once a second
+    answer = move(client, moves=[0, 4], simulations=50).json()
+    assert answer["model_step"] == 12
+    assert len(answer["visits"]) == 9 and abs(sum(answer["visits"]) - 1) < 1e-4
+    assert answer["visits"][0] == answer["visits"][4] == 0
+    assert -1 <= answer["value"] <= 1 and abs(sum(answer["prior"]) - 1) < 1e-4
+    policy_only = move(client, moves=[], simulations=0).json()
+    assert policy_only["visits"] == pytest.approx(policy_only["prior"])
+    assert move(client, simulations=10, checkpoint=3).json()["model_step"] == 3
+    response = move(client, simulations=10, checkpoint=4)
+    assert response.status_code == 404 and "not kept" in response.json()["detail"]
+    steps = client.get("/api/games/tictactoe/checkpoints").json()["checkpoints"]
+    assert [c["step"] for c in steps] == [3] and steps[0]["created_at"] > 0
+    assert client.get("/api/health").json()["models"]["tictactoe"]["source"] == "run"
+
+
+def test_pretrained_model_is_used_when_no_run_model(tmp_path: Path) -> None:
+    config = make_config(tmp_path)
+    make_model(config.pretrained_dir / "tictactoe.onnx", step=777)
+    with TestClient(create_app(config)) as client:
+        assert move(client, simulations=0).json()["model_step"] == 777
+        assert client.get("/api/health").json()["models"]["tictactoe"]["source"] == "pretrained"
+
+
+def test_mcts_and_random_players_answer_legal_moves(client: TestClient) -> None:
+    moves = [4, 0, 8]
+    for player in ("mcts", "random"):
+        answer = move(client, moves=moves, simulations=100, player=player).json()
+        assert answer["action"] not in moves and answer["model_step"] is None
+        assert len(answer["visits"]) == 9
+
+
+def test_mcts_finds_the_immediate_win(client: TestClient) -> None:
+    # x: 0, 1 ; o: 3, 4 ; x to move wins at 2.
+    answer = move(client, moves=[0, 3, 1, 4], simulations=400, player="mcts").json()
+    assert answer["action"] == 2
+
+
+def test_perfect_player_plays_the_win_or_says_unavailable(client: TestClient) -> None:
+    response = move(client, moves=[0, 3, 1, 4], player="perfect")
+    try:
+        from engine.solvers import solve_action_values  # noqa: F401
+    except ImportError:
+        assert response.status_code == 400 and "perfect" in response.json()["detail"]
+        return
+    answer = response.json()
+    assert response.status_code == 200 and answer["action"] == 2 and answer["value"] == 1.0
+    assert answer["visits"][2] > 0 and answer["model_step"] is None
+    # From the empty board every move draws: visits spread over all nine.
+    answer = move(client, player="perfect").json()
+    assert answer["value"] == 0.0 and answer["visits"] == pytest.approx([1 / 9] * 9)
+
+
+BAD_MOVES = [
+    ("unknown game", "chess", {"moves": []}, 404, "unknown game"),
+    ("illegal move", "tictactoe", {"moves": [4, 4]}, 400, "illegal"),
+    ("negative move", "tictactoe", {"moves": [-1]}, 400, "out of range"),
+    ("move too large", "tictactoe", {"moves": [9]}, 400, "out of range"),
+    ("move after the end", "tictactoe", {"moves": [0, 3, 1, 4, 2, 5]}, 400, "over"),
+    ("finished game", "tictactoe", {"moves": [0, 3, 1, 4, 2]}, 400, "finished"),
+    ("simulations < 0", "tictactoe", {"simulations": -1}, 422, "simulations"),
+    ("simulations over cap", "tictactoe", {"simulations": 1601}, 422, "1600"),
+    ("simulations float", "tictactoe", {"simulations": 2.5}, 422, "simulations"),
+    ("simulations bool", "tictactoe", {"simulations": True}, 422, "simulations"),
+    ("unknown player", "tictactoe", {"player": "deepblue"}, 400, "unknown player"),
+    ("moves not a list", "tictactoe", {"moves": 3}, 422, "moves"),
+    ("moves strings", "tictactoe", {"moves": ["a"]}, 422, "moves.0"),
+    ("moves floats", "tictactoe", {"moves": [1.5]}, 422, "moves.0"),
+    ("moves too long", "tictactoe", {"moves": [0] * 2000}, 422, "moves"),
+    ("extra field", "tictactoe", {"moves": [], "cheat": 1}, 422, "cheat"),
+    ("checkpoint for random", "tictactoe", {"player": "random", "checkpoint": 1}, 400, "only"),
+    ("checkpoint not kept", "tictactoe", {"checkpoint": 123}, 404, "not kept"),
+    ("checkpoint string", "tictactoe", {"checkpoint": "x"}, 422, "checkpoint"),
+]
+
+
+@pytest.mark.parametrize(
+    "game,body,status,words", [case[1:] for case in BAD_MOVES], ids=[c[0] for c in BAD_MOVES]
+)
+def test_bad_move_requests_get_4xx_with_a_message(
+    client: TestClient, game: str, body: dict, status: int, words: str
+) -> None:
+    response = client.post(f"/api/games/{game}/move", json=body)
+    assert response.status_code == status, response.text
+    detail = response.json()["detail"]
+    assert isinstance(detail, str) and words in detail
+
+
+def test_perfect_is_refused_for_unsolved_games(client: TestClient) -> None:
+    if "othello" not in list_games():
+        pytest.skip("othello not registered")
+    response = move(client, "othello", player="perfect")
+    assert response.status_code == 400 and "perfect" in response.json()["detail"]
+
+
+def test_malformed_and_oversized_bodies(client: TestClient) -> None:
+    json_type = {"content-type": "application/json"}
+    response = client.post("/api/games/tictactoe/move", content=b"{not json", headers=json_type)
+    assert response.status_code == 422 and isinstance(response.json()["detail"], str)
+    response = client.post("/api/games/tictactoe/move", content=b"[1, 2]",
+                           headers={"content-type": "application/json"})  # fmt: skip
+    assert response.status_code == 422
+    big = json.dumps({"moves": [0] * 40000}).encode()
+    response = client.post("/api/games/tictactoe/move", content=big,
+                           headers={"content-type": "application/json"})  # fmt: skip
+    assert response.status_code == 413 and "larger than" in response.json()["detail"]
+
+    def chunks():
+        for _ in range(100):
+            yield b" " * 1024
+
+    response = client.post("/api/games/tictactoe/move", content=chunks(),
+                           headers={"content-type": "application/json"})  # fmt: skip
+    assert response.status_code == 413
+
+
+def test_stats_replays_and_checkpoints(config: ActorConfig, client: TestClient) -> None:
+    response = client.get("/api/games/tictactoe/stats")
+    assert response.status_code == 404 and "no stats" in response.json()["detail"]
+    assert client.get("/api/games/nope/stats").status_code == 404
+    stats = {"game": "tictactoe", "step": 5, "history": [{"step": 1, "loss_total": 2.0}]}
+    (config.data_dir / "tictactoe").mkdir(parents=True)
+    (config.data_dir / "tictactoe" / "stats.json").write_text(json.dumps(stats))
+    assert client.get("/api/games/tictactoe/stats").json() == stats
+
+    assert client.get("/api/games/tictactoe/replays").json() == {"replays": []}
+    visits = np.full((3, 9), 1 / 9, np.float32)
+    record = GameRecord(np.array([4, 0, 8]), visits, np.array([0.5, -0.25, 0.0]), 0, 9)
+    with ReplayWriter(config.data_dir / "tictactoe" / "replay.db") as writer:
+        first = writer.insert(record)
+        writer.insert(GameRecord(np.array([1]), visits[:1], np.array([1.0]), 1, 10))
+    replays = client.get("/api/games/tictactoe/replays?limit=5").json()["replays"]
+    assert [r["model_step"] for r in replays] == [10, 9]
+    oldest = replays[1]
+    assert oldest["id"] == first and oldest["moves"] == [4, 0, 8] and oldest["num_moves"] == 3
+    assert oldest["root_values"] == [0.5, -0.25, 0.0] and oldest["outcome"] == 0
+    assert oldest["visits"][0] == pytest.approx([1 / 9] * 9, abs=1e-3)
+    assert len(client.get("/api/games/tictactoe/replays?limit=1").json()["replays"]) == 1
+    for bad in ("0", "1000", "x"):
+        response = client.get(f"/api/games/tictactoe/replays?limit={bad}")
+        assert response.status_code == 422 and "limit" in response.json()["detail"]
+    assert client.get("/api/games/nope/replays").status_code == 404
+    assert client.get("/api/games/nope/checkpoints").status_code == 404
+    assert client.get("/api/games/connect4/checkpoints").json() == {"checkpoints": []}
+
+
+def test_refused_model_shows_in_health(config: ActorConfig, client: TestClient) -> None:
+    models = config.data_dir / "tictactoe" / "models"
+    make_model(models / "latest.onnx", step=4)
+    time.sleep(1.1)
+    assert client.get("/api/health").json()["models"]["tictactoe"]["step"] == 4
+    make_model(models / "latest.onnx", "connect4", step=5)  # a connect4 net for tictactoe
+    time.sleep(1.1)
+    info = client.get("/api/health").json()["models"]["tictactoe"]
+    assert info["step"] == 4 and "game 'connect4', not 'tictactoe'" in info["last_refusal"]
+    answer = move(client, moves=[3], simulations=8).json()
+    assert answer["model_step"] == 4 and len(answer["visits"]) == 9
+
+
+def test_static_files_and_spa_fallback(client: TestClient) -> None:
+    assert "cartridge index" in client.get("/").text
+    assert "cartridge index" in client.get("/play/connect4").text  # client-side route
+    assert client.get("/assets/app.js").text == "console.log('app')"
+    assert client.get("/assets/missing.js").status_code == 404  # a missing asset is no page
+    response = client.get("/api/nothing")
+    assert response.status_code == 404 and "no API path" in response.json()["detail"]
+    schema = client.get("/openapi.json").json()
+    assert "/api/games/{game}/move" in schema["paths"]
+    assert "/api/games/{game}/replays" in schema["paths"]
+
+
+def test_page_without_a_build_says_how_to_build(tmp_path: Path) -> None:
+    config = make_config(tmp_path, web_dist=tmp_path / "missing")
+    with TestClient(create_app(config)) as client:
+        assert "npm run build" in client.get("/").text
+        assert client.get("/api/health").status_code == 200
+
+
+def test_capacity_and_time_limit_answer_503(tmp_path: Path) -> None:
+    service = MoveService(
+        make_config(tmp_path, search_threads=1, search_queue=0, move_timeout_s=0.3)
+    )
+    release = threading.Event()
+
+    async def scenario() -> None:
+        slow = asyncio.create_task(service.run_search(lambda: release.wait(5) and "slow"))
+        await asyncio.sleep(0.05)
+        started = time.monotonic()
+        with pytest.raises(HTTPException) as full:
+            await service.run_search(lambda: "fast")
+        assert full.value.status_code == 503 and time.monotonic() - started < 0.1
+        with pytest.raises(HTTPException) as late:
+            await slow
+        assert late.value.status_code == 503 and "longer than" in late.value.detail
+        release.set()
+        await asyncio.sleep(0.1)  # the slow search finishes and frees its slot
+        assert await service.run_search(lambda: "fast") == "fast"
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        release.set()
+        service.close()
+
+
+def raw_get(port: int, path: str) -> tuple[int, bytes]:
+    """A GET with the path sent exactly as given (clients normalise `..` away)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    return int(data.split(b" ", 2)[1]), data
+
+
+def test_real_server_rejects_bad_input_and_keeps_serving(tmp_path: Path) -> None:
+    config = make_config(tmp_path)
+    actor = ActorProcess(config.data_dir, "--no-selfplay", "--web-dist", str(config.web_dist))
+    try:
+        url = actor.url + "/api/games/tictactoe/move"
+        for case in BAD_MOVES:
+            response = httpx.post(actor.url + f"/api/games/{case[1]}/move", json=case[2])
+            assert response.status_code == case[3], (case, response.text)
+        response = httpx.post(url, content=b"x" * 100_000)
+        assert response.status_code == 413
+        response = httpx.post(
+            url, content=b"\xff\xfe", headers={"content-type": "application/json"}
+        )
+        assert 400 <= response.status_code < 500
+        assert httpx.post(url, json={"moves": [4], "player": "random"}).status_code == 200
+        for path in (
+            "/../pyproject.toml", "/..%2fpyproject.toml", "/%2e%2e/pyproject.toml",
+            "/assets/../../secret.txt", "/assets/..%2f..%2fsecret.txt",
+            "/%2e%2e/%2e%2e/secret.txt", "/....//secret.txt", "//etc/passwd",
+        ):  # fmt: skip
+            status, data = raw_get(actor.port, path)
+            assert b"TOP SECRET" not in data and b"[project]" not in data, path
+            assert b"root:" not in data, path
+            assert status in (200, 400, 404), (path, status)
+        status, data = raw_get(actor.port, "/assets/app.js")
+        assert status == 200 and b"console.log" in data
+        assert httpx.get(actor.url + "/api/health").json()["status"] == "ok"
+    finally:
+        code = actor.stop()
+    assert code == 0, actor.log()
+
+
+def test_command_line_refuses_an_unknown_game(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    result = subprocess.run(
+        [sys.executable, "-m", "actor", "--game", "chess", "--data-dir", str(tmp_path)],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2 and "unknown game 'chess'" in result.stderr

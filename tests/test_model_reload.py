@@ -1,0 +1,181 @@
+"""Model loading, validation and hot reload: bad files are refused with a reason, good ones swap in.
+
+Every model here is a real ONNX file exported from a tiny torch net, run by ONNX Runtime.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+from actor_models import ActorProcess, make_model
+
+from actor.model import CheckpointCache, ModelError, ModelSlot, ModelWatcher, list_checkpoints
+from engine import get_game
+
+GAME = get_game("tictactoe")
+
+BAD_FILES = {
+    "corrupt": ("cannot load ONNX file", None),
+    "wrong_game": ("model is for game 'connect4'", {"meta_game": "connect4"}),
+    "wrong_encoding": ("encoding_version", {"encoding_version": 99}),
+    "wrong_shape": ("outputs must be policy [batch, 9]", {"num_actions": 8}),
+    "nan_output": ("non-finite", {"nan": True}),
+}
+
+
+def write_bad(path: Path, kind: str) -> None:
+    reason, options = BAD_FILES[kind]
+    if options is None:
+        temp = path.with_name(".bad.tmp")
+        temp.write_bytes(b"\x08\x01 this is not a protobuf" * 10)
+        temp.replace(path)
+    else:
+        make_model(path, "tictactoe", 50, **options)
+
+
+def wait_for(condition, timeout: float = 20.0, interval: float = 0.1) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(interval)
+    return False
+
+
+def test_slot_prefers_run_model_then_pretrained_then_uniform(tmp_path: Path) -> None:
+    models = tmp_path / "run" / "models"
+    pretrained = tmp_path / "pretrained" / "tictactoe.onnx"
+    slot = ModelSlot(GAME, models, pretrained)
+    slot.refresh()
+    assert (slot.current, slot.source, slot.step) == (None, "none", None)
+    make_model(pretrained, step=1000)
+    slot.refresh()
+    assert (slot.source, slot.step) == ("pretrained", 1000)
+    make_model(models / "latest.onnx", step=3)
+    assert slot.refresh()
+    assert (slot.source, slot.step) == ("run", 3)
+    logits, values = slot.current(np.zeros((5, *GAME.plane_shape), np.float32))
+    assert logits.shape == (5, 9) and values.shape == (5,)
+    assert not slot.refresh()  # unchanged file: no reload
+
+
+@pytest.mark.parametrize("kind", list(BAD_FILES))
+def test_bad_file_is_refused_and_the_old_model_stays(tmp_path: Path, kind: str) -> None:
+    latest = tmp_path / "models" / "latest.onnx"
+    make_model(latest, step=7)
+    slot = ModelSlot(GAME, latest.parent)
+    slot.refresh()
+    assert slot.step == 7 and slot.last_refusal is None
+    write_bad(latest, kind)
+    assert not slot.refresh()
+    assert slot.step == 7 and slot.source == "run"
+    assert BAD_FILES[kind][0] in slot.last_refusal
+    # Play goes on with the old model.
+    _, values = slot.current(np.zeros((1, *GAME.plane_shape), np.float32))
+    assert np.isfinite(values).all()
+
+
+def test_refused_file_with_no_previous_model_leaves_uniform_prior(tmp_path: Path) -> None:
+    latest = tmp_path / "models" / "latest.onnx"
+    write_bad(latest, "wrong_game")
+    slot = ModelSlot(GAME, latest.parent)
+    slot.refresh()
+    assert slot.current is None and slot.source == "none" and "connect4" in slot.last_refusal
+
+
+def test_watcher_swaps_to_a_published_model(tmp_path: Path) -> None:
+    models = tmp_path / "models"
+    slot = ModelSlot(GAME, models)
+    watcher = ModelWatcher(slot).start()
+    try:
+        assert slot.current is None
+        make_model(models / "latest.onnx", step=1)
+        assert wait_for(lambda: slot.step == 1), "watcher did not load the first model"
+        make_model(models / "latest.onnx", step=2)
+        assert wait_for(lambda: slot.step == 2), "watcher did not swap to step 2"
+        write_bad(models / "latest.onnx", "nan_output")
+        assert wait_for(lambda: slot.last_refusal is not None)
+        assert slot.step == 2
+    finally:
+        watcher.stop()
+
+
+def test_checkpoints_are_listed_and_loaded_on_demand(tmp_path: Path) -> None:
+    models = tmp_path / "models"
+    for step in (10, 200, 30):
+        make_model(models / f"model_step_{step:06d}.onnx", step=step)
+    (models / "model_step_x.onnx").write_bytes(b"ignored")
+    assert [step for step, _ in list_checkpoints(models)] == [10, 30, 200]
+    cache = CheckpointCache(size=2)
+    first = cache.get(GAME, models, 30)
+    assert first.step == 30 and cache.get(GAME, models, 30) is first
+    cache.get(GAME, models, 10)
+    cache.get(GAME, models, 200)  # evicts 30
+    assert cache.get(GAME, models, 30) is not first
+    with pytest.raises(FileNotFoundError):
+        cache.get(GAME, models, 11)
+    write_bad(models / "model_step_000040.onnx", "wrong_shape")
+    with pytest.raises(ModelError):
+        cache.get(GAME, models, 40)
+
+
+def _steps(db: Path) -> list[int]:
+    if not db.exists():
+        return []
+    connection = sqlite3.connect(db, timeout=30)
+    try:
+        return [row[0] for row in connection.execute("SELECT model_step FROM games ORDER BY id")]
+    except sqlite3.OperationalError:
+        return []
+    finally:
+        connection.close()
+
+
+def test_publishing_while_selfplay_runs_switches_the_actor(tmp_path: Path) -> None:
+    """A real actor with self-play: rows start at step 0, switch to the published model's step;
+    a bad file after that is refused (shown in /api/health) and self-play goes on."""
+    pytest.importorskip("actor.selfplay")
+    run = tmp_path / "tictactoe"
+    db = run / "replay.db"
+    actor = ActorProcess(
+        tmp_path, "--game", "tictactoe", "--simulations", "16", "--games-in-parallel", "8",
+        "--log-interval", "1",
+    )  # fmt: skip
+    try:
+        assert wait_for(lambda: len(_steps(db)) > 0, 90), actor.log()
+        assert set(_steps(db)) == {0}
+        make_model(run / "models" / "latest.onnx", step=5)
+        assert wait_for(lambda: 5 in _steps(db), 60), actor.log()
+
+        def api_step() -> int | None:
+            return httpx.get(actor.url + "/api/health", timeout=10).json()["models"]["tictactoe"][
+                "step"
+            ]
+
+        assert wait_for(lambda: api_step() == 5, 30)  # the API process loads it too
+        count = len(_steps(db))
+        write_bad(run / "models" / "latest.onnx", "corrupt")
+
+        def refused() -> bool:
+            health = httpx.get(actor.url + "/api/health", timeout=10).json()
+            return health["models"]["tictactoe"]["last_refusal"] is not None
+
+        assert wait_for(refused, 30)
+        health = httpx.get(actor.url + "/api/health", timeout=10).json()
+        assert health["selfplay"] and health["training_game"] == "tictactoe"
+        assert health["models"]["tictactoe"]["step"] == 5
+        assert wait_for(lambda: len(_steps(db)) > count + 5, 60), actor.log()
+        assert _steps(db)[-1] == 5
+        assert "refused model" in actor.log()
+        assert "games/s" in actor.log()
+    finally:
+        code = actor.stop()
+    assert code == 0, actor.log()
+    connection = sqlite3.connect(db)
+    assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    connection.close()

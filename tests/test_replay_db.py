@@ -1,0 +1,129 @@
+"""replay.db: a game written and read back is the game played; concurrent writers lose nothing."""
+
+from __future__ import annotations
+
+import multiprocessing
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+
+from actor.replay_db import ReplayWriter, connect, count_games, read_newest
+from engine import EngineContext, get_game
+from engine.records import GameRecord
+
+
+def play_random_game(name: str, seed: int) -> GameRecord:
+    """A real game of `name` with random moves and made-up visit distributions."""
+    rng = np.random.default_rng(seed)
+    ctx = EngineContext(name)
+    result = ctx.reset()
+    moves, visits, values = [], [], []
+    while not result.terminal:
+        legal = np.flatnonzero(result.legal_mask)
+        distribution = np.zeros(ctx.game.num_actions, dtype=np.float32)
+        distribution[legal] = rng.random(len(legal)) + 0.01
+        distribution /= distribution.sum()
+        action = int(rng.choice(legal))
+        moves.append(action)
+        visits.append(distribution)
+        values.append(rng.uniform(-1, 1))
+        result = ctx.step(result.state, action)
+    return GameRecord(
+        np.array(moves, dtype=np.int64),
+        np.array(visits, dtype=np.float32),
+        np.array(values, dtype=np.float32),
+        result.winner,
+        model_step=seed,
+    )
+
+
+def test_record_round_trip_equals_the_game_played(tmp_path: Path) -> None:
+    db = tmp_path / "tictactoe" / "replay.db"
+    played = [play_random_game(name, seed) for seed, name in enumerate(["tictactoe", "connect4"])]
+    with ReplayWriter(db) as writer:
+        ids = [writer.insert(record) for record in played]
+    assert ids == sorted(ids)
+    stored, skipped = read_newest(db, 10)
+    assert skipped == 0
+    assert [item.id for item in stored] == ids[::-1]  # newest first
+    for item, record in zip(stored[::-1], played, strict=True):
+        got = item.record
+        np.testing.assert_array_equal(got.moves, record.moves)
+        np.testing.assert_allclose(got.visits, record.visits, atol=1e-3)
+        np.testing.assert_allclose(got.root_values, record.root_values, atol=1e-3)
+        assert (got.outcome, got.model_step, got.num_moves) == (
+            record.outcome,
+            record.model_step,
+            record.num_moves,
+        )
+        # Replaying the stored moves reaches the stored outcome.
+        game = get_game("tictactoe" if got.visits.shape[1] == 9 else "connect4")
+        ctx = EngineContext(game.name)
+        result = ctx.reset()
+        for move in got.moves:
+            result = ctx.step(result.state, int(move))
+        assert result.terminal and result.winner == got.outcome
+
+
+def test_database_uses_wal_and_the_shared_schema(tmp_path: Path) -> None:
+    db = tmp_path / "replay.db"
+    ReplayWriter(db).close()
+    connection = sqlite3.connect(db)
+    assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    columns = [row[1] for row in connection.execute("PRAGMA table_info(games)")]
+    assert columns == ["id", "created_at", "model_step", "num_moves", "outcome", "data"]
+    connection.close()
+
+
+def test_garbage_rows_are_skipped_by_the_reader(tmp_path: Path) -> None:
+    db = tmp_path / "replay.db"
+    with ReplayWriter(db) as writer:
+        writer.insert(play_random_game("tictactoe", 1))
+    connection = connect(db)
+    connection.execute(
+        "INSERT INTO games (created_at, model_step, num_moves, outcome, data) VALUES (0,0,3,0,?)",
+        (b"garbage",),
+    )
+    connection.close()
+    stored, skipped = read_newest(db, 10)
+    assert len(stored) == 1 and skipped == 1
+
+
+def test_missing_database_reads_as_empty(tmp_path: Path) -> None:
+    assert read_newest(tmp_path / "none.db", 5) == ([], 0)
+    assert count_games(tmp_path / "none.db") == 0
+    assert not (tmp_path / "none.db").exists()
+
+
+def _writer_process(db: str, worker: int, games: int) -> None:
+    """Writes `games` small records (numpy only: spawned processes start fast)."""
+    rng = np.random.default_rng(worker)
+    with ReplayWriter(Path(db)) as writer:
+        for index in range(games):
+            num_moves = int(rng.integers(5, 10))
+            visits = np.full((num_moves, 9), 1 / 9, np.float32)
+            moves = rng.integers(0, 9, num_moves)
+            values = np.zeros(num_moves, np.float32)
+            writer.insert(GameRecord(moves, visits, values, 0, worker * 1000 + index))
+
+
+def test_several_processes_writing_the_same_db_lose_nothing(tmp_path: Path) -> None:
+    db = tmp_path / "replay.db"
+    workers, games = 4, 60
+    context = multiprocessing.get_context("spawn")
+    processes = [
+        context.Process(target=_writer_process, args=(str(db), w, games)) for w in range(workers)
+    ]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(timeout=120)
+        assert process.exitcode == 0
+    connection = sqlite3.connect(db)
+    steps = sorted(row[0] for row in connection.execute("SELECT model_step FROM games"))
+    assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    connection.close()
+    assert steps == sorted(w * 1000 + i for w in range(workers) for i in range(games))
+    stored, skipped = read_newest(db, workers * games)
+    assert len(stored) == workers * games and skipped == 0
