@@ -1,0 +1,535 @@
+"""Evaluation while training: small matches against fixed baselines, and moves judged by a solver.
+
+For one model (an MCTS `Evaluator`, e.g. an ONNX file loaded by `actor.model.load_model`):
+
+- matches with MCTS at a fixed budget against `random` and classic MCTS (`mcts-N`), colours
+  alternating, giving win/draw/loss rates;
+- where perfect play is known, the optimal-move rate on solved positions (see
+  `actor.evaluation_positions`): the network alone (one batched call over all positions) and
+  with `simulations` (all positions searched together, one batched call per round).
+
+Entries go to `<run>/evaluations.json` (a bounded list in the `evaluations` shape of stats.json,
+written atomically). `EvaluationService` runs this in the background of the actor, in a
+low-priority process (default) or thread, every K-th new model and at most every T seconds.
+
+    python -m actor.evaluation --game tictactoe --data-dir data [--model PATH] [--simulations N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import contextlib
+import dataclasses
+import fcntl
+import json
+import logging
+import math
+import multiprocessing
+import os
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from actor import mcts
+from actor.arena import (
+    Agent,
+    AlphaZeroAgent,
+    ClassicMctsAgent,
+    RandomAgent,
+    optimal_move_rate,
+    play_match,
+)
+from actor.evaluation_positions import PONS_SETS
+from engine import get_game
+
+log = logging.getLogger(__name__)
+
+EVALUATIONS_FILE = "evaluations.json"
+MAX_ENTRIES = 2000
+# Seconds between two background evaluations at least. One costs ~0.2 CPU-s for Tic-tac-toe and
+# ~2-4 CPU-s for Connect 4 with the learner's default networks (benchmarks/evaluation.py), so
+# this keeps evaluation around 1% of one core.
+DEFAULT_MIN_INTERVAL_S = {"tictactoe": 30.0, "connect4": 300.0, "othello": 300.0}
+
+
+def solved_positions(game_name: str, run_dir: Path | None, settings: EvaluationSettings):
+    """The game's solved test set, or None for a game without a solver."""
+    from actor import evaluation_positions as ep
+
+    if game_name == "tictactoe":
+        return ep.tictactoe_positions()
+    if game_name == "connect4" and settings.test_positions > 0:
+        return ep.connect4_positions(run_dir, settings.test_positions, settings.seed)
+    return None
+
+
+def pons_error_rates(
+    evaluator: mcts.Evaluator | None,
+    simulations: int,
+    *,
+    run_dir: Path | None = None,
+    sets: tuple[str, ...] = PONS_SETS,
+    limit: int = 100,
+    solver_time_s: float = 5.0,
+) -> dict[str, dict[str, float]]:
+    """Per Pons set: {"error_rate", "positions", "skipped"}, as AlphaZero.jl's pons_benchmark:
+    an error is a move whose win/draw/loss value is worse than the best one."""
+    from actor.evaluation_positions import pons_positions
+
+    game = get_game("connect4")
+    rates = {}
+    for name in sets:
+        positions = pons_positions(name, run_dir, limit=limit, solver_time_s=solver_time_s)
+        rate = optimal_move_rate(game, positions, evaluator, simulations)
+        rates[name] = {
+            "error_rate": 1.0 - rate,
+            "positions": len(positions),
+            "skipped": positions.skipped,
+        }
+    return rates
+
+
+# ---------------------------------------------------------------- one evaluation
+
+
+@dataclass(frozen=True)
+class EvaluationSettings:
+    """What one evaluation plays; `default_settings(game)` gives each game's values."""
+
+    simulations: int  # the model's search budget in matches and in the searched move rate
+    games_per_opponent: int  # per baseline, colours alternating (even = fair)
+    mcts_budgets: tuple[int, ...]  # classic MCTS baselines
+    play_random: bool = True
+    judge_network_alone: bool = True
+    test_positions: int = 200  # Connect 4 solved test set size (0: skip)
+    seed: int = 0
+    c_puct: float = mcts.DEFAULT_C_PUCT
+
+
+def default_settings(game_name: str) -> EvaluationSettings:
+    if game_name == "tictactoe":
+        return EvaluationSettings(simulations=64, games_per_opponent=20, mcts_budgets=(64,))
+    if game_name == "connect4":
+        return EvaluationSettings(simulations=200, games_per_opponent=10, mcts_budgets=(200,))
+    return EvaluationSettings(simulations=100, games_per_opponent=6, mcts_budgets=(200,))
+
+
+def _entry(step: int, opponent: str, simulations: int, **fields: Any) -> dict[str, Any]:
+    entry = {
+        "step": int(step),
+        "time": time.time(),
+        "opponent": opponent,
+        "simulations": int(simulations),
+        "win_rate": None,
+        "draw_rate": None,
+        "loss_rate": None,
+        "optimal_move_rate": None,
+    }
+    entry.update(fields)
+    return entry
+
+
+def evaluate_model(
+    game_name: str,
+    evaluator: mcts.Evaluator | None,
+    step: int,
+    run_dir: Path | None = None,
+    settings: EvaluationSettings | None = None,
+) -> list[dict[str, Any]]:
+    """Matches against the baselines and the optimal-move rates of one model, as entries of the
+    `evaluations` list. Extra keys: "games", or "positions" and "trivial_share" (the share of
+    positions where every move is optimal), and "seconds" spent."""
+    game = get_game(game_name)
+    settings = settings or default_settings(game_name)
+    entries = []
+    agent = AlphaZeroAgent(evaluator, settings.simulations, c_puct=settings.c_puct)
+    opponents: list[Agent] = [RandomAgent()] if settings.play_random else []
+    opponents += [ClassicMctsAgent(budget) for budget in settings.mcts_budgets]
+    for number, opponent in enumerate(opponents):
+        start = time.perf_counter()
+        match = play_match(
+            game, agent, opponent, settings.games_per_opponent, seed=settings.seed * 31 + number
+        )
+        win, draw, loss = match.rates()
+        entries.append(
+            _entry(
+                step, opponent.name, settings.simulations, win_rate=win, draw_rate=draw,
+                loss_rate=loss, games=match.games, seconds=time.perf_counter() - start,
+            )  # fmt: skip
+        )
+    positions = solved_positions(game_name, run_dir, settings)
+    if positions is not None:
+        budgets = ([0] if settings.judge_network_alone else []) + [settings.simulations]
+        for simulations in dict.fromkeys(budgets):
+            start = time.perf_counter()
+            rate = optimal_move_rate(
+                game, positions, evaluator, simulations, c_puct=settings.c_puct
+            )
+            entries.append(
+                _entry(
+                    step, "solver", simulations, optimal_move_rate=rate,
+                    positions=len(positions), trivial_share=round(positions.trivial_share, 4),
+                    seconds=time.perf_counter() - start,
+                )  # fmt: skip
+            )
+    return entries
+
+
+# ---------------------------------------------------------------- evaluations.json
+
+
+@contextlib.contextmanager
+def _locked(run_dir: Path) -> Iterator[None]:
+    """An exclusive lock on the run's evaluations file across processes (flock)."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    with open(run_dir / f".{EVALUATIONS_FILE}.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def read_evaluations(run_dir: Path) -> list[dict[str, Any]]:
+    """The run's evaluation entries (empty when there is no file or it is unreadable)."""
+    path = Path(run_dir) / EVALUATIONS_FILE
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        return []
+    except (OSError, ValueError) as error:
+        log.warning("ignoring unreadable %s: %s", path, error)
+        return []
+    return [entry for entry in data if isinstance(entry, dict)] if isinstance(data, list) else []
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Writes `data` as JSON to a temp file next to `path`, then os.replace: readers see the old
+    file or the new one, never half of one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w") as file:
+            json.dump(data, file, indent=1, allow_nan=False)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def _clean(value: Any) -> Any:
+    """JSON-safe: NaN and infinities become null (the dashboard reads plain JSON)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _clean(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(item) for item in value]
+    if isinstance(value, np.generic):
+        return _clean(value.item())
+    return value
+
+
+def append_evaluations(
+    run_dir: Path, entries: list[dict[str, Any]], max_entries: int = MAX_ENTRIES
+) -> list[dict[str, Any]]:
+    """Appends `entries` to `<run>/evaluations.json`, keeping the newest `max_entries`."""
+    run_dir = Path(run_dir)
+    with _locked(run_dir):
+        merged = (read_evaluations(run_dir) + _clean(list(entries)))[-max_entries:]
+        write_json_atomic(run_dir / EVALUATIONS_FILE, merged)
+    return merged
+
+
+# ---------------------------------------------------------------- in the background
+
+
+def lower_priority(nice: int) -> None:
+    """Lowers the calling thread's CPU priority (Linux: niceness is per thread)."""
+    try:
+        current = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), max(current, nice))
+    except (OSError, AttributeError) as error:
+        log.warning("could not lower the evaluation's priority: %s", error)
+
+
+def evaluate_file(
+    game_name: str,
+    run_dir: Path,
+    model_path: Path,
+    settings: EvaluationSettings | None = None,
+    save: bool = True,
+) -> list[dict[str, Any]]:
+    """Loads the model in `model_path`, evaluates it, appends the entries to the run's file."""
+    from actor.model import load_model
+
+    game = get_game(game_name)
+    model = load_model(Path(model_path), game, threads=1)
+    start = time.perf_counter()
+    entries = evaluate_model(game_name, model, model.step, run_dir, settings)
+    if save:
+        append_evaluations(Path(run_dir), entries)
+    log.info(
+        "%s: evaluated step %d in %.1f s: %s",
+        game_name, model.step, time.perf_counter() - start, summary(entries),
+    )  # fmt: skip
+    return entries
+
+
+def summary(entries: list[dict[str, Any]]) -> str:
+    """One line: win/draw/loss per opponent, optimal-move rates per budget."""
+    parts = []
+    for entry in entries:
+        if entry.get("optimal_move_rate") is not None:
+            parts.append(f"optimal@{entry['simulations']} {100 * entry['optimal_move_rate']:.1f}%")
+        else:
+            parts.append(
+                f"vs {entry['opponent']} {entry['win_rate']:.2f}/{entry['draw_rate']:.2f}/"
+                f"{entry['loss_rate']:.2f}"
+            )
+    return ", ".join(parts)
+
+
+class EvaluationService:
+    """Evaluates new models in the background while self-play goes on.
+
+    Call `notify()` when a new model was loaded (or `poll()` now and then: it notices a new
+    `models/latest.onnx` itself). An evaluation starts for every `every`-th model, at most once
+    per `min_interval_s` (None: the game's default), never two at once (models arriving
+    meanwhile are skipped). It runs in a spawned process at niceness `nice` (mode "process": no
+    GIL shared with the caller; the default) or in a thread of this process at that niceness
+    (mode "thread")."""
+
+    def __init__(
+        self,
+        game_name: str,
+        run_dir: Path,
+        *,
+        settings: EvaluationSettings | None = None,
+        every: int = 1,
+        min_interval_s: float | None = None,
+        mode: str = "process",
+        nice: int = 19,
+    ) -> None:
+        if mode not in ("process", "thread"):
+            raise ValueError(f"mode must be 'process' or 'thread', got {mode!r}")
+        if every < 1:
+            raise ValueError(f"every must be at least 1, got {every}")
+        get_game(game_name)
+        self.game_name = game_name
+        self.run_dir = Path(run_dir)
+        self.settings = settings or default_settings(game_name)
+        self.every = every
+        if min_interval_s is None:
+            min_interval_s = DEFAULT_MIN_INTERVAL_S.get(game_name, 300.0)
+        self.min_interval_s = min_interval_s
+        self.mode = mode
+        self.nice = nice
+        self.models_seen = 0
+        self.evaluations_started = 0
+        self.evaluations_finished = 0
+        self.seconds_total = 0.0  # wall time of the finished evaluations
+        self.last_entries: list[dict[str, Any]] = []
+        self.last_error: str | None = None
+        self.last_seconds: float | None = None
+        self._last_start = -math.inf
+        self._future: concurrent.futures.Future | None = None
+        self._executor: concurrent.futures.Executor | None = None
+        self._latest_signature: tuple | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def busy(self) -> bool:
+        return self._future is not None and not self._future.done()
+
+    def _pool(self) -> concurrent.futures.Executor:
+        if self._executor is None:
+            if self.mode == "process":
+                self._executor = concurrent.futures.ProcessPoolExecutor(
+                    max_workers=1,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=lower_priority,
+                    initargs=(self.nice,),
+                )
+            else:
+                self._executor = concurrent.futures.ThreadPoolExecutor(
+                    max_workers=1,
+                    thread_name_prefix="evaluation",
+                    initializer=lower_priority,
+                    initargs=(self.nice,),
+                )
+        return self._executor
+
+    def notify(self, model_path: Path | None = None, *, force: bool = False) -> bool:
+        """A new model is out; True when an evaluation of it was started."""
+        with self._lock:
+            self.models_seen += 1
+            due = force or (self.models_seen - 1) % self.every == 0
+            if not due or self.busy:
+                return False
+            if not force and time.monotonic() - self._last_start < self.min_interval_s:
+                return False
+            path = Path(model_path) if model_path else self.run_dir / "models" / "latest.onnx"
+            self._last_start = time.monotonic()
+            self.evaluations_started += 1
+            started = time.perf_counter()
+            try:
+                future = self._pool().submit(
+                    evaluate_file, self.game_name, self.run_dir, path, self.settings
+                )
+            except RuntimeError as error:  # e.g. the process died (BrokenProcessPool): renew
+                self.last_error = f"{type(error).__name__}: {error}"
+                log.warning("%s evaluation not started: %s", self.game_name, self.last_error)
+                self._executor = None
+                return False
+            future.add_done_callback(lambda done: self._finished(done, started))
+            self._future = future
+            return True
+
+    def poll(self) -> bool:
+        """Notifies when `models/latest.onnx` changed since the last poll (cheap: one stat)."""
+        path = self.run_dir / "models" / "latest.onnx"
+        try:
+            stat = path.stat()
+        except OSError:
+            return False
+        signature = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+        if signature == self._latest_signature:
+            return False
+        self._latest_signature = signature
+        return self.notify(path)
+
+    def _finished(self, future: concurrent.futures.Future, started: float) -> None:
+        self.last_seconds = time.perf_counter() - started
+        self.seconds_total += self.last_seconds
+        self.evaluations_finished += 1
+        try:
+            self.last_entries = future.result()
+            self.last_error = None
+            step = self.last_entries[0]["step"] if self.last_entries else "?"
+            log.info(
+                "%s evaluation of step %s (%.0f s): %s",
+                self.game_name, step, self.last_seconds, summary(self.last_entries),
+            )  # fmt: skip
+        except Exception as error:  # a refused model or a crash: logged, the actor goes on
+            self.last_error = f"{type(error).__name__}: {error}"
+            log.warning("%s evaluation failed: %s", self.game_name, self.last_error)
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Blocks until the running evaluation (if any) is over."""
+        future = self._future
+        if future is not None:
+            concurrent.futures.wait([future], timeout=timeout)
+
+    def close(self, wait: bool = False) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=wait, cancel_futures=True)
+            self._executor = None
+
+
+# ---------------------------------------------------------------- command line
+
+
+def _default_model(game_name: str, data_dir: Path) -> Path:
+    latest = data_dir / game_name / "models" / "latest.onnx"
+    if latest.exists():
+        return latest
+    pretrained = (
+        Path(__file__).resolve().parent.parent / "data" / "pretrained" / f"{game_name}.onnx"
+    )
+    if pretrained.exists():
+        return pretrained
+    raise FileNotFoundError(f"no model: neither {latest} nor {pretrained} exists (use --model)")
+
+
+def format_table(entries: list[dict[str, Any]]) -> str:
+    lines = [
+        f"{'opponent':<12} {'sims':>5} {'win':>6} {'draw':>6} {'loss':>6} {'optimal':>8} {'s':>6}"
+    ]
+    for entry in entries:
+
+        def pct(key: str, entry: dict = entry) -> str:
+            value = entry.get(key)
+            return "-" if value is None else f"{100 * value:.1f}%"
+
+        lines.append(
+            f"{entry['opponent']:<12} {entry['simulations']:>5} {pct('win_rate'):>6} "
+            f"{pct('draw_rate'):>6} {pct('loss_rate'):>6} {pct('optimal_move_rate'):>8} "
+            f"{entry.get('seconds', 0.0):>6.1f}"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m actor.evaluation",
+        description="Evaluate a model: matches against random and classic MCTS, moves judged "
+        "against perfect play (tictactoe, connect4). Appends to <run>/evaluations.json.",
+    )
+    parser.add_argument("--game", required=True)
+    parser.add_argument("--data-dir", type=Path, default=Path("data"))
+    parser.add_argument("--model", type=Path, help="ONNX file (default: the run's latest.onnx)")
+    parser.add_argument("--simulations", type=int, help="the model's MCTS budget")
+    parser.add_argument("--games", type=int, help="games per baseline")
+    parser.add_argument("--mcts", type=int, nargs="*", help="classic MCTS baseline budgets")
+    parser.add_argument("--positions", type=int, help="connect4 solved test set size")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--pons", nargs="*", metavar="SET", help="also Pons sets (none: all)")
+    parser.add_argument("--pons-limit", type=int, default=100, help="positions per Pons set")
+    parser.add_argument("--no-save", action="store_true", help="do not append to the run's file")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    try:
+        game = get_game(args.game)
+        settings = default_settings(game.name)
+        overrides: dict[str, Any] = {"seed": args.seed}
+        if args.simulations is not None:
+            overrides["simulations"] = args.simulations
+        if args.games is not None:
+            overrides["games_per_opponent"] = args.games
+        if args.mcts is not None:
+            overrides["mcts_budgets"] = tuple(args.mcts)
+        if args.positions is not None:
+            overrides["test_positions"] = args.positions
+        settings = dataclasses.replace(settings, **overrides)
+        if settings.simulations < 0 or settings.games_per_opponent < 0:
+            raise ValueError("--simulations and --games must be >= 0")
+        run_dir = args.data_dir / game.name
+        model_path = args.model or _default_model(game.name, args.data_dir)
+        entries = evaluate_file(game.name, run_dir, model_path, settings, save=not args.no_save)
+        print(f"{game.name} model {model_path} (step {entries[0]['step'] if entries else '?'})")
+        print(format_table(entries))
+        if args.pons is not None:
+            if game.name != "connect4":
+                raise ValueError("--pons is for connect4 only")
+            from actor.model import load_model
+
+            model = load_model(model_path, game, threads=1)
+            for simulations in dict.fromkeys([0, settings.simulations]):
+                rates = pons_error_rates(
+                    model, simulations, run_dir=run_dir, sets=tuple(args.pons) or PONS_SETS,
+                    limit=args.pons_limit,
+                )  # fmt: skip
+                for name, rate in rates.items():
+                    print(
+                        f"pons {name} sims {simulations}: error {100 * rate['error_rate']:.1f}% "
+                        f"on {rate['positions']} positions ({rate['skipped']} unsolved, skipped)"
+                    )
+    except (ValueError, FileNotFoundError, RuntimeError) as error:
+        print(f"python -m actor.evaluation: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

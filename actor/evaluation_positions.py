@@ -1,0 +1,299 @@
+"""Solved test positions for judging moves against perfect play.
+
+A `PositionSet` holds positions and the exact win/draw/loss value of every legal move there
+(+1/0/-1 for the side to move, NaN for illegal moves), so "was this move optimal?" is a lookup:
+a move is optimal when its value equals the best one (any winning move is right).
+
+- Tic-tac-toe: every reachable non-terminal position (4,520), each move solved by minimax.
+- Connect 4: positions from games between strong (classic MCTS) and random moves, 8 to 30
+  stones, solved by the project's solver; generated from a seed once, then cached in the run
+  folder (solving early positions takes seconds each).
+- Pascal Pons' benchmark sets, read in place from `../shared/benchmarks/connect4/` and solved
+  once per run folder (the files give only the position's score, not each move's value).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from engine import get_game
+from engine.game import ONGOING, Game
+
+log = logging.getLogger(__name__)
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+PONS_DIR = REPO_ROOT.parent / "shared" / "benchmarks" / "connect4"
+PONS_SETS = ("Test_L3_R1", "Test_L2_R1", "Test_L2_R2", "Test_L1_R1", "Test_L1_R2", "Test_L1_R3")
+CACHE_FOLDER = "evaluation"  # inside the run folder
+
+
+@dataclass(frozen=True, eq=False)
+class PositionSet:
+    """Positions (int64 [P, state_size]) and each move's exact value (float32 [P, A], NaN where
+    illegal); `skipped` counts positions the solver could not finish within its budget."""
+
+    game: str
+    name: str
+    states: np.ndarray
+    action_values: np.ndarray
+    skipped: int = 0
+
+    def __len__(self) -> int:
+        return int(self.states.shape[0])
+
+    @property
+    def optimal_mask(self) -> np.ndarray:
+        """bool [P, A]: the moves whose value equals the best one."""
+        values = np.nan_to_num(self.action_values, nan=-np.inf)
+        return values == values.max(axis=1, keepdims=True)
+
+    def optimal_rate(self, actions: np.ndarray) -> float:
+        """The share of positions where `actions[i]` is an optimal move."""
+        if len(self) == 0:
+            raise ValueError(f"position set {self.name} is empty")
+        actions = np.asarray(actions, dtype=np.int64)
+        if actions.shape != (len(self),):
+            raise ValueError(f"need one action per position ({len(self)}), got {actions.shape}")
+        return float(self.optimal_mask[np.arange(len(self)), actions].mean())
+
+    @property
+    def trivial_share(self) -> float:
+        """The share of positions where every legal move is optimal (they test nothing)."""
+        legal = ~np.isnan(self.action_values)
+        return float(((self.optimal_mask | ~legal).all(axis=1)).mean()) if len(self) else 0.0
+
+
+def _atomic_save_npz(path: Path, **arrays: np.ndarray) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            np.savez(file, **arrays)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def _load_cached(path: Path, game: str, name: str) -> PositionSet | None:
+    """The cached set in `path`, or None when missing or unreadable (then it is rebuilt)."""
+    if not path.exists():
+        return None
+    try:
+        with np.load(path) as data:
+            states = data["states"].astype(np.int64)
+            values = data["action_values"].astype(np.float32)
+            skipped = int(data["skipped"])
+    except Exception as error:  # a damaged cache is rebuilt, never trusted
+        log.warning("ignoring unreadable position cache %s: %s", path, error)
+        return None
+    if states.ndim != 2 or values.ndim != 2 or states.shape[0] != values.shape[0]:
+        log.warning("ignoring inconsistent position cache %s", path)
+        return None
+    return PositionSet(game, name, states, values, skipped)
+
+
+# ---------------------------------------------------------------- tic-tac-toe
+
+
+def reachable_positions(game: Game) -> np.ndarray:
+    """Every non-terminal position reachable from the start, int64 [P, state_size], in
+    breadth-first order (by number of moves)."""
+    start = game.initial_state()
+    seen = {start.tobytes()}
+    frontier = [start]
+    found: list[np.ndarray] = []
+    while frontier:
+        next_frontier = []
+        for state in frontier:
+            if game.status(state) != ONGOING:
+                continue
+            found.append(state)
+            for action in np.flatnonzero(game.legal_mask(state)):
+                child = state.copy()
+                game.apply_action(child, int(action))
+                key = child.tobytes()
+                if key not in seen:
+                    seen.add(key)
+                    next_frontier.append(child)
+        frontier = next_frontier
+    return np.stack(found)
+
+
+def _solve(game_name: str, state: np.ndarray, time_limit_s: float | None = None):
+    from engine.solvers import solve_action_values
+
+    return solve_action_values(game_name, state, time_limit_s=time_limit_s)
+
+
+@functools.cache
+def tictactoe_positions() -> PositionSet:
+    """All 4,520 reachable non-terminal Tic-tac-toe positions with each move's minimax value."""
+    states = reachable_positions(get_game("tictactoe"))
+    values = np.stack([_solve("tictactoe", state) for state in states]).astype(np.float32)
+    return PositionSet("tictactoe", "tictactoe-all", states, values)
+
+
+# ---------------------------------------------------------------- connect 4
+
+
+def generate_connect4_positions(
+    count: int,
+    seed: int = 0,
+    *,
+    min_stones: int = 8,
+    max_stones: int = 30,
+    strong_share: float = 0.5,
+    strong_simulations: int = 300,
+    solver_time_s: float = 3.0,
+) -> PositionSet:
+    """`count` distinct solved positions with `min_stones`..`max_stones` stones, each from a
+    game where every move is classic MCTS (`strong_simulations`) with probability
+    `strong_share`, else uniformly random. Positions the solver cannot finish in
+    `solver_time_s` are skipped (counted) and replaced. Deterministic for a seed."""
+    if not 0 < min_stones <= max_stones < 42:
+        raise ValueError(f"need 0 < min_stones <= max_stones < 42, got {min_stones}, {max_stones}")
+    from actor.mcts import classic_mcts_search
+
+    game = get_game("connect4")
+    rng = np.random.default_rng(seed)
+    states: list[np.ndarray] = []
+    values: list[np.ndarray] = []
+    seen: set[bytes] = set()
+    skipped = 0
+    attempts = 0
+    while len(states) < count:
+        attempts += 1
+        if attempts > 20 * count + 100:
+            raise RuntimeError(f"could not make {count} connect4 positions ({skipped} unsolved)")
+        stones = int(rng.integers(min_stones, max_stones + 1))
+        state = game.initial_state()
+        for _ in range(stones):
+            if game.status(state) != ONGOING:
+                break
+            if rng.random() < strong_share:
+                seed_move = int(rng.integers(2**31))
+                action = classic_mcts_search(game, state, strong_simulations, seed=seed_move).action
+            else:
+                action = int(rng.choice(np.flatnonzero(game.legal_mask(state))))
+            game.apply_action(state, action)
+        if game.status(state) != ONGOING or state.tobytes() in seen:
+            continue
+        solved = _solve("connect4", state, solver_time_s)
+        if solved is None:
+            skipped += 1
+            continue
+        seen.add(state.tobytes())
+        states.append(state)
+        values.append(solved)
+    return PositionSet(
+        "connect4", f"connect4-seed{seed}", np.stack(states), np.stack(values), skipped
+    )
+
+
+def connect4_positions(
+    run_dir: Path | None, count: int = 200, seed: int = 0, **options: float
+) -> PositionSet:
+    """The Connect 4 test set for (`count`, `seed`): read from `<run>/evaluation/` when cached,
+    else generated (minutes for 200 positions: solving early positions is slow) and cached."""
+    name = f"connect4-seed{seed}-n{count}"
+    path = None if run_dir is None else Path(run_dir) / CACHE_FOLDER / f"{name}.npz"
+    if path is not None:
+        cached = _load_cached(path, "connect4", name)
+        if cached is not None and len(cached) == count:
+            return cached
+    start = time.perf_counter()
+    positions = generate_connect4_positions(count, seed, **options)
+    log.info(
+        "solved %d connect4 test positions in %.1f s (%d skipped)",
+        count, time.perf_counter() - start, positions.skipped,
+    )  # fmt: skip
+    if path is not None:
+        _atomic_save_npz(
+            path,
+            states=positions.states,
+            action_values=positions.action_values,
+            skipped=np.int64(positions.skipped),
+        )
+    return PositionSet(
+        "connect4", name, positions.states, positions.action_values, positions.skipped
+    )
+
+
+def read_pons_set(path: Path, limit: int | None = None) -> list[tuple[list[int], int]]:
+    """(0-indexed moves, Pons score) per line of a benchmark file; a ValueError names a bad line."""
+    entries = []
+    with open(path, encoding="ascii") as file:
+        for number, line in enumerate(file, 1):
+            if limit is not None and len(entries) >= limit:
+                break
+            fields = line.split()
+            if not fields:
+                continue
+            if len(fields) != 2 or not fields[0].isdigit():
+                raise ValueError(f"{path}:{number}: expected '<moves> <score>', got {line!r}")
+            moves = [int(digit) - 1 for digit in fields[0]]
+            if any(not 0 <= move < 7 for move in moves):
+                raise ValueError(f"{path}:{number}: columns must be digits 1-7")
+            entries.append((moves, int(fields[1])))
+    return entries
+
+
+def pons_positions(
+    set_name: str,
+    run_dir: Path | None = None,
+    *,
+    limit: int = 100,
+    solver_time_s: float = 5.0,
+    bench_dir: Path = PONS_DIR,
+) -> PositionSet:
+    """The first `limit` positions of Pons' set `set_name` with each move's value, solved once
+    and cached in `<run>/evaluation/` (the files are read in place, never copied). A position
+    whose solve runs past `solver_time_s` is skipped; one whose best value disagrees with the
+    file's score raises (the solver would be wrong)."""
+    if set_name not in PONS_SETS:
+        raise ValueError(f"unknown Pons set {set_name!r}; sets: {', '.join(PONS_SETS)}")
+    source = Path(bench_dir) / set_name
+    if not source.exists():
+        raise FileNotFoundError(f"Pons benchmark file not found: {source}")
+    name = f"pons-{set_name}-n{limit}"
+    path = None if run_dir is None else Path(run_dir) / CACHE_FOLDER / f"{name}.npz"
+    if path is not None:
+        cached = _load_cached(path, "connect4", name)
+        if cached is not None:
+            return cached
+    from engine.solvers.connect4 import board_from_moves, solve_connect4_moves
+
+    game = get_game("connect4")
+    states, values, skipped = [], [], 0
+    for moves, score in read_pons_set(source, limit):
+        solved = solve_connect4_moves(moves, time_limit_s=solver_time_s)
+        if solved is None:
+            skipped += 1
+            continue
+        expected = int(np.sign(score))
+        if int(np.nanmax(solved)) != expected:
+            raise ValueError(f"solver disagrees with {set_name} on {moves}: {solved} vs {score}")
+        state = game.initial_state()
+        for move in moves:
+            game.apply_action(state, move)
+        board_from_moves(moves)  # validates the line once more (raises on a bad move)
+        states.append(state)
+        values.append(solved)
+    if not states:
+        raise ValueError(f"no position of {set_name} was solved within {solver_time_s} s")
+    positions = PositionSet("connect4", name, np.stack(states), np.stack(values), skipped)
+    if path is not None:
+        _atomic_save_npz(
+            path, states=positions.states, action_values=positions.action_values,
+            skipped=np.int64(skipped),
+        )  # fmt: skip
+    return positions

@@ -1,0 +1,326 @@
+"""Evaluation: matches against baselines, moves judged by the solvers, evaluations.json, service.
+
+Real ONNX Runtime sessions on small models made here, the project's real solvers, real files.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import numpy as np
+import pytest
+from actor_models import make_model
+
+from actor import arena, mcts
+from actor import evaluation as ev
+from actor.evaluation_positions import (
+    PONS_DIR,
+    PositionSet,
+    connect4_positions,
+    pons_positions,
+    reachable_positions,
+    tictactoe_positions,
+)
+from actor.model import load_model
+from engine import get_game
+
+TICTACTOE = get_game("tictactoe")
+CONNECT4 = get_game("connect4")
+SMALL = ev.EvaluationSettings(simulations=8, games_per_opponent=4, mcts_budgets=(16,))
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory):
+    path = make_model(tmp_path_factory.mktemp("models") / "model_step_000007.onnx", step=7)
+    return load_model(path, TICTACTOE)
+
+
+class PerfectEvaluator:
+    """A tictactoe 'network' that knows the minimax value of every move: logits = 10 x value,
+    value = the best move's value. It reads the board back from the planes."""
+
+    def __init__(self) -> None:
+        positions = tictactoe_positions()
+        self.table = {
+            (int(s[0]), int(s[1])): v
+            for s, v in zip(positions.states, positions.action_values, strict=True)
+        }
+        self.calls = 0
+
+    def __call__(self, planes: np.ndarray):
+        self.calls += 1
+        weights = 1 << np.arange(9)
+        own = planes[:, 0].reshape(len(planes), 9).astype(np.int64) @ weights
+        other = planes[:, 1].reshape(len(planes), 9).astype(np.int64) @ weights
+        moves = planes.reshape(len(planes), -1).sum(axis=1).astype(np.int64)
+        logits = np.zeros((len(planes), 9), np.float32)
+        values = np.zeros(len(planes), np.float32)
+        for row, (mine, theirs, count) in enumerate(zip(own, other, moves, strict=True)):
+            key = (int(mine), int(theirs)) if count % 2 == 0 else (int(theirs), int(mine))
+            action_values = self.table[key]
+            logits[row] = 10.0 * np.nan_to_num(action_values, nan=-1.0)
+            values[row] = np.nanmax(action_values)
+        return logits, values
+
+
+def test_tictactoe_positions_are_every_reachable_ongoing_position():
+    positions = tictactoe_positions()
+    assert len(positions) == 4520  # 5,478 reachable states less 958 finished ones
+    assert len({state.tobytes() for state in positions.states}) == 4520
+    legal = np.stack([TICTACTOE.legal_mask(state) for state in positions.states])
+    assert np.array_equal(~np.isnan(positions.action_values), legal)
+    # the empty board is a draw whatever the first move
+    assert np.all(positions.action_values[0] == 0.0)
+    assert positions.optimal_mask.any(axis=1).all()
+
+
+def retrograde_values(states: np.ndarray) -> np.ndarray:
+    """Each move's minimax value by retrograde analysis over the breadth-first positions (the
+    deepest first): an independent check of the project's solver."""
+    value_of: dict[bytes, float] = {}
+    values = np.full((len(states), 9), np.nan, dtype=np.float32)
+    for index in range(len(states) - 1, -1, -1):
+        for action in np.flatnonzero(TICTACTOE.legal_mask(states[index])):
+            child = states[index].copy()
+            TICTACTOE.apply_action(child, int(action))
+            status = TICTACTOE.status(child)
+            if status == 0:
+                values[index, action] = -value_of[child.tobytes()]
+            else:
+                values[index, action] = 0.0 if status == 3 else 1.0
+        value_of[states[index].tobytes()] = float(np.nanmax(values[index]))
+    return values
+
+
+def test_tictactoe_values_agree_with_an_independent_minimax():
+    positions = tictactoe_positions()
+    expected = retrograde_values(positions.states)
+    assert np.array_equal(positions.action_values, expected, equal_nan=True)
+
+
+def test_batched_search_picks_the_same_moves_as_single_searches(tiny_model):
+    states = reachable_positions(TICTACTOE)[::113]
+    for simulations in (0, 16):
+        batched = arena.search_actions(TICTACTOE, states, simulations, tiny_model)
+        single = [
+            mcts.alphazero_search(TICTACTOE, s, simulations, tiny_model).action for s in states
+        ]
+        assert batched.tolist() == single
+
+
+def test_perfect_network_scores_every_move_optimal():
+    positions = tictactoe_positions()
+    perfect = PerfectEvaluator()
+    assert arena.optimal_move_rate(TICTACTOE, positions, perfect, 0) == 1.0
+    assert perfect.calls == 2  # one batched call over all 4,520 positions (chunks of 4,096)
+    assert arena.optimal_move_rate(TICTACTOE, positions, perfect, 64) == 1.0
+
+
+def test_untrained_network_scores_clearly_below(tiny_model):
+    positions = tictactoe_positions()
+    alone = arena.optimal_move_rate(TICTACTOE, positions, tiny_model, 0)
+    assert 0.2 < alone < 0.9
+    picks = np.random.default_rng(0).random((len(positions), 9))
+    picks[np.isnan(positions.action_values)] = -1
+    assert positions.optimal_rate(picks.argmax(axis=1)) < 0.9  # a random player
+
+
+def test_perfect_players_never_lose_to_random():
+    perfect = arena.PerfectAgent()
+    match = arena.play_match(TICTACTOE, perfect, arena.RandomAgent(), 20, seed=3)
+    assert match.games == 20 and match.losses == 0 and match.wins >= 10
+    searcher = arena.AlphaZeroAgent(PerfectEvaluator(), 16)
+    match = arena.play_match(TICTACTOE, searcher, arena.RandomAgent(), 10, seed=4)
+    assert match.losses == 0
+    # perfect against perfect: every game is a draw
+    assert arena.play_match(TICTACTOE, perfect, arena.PerfectAgent(), 4).draws == 4
+
+
+class Recorder:
+    """Wraps an agent and records the side to move at each of its first moves per game."""
+
+    def __init__(self, agent, opening_moves: int = 0) -> None:
+        self.agent = agent
+        self.plies = (opening_moves, opening_moves + 1)
+        self.name = "recorder"
+        self.sides: list[int] = []
+
+    def act(self, game, state, seed):
+        if int(state[2]) in self.plies:  # state[2] = moves played: its first move of a game
+            self.sides.append(int(game.to_play(state)))
+        return self.agent.act(game, state, seed)
+
+
+def test_match_colours_alternate():
+    recorder = Recorder(arena.RandomAgent())
+    match = arena.play_match(TICTACTOE, recorder, arena.RandomAgent(), 6, seed=1)
+    assert match.agent_first == [True, False, True, False, True, False]
+    assert recorder.sides == [0, 1, 0, 1, 0, 1]
+    assert match.wins + match.draws + match.losses == 6 == len(match.outcomes)
+
+
+def test_paired_openings_are_shared_and_colours_swapped():
+    recorder = Recorder(arena.PerfectAgent(), opening_moves=1)
+    match = arena.play_match(TICTACTOE, recorder, arena.PerfectAgent(), 4, opening_moves=1)
+    assert match.draws == 4 and recorder.sides == [0, 1, 0, 1]  # x after the opening move
+    first = arena._opening(TICTACTOE, 1, 5)
+    assert np.array_equal(first, arena._opening(TICTACTOE, 1, 5)) and int(first[2]) == 1
+
+
+def test_evaluations_json_is_valid_at_every_moment(tmp_path):
+    run_dir = tmp_path / "tictactoe"
+    ev.append_evaluations(run_dir, [{"step": 0}])
+    stop = threading.Event()
+    reads, errors = [0], []
+
+    def reader() -> None:
+        path = run_dir / ev.EVALUATIONS_FILE
+        while not stop.is_set():
+            try:
+                data = json.loads(path.read_text())
+                assert isinstance(data, list) and data
+                reads[0] += 1
+            except Exception as error:  # noqa: BLE001 - counted, the assertion is below
+                errors.append(repr(error))
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    try:
+        for step in range(1, 150):
+            entries = [{"step": step, "time": time.time(), "opponent": "random", "x": float("nan")}]
+            ev.append_evaluations(run_dir, entries * 3, max_entries=60)
+    finally:
+        stop.set()
+        thread.join()
+    assert errors == [] and reads[0] > 10
+    final = ev.read_evaluations(run_dir)
+    assert len(final) == 60 and final[-1]["step"] == 149 and final[-1]["x"] is None
+    assert not [p for p in run_dir.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_unreadable_evaluations_file_starts_afresh(tmp_path):
+    run_dir = tmp_path / "tictactoe"
+    run_dir.mkdir()
+    (run_dir / ev.EVALUATIONS_FILE).write_text("{not json")
+    assert ev.read_evaluations(run_dir) == []
+    assert ev.append_evaluations(run_dir, [{"step": 1}]) == [{"step": 1}]
+
+
+def test_evaluate_file_writes_entries_in_the_stats_shape(tmp_path):
+    run_dir = tmp_path / "tictactoe"
+    path = make_model(run_dir / "models" / "latest.onnx", step=12)
+    settings = ev.EvaluationSettings(simulations=8, games_per_opponent=4, mcts_budgets=(16,))
+    entries = ev.evaluate_file("tictactoe", run_dir, path, settings)
+    keys = {"step", "time", "opponent", "simulations", "win_rate", "draw_rate", "loss_rate",
+            "optimal_move_rate"}  # fmt: skip
+    assert [(e["opponent"], e["simulations"]) for e in entries] == [
+        ("random", 8), ("mcts-16", 8), ("solver", 0), ("solver", 8),
+    ]  # fmt: skip
+    for entry in entries:
+        assert keys <= set(entry) and entry["step"] == 12
+    assert abs(sum(entries[0][k] for k in ("win_rate", "draw_rate", "loss_rate")) - 1) < 1e-9
+    assert entries[0]["games"] == 4 and entries[2]["positions"] == 4520
+    assert 0.0 < entries[2]["optimal_move_rate"] < 1.0
+    assert ev.read_evaluations(run_dir) == json.loads(json.dumps(entries))
+
+
+def test_cli_prints_results_and_refuses_bad_input(tmp_path, capsys):
+    run_dir = tmp_path / "tictactoe"
+    make_model(run_dir / "models" / "latest.onnx", step=3)
+    args = ["--game", "tictactoe", "--data-dir", str(tmp_path), "--games", "2", "--mcts", "8"]
+    assert ev.main([*args, "--simulations", "4"]) == 0
+    out = capsys.readouterr().out
+    assert "step 3" in out and "mcts-8" in out and "solver" in out
+    assert len(ev.read_evaluations(run_dir)) == 4
+    assert ev.main(["--game", "chess", "--data-dir", str(tmp_path)]) == 2
+    missing = ["--model", str(tmp_path / "missing.onnx")]
+    assert ev.main(["--game", "connect4", "--data-dir", str(tmp_path), *missing]) == 2
+    bad = tmp_path / "bad.onnx"
+    bad.write_bytes(b"not a model")
+    assert ev.main([*args, "--model", str(bad)]) == 2
+    assert "cannot load" in capsys.readouterr().err
+
+
+def test_service_runs_every_kth_model_in_the_background(tmp_path):
+    run_dir = tmp_path / "tictactoe"
+    path = make_model(run_dir / "models" / "latest.onnx", step=5)
+    service = ev.EvaluationService(
+        "tictactoe", run_dir, settings=SMALL, every=2, min_interval_s=0.0, mode="thread"
+    )
+    try:
+        assert service.poll() is True  # model 1: evaluated
+        assert service.poll() is False  # unchanged file: nothing new
+        assert service.notify(path) is False  # model 2: not a K-th one
+        service.wait(120)
+        assert service.last_error is None and len(service.last_entries) == 4
+        assert service.last_seconds > 0
+        make_model(path, step=6)
+        assert service.poll() is True  # model 3
+        service.wait(120)
+        assert [e["step"] for e in ev.read_evaluations(run_dir)] == [5] * 4 + [6] * 4
+        slow = ev.EvaluationService("tictactoe", run_dir, min_interval_s=3600, mode="thread")
+        assert slow.notify(path) is True and slow.notify(path) is False  # busy / too soon
+        slow.close(wait=True)
+        service.notify(tmp_path / "missing.onnx", force=True)
+        service.wait(60)
+        assert "cannot load" in service.last_error
+    finally:
+        service.close(wait=True)
+    with pytest.raises(ValueError):
+        ev.EvaluationService("tictactoe", run_dir, mode="fork")
+
+
+def test_service_evaluates_in_a_separate_process(tmp_path):
+    run_dir = tmp_path / "tictactoe"
+    path = make_model(run_dir / "models" / "latest.onnx", step=9)
+    service = ev.EvaluationService("tictactoe", run_dir, settings=SMALL, min_interval_s=0.0, nice=0)
+    try:
+        assert service.mode == "process" and service.notify(path) is True
+        service.wait(180)
+        time.sleep(0.2)  # the done-callback runs in the executor's thread
+        assert service.last_error is None and service.evaluations_finished == 1
+    finally:
+        service.close(wait=True)
+    assert [e["step"] for e in ev.read_evaluations(run_dir)] == [9] * 4
+
+
+def test_connect4_test_set_is_solved_deterministic_and_cached(tmp_path):
+    options = {"min_stones": 24, "max_stones": 30, "strong_share": 0.0}
+    first = connect4_positions(tmp_path, count=4, seed=2, **options)
+    cache = tmp_path / "evaluation" / "connect4-seed2-n4.npz"
+    assert cache.exists() and len(first) == 4
+    stones = [bin(int(s[0] | s[1])).count("1") for s in first.states]
+    assert all(24 <= n <= 30 for n in stones)
+    again = connect4_positions(tmp_path, count=4, seed=2, **options)
+    assert np.array_equal(first.states, again.states)
+    assert np.array_equal(first.action_values, again.action_values, equal_nan=True)
+    legal = np.stack([CONNECT4.legal_mask(s) for s in first.states])
+    assert np.array_equal(~np.isnan(first.action_values), legal)
+    best = np.nan_to_num(first.action_values, nan=-9).argmax(axis=1)
+    worst = np.nan_to_num(first.action_values, nan=9).argmin(axis=1)
+    assert first.optimal_rate(best) == 1.0
+    decisive = np.nanmax(first.action_values, 1) > np.nanmin(first.action_values, 1)
+    assert first.optimal_rate(worst) == pytest.approx(1 - decisive.mean())
+
+
+@pytest.mark.skipif(not PONS_DIR.exists(), reason="Pons benchmark files not present")
+def test_pons_sets_are_read_in_place_and_judged(tmp_path):
+    positions = pons_positions("Test_L3_R1", tmp_path, limit=12)
+    assert len(positions) == 12 and positions.skipped == 0
+    assert (tmp_path / "evaluation" / "pons-Test_L3_R1-n12.npz").exists()
+    assert not list(tmp_path.rglob("Test_L3_R1"))  # never copied
+    best = np.nan_to_num(positions.action_values, nan=-9).argmax(axis=1)
+    assert positions.optimal_rate(best) == 1.0
+    model = load_model(make_model(tmp_path / "c4.onnx", "connect4", 1), CONNECT4)
+    rates = ev.pons_error_rates(model, 0, run_dir=tmp_path, sets=("Test_L3_R1",), limit=12)
+    assert rates["Test_L3_R1"]["positions"] == 12 and 0 <= rates["Test_L3_R1"]["error_rate"] <= 1
+    with pytest.raises(ValueError):
+        pons_positions("Test_L9", tmp_path)
+
+
+def test_position_set_refuses_mismatched_actions():
+    positions = PositionSet("tictactoe", "x", np.zeros((2, 4), np.int64), np.zeros((2, 9)))
+    with pytest.raises(ValueError):
+        positions.optimal_rate(np.zeros(3, np.int64))
