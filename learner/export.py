@@ -1,0 +1,133 @@
+"""Publishing the network as ONNX without ever exposing a half-written file.
+
+The model is exported to memory, metadata is added, the bytes go to a temporary file in
+`models/` (same filesystem, so `os.replace` is atomic), which then replaces `latest.onnx`. A
+reader polling `latest.onnx` sees either the old or the new file, never a partial one, and an
+export that fails leaves the old `latest.onnx` untouched.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import logging
+import os
+import re
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import onnx
+import torch
+from torch import nn
+
+from engine import Game
+from engine.records import META_CREATED_AT, META_ENCODING_VERSION, META_GAME, META_STEP
+
+log = logging.getLogger("learner.export")
+
+LATEST = "latest.onnx"
+STEP_FILE = re.compile(r"^model_step_(\d+)\.onnx$")
+OPSET = 17
+
+
+def step_file_name(step: int) -> str:
+    return f"model_step_{step:06d}.onnx"
+
+
+def onnx_bytes(model: nn.Module, game: Game, step: int, created_at: float | None = None) -> bytes:
+    """The model as a self-contained ONNX file (input `planes`, outputs `policy`, `value`)."""
+    export_model = copy.deepcopy(model).to("cpu").eval()
+    dummy = torch.zeros(1, *game.plane_shape, dtype=torch.float32)
+    buffer = io.BytesIO()
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")  # the legacy exporter's DeprecationWarning
+        torch.onnx.export(
+            export_model,
+            (dummy,),
+            buffer,
+            dynamo=False,
+            input_names=["planes"],
+            output_names=["policy", "value"],
+            dynamic_axes={"planes": {0: "batch"}, "policy": {0: "batch"}, "value": {0: "batch"}},
+            opset_version=OPSET,
+        )
+    proto = onnx.load_from_string(buffer.getvalue())
+    metadata = {
+        META_GAME: game.name,
+        META_STEP: str(int(step)),
+        META_ENCODING_VERSION: str(int(game.encoding_version)),
+        META_CREATED_AT: repr(time.time() if created_at is None else float(created_at)),
+    }
+    del proto.metadata_props[:]
+    for key, value in metadata.items():
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = key, value
+    return proto.SerializeToString()
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Writes `data` to a temporary file next to `path`, fsyncs it, then os.replace()s it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.fchmod(handle, 0o644)  # mkstemp makes 0600; readers may be other users' processes
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temp_name, path)
+    except BaseException:
+        try:
+            os.unlink(temp_name)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def publish(
+    model: nn.Module,
+    game: Game,
+    step: int,
+    models_dir: Path,
+    *,
+    keep_last: int = 10,
+    milestone_every: int = 10_000,
+) -> bool:
+    """Exports `model` as model_step_NNNNNN.onnx and latest.onnx, then prunes old step files.
+
+    Returns False (and logs why) when the export failed; latest.onnx is then unchanged.
+    """
+    try:
+        data = onnx_bytes(model, game, step)
+        write_atomic(models_dir / step_file_name(step), data)
+        write_atomic(models_dir / LATEST, data)
+    except Exception as error:  # noqa: BLE001 - a failed export must not stop training
+        log.error("ONNX export at step %d failed, latest.onnx left as it was: %s", step, error)
+        return False
+    prune(models_dir, keep_last, milestone_every)
+    return True
+
+
+def kept_steps(models_dir: Path) -> list[int]:
+    """Steps of the model_step_*.onnx files present, ascending."""
+    steps = []
+    for path in models_dir.glob("model_step_*.onnx"):
+        match = STEP_FILE.match(path.name)
+        if match:
+            steps.append(int(match.group(1)))
+    return sorted(steps)
+
+
+def prune(models_dir: Path, keep_last: int, milestone_every: int) -> None:
+    """Deletes step files other than the newest `keep_last` and multiples of `milestone_every`."""
+    steps = kept_steps(models_dir)
+    recent = set(steps[-keep_last:])
+    for step in steps:
+        if step in recent or (milestone_every > 0 and step % milestone_every == 0):
+            continue
+        try:
+            (models_dir / step_file_name(step)).unlink()
+        except FileNotFoundError:
+            pass

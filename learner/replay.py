@@ -1,0 +1,455 @@
+"""Training data from replay.db: incremental reads, a jitted decoder, an in-memory ring window.
+
+The design notes' `ORDER BY RANDOM() LIMIT n` reads the whole table for every batch. Instead
+the learner reads each row once (`WHERE id > last_id`), rebuilds the network inputs by replaying
+the moves through the engine in one jitted call per chunk of rows, and keeps the newest
+`window_positions` positions in preallocated ring arrays. A batch is then a uniform random
+index draw plus one jitted gather that applies a random board symmetry per sample.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+import numba
+import numpy as np
+
+from engine.game import FIRST_PLAYER_WON, ONGOING, SECOND_PLAYER_WON, Game
+from engine.records import RecordError, decode_record
+
+log = logging.getLogger("learner.replay")
+
+BUSY_TIMEOUT_MS = 30_000
+
+
+# --------------------------------------------------------------------------- decoding
+
+
+@functools.cache
+def build_decoder(game: Game):
+    """A jitted `decode(moves, offsets, outcomes, planes, values) -> ok`.
+
+    For `n` games with moves `moves[offsets[g]:offsets[g+1]]` and outcomes (1 first player
+    won, -1 second, 0 draw) it fills `planes[i]` (float32 [C, H, W]) with the position before
+    move i and `values[i]` with the outcome from the side to move's view. `ok[g]` is False when
+    game g has an out-of-range or illegal move, a move after the end, or an outcome that
+    contradicts the final position; its rows are then garbage and must be dropped.
+    """
+    initial_state = game.initial_state
+    legal_mask = game.legal_mask
+    apply_action = game.apply_action
+    status = game.status
+    to_play = game.to_play
+    encode = game.encode
+    num_actions = game.num_actions
+
+    @numba.njit
+    def decode(moves, offsets, outcomes, planes, values):
+        num_games = offsets.shape[0] - 1
+        ok = np.ones(num_games, dtype=np.bool_)
+        for g in range(num_games):
+            state = initial_state()
+            outcome = outcomes[g]
+            for i in range(offsets[g], offsets[g + 1]):
+                action = moves[i]
+                if status(state) != ONGOING or action < 0 or action >= num_actions:
+                    ok[g] = False
+                    break
+                if not legal_mask(state)[action]:
+                    ok[g] = False
+                    break
+                planes[i] = 0.0
+                encode(state, planes[i])
+                values[i] = outcome if to_play(state) == 0 else -outcome
+                apply_action(state, action)
+            if ok[g]:
+                final = status(state)
+                if final == FIRST_PLAYER_WON and outcome != 1:
+                    ok[g] = False
+                elif final == SECOND_PLAYER_WON and outcome != -1:
+                    ok[g] = False
+                elif final != ONGOING and final != FIRST_PLAYER_WON and final != SECOND_PLAYER_WON:
+                    if outcome != 0:
+                        ok[g] = False
+        return ok
+
+    return decode
+
+
+def decode_moves(game: Game, moves: np.ndarray, outcome: int = 0) -> np.ndarray:
+    """Planes float32 [n, C, H, W] of the positions before each of one game's `moves`."""
+    moves = np.asarray(moves, dtype=np.int64)
+    planes = np.empty((len(moves), *game.plane_shape), dtype=np.float32)
+    values = np.empty(len(moves), dtype=np.float32)
+    offsets = np.array([0, len(moves)], dtype=np.int64)
+    ok = build_decoder(game)(moves, offsets, np.array([outcome], np.int64), planes, values)
+    if not ok[0]:
+        raise RecordError("illegal move sequence")
+    return planes
+
+
+# --------------------------------------------------------------------------- sampling
+
+
+def draw_uniform(rng: np.random.Generator, high: int, size: int) -> np.ndarray:
+    """`size` uniform integers in [0, high) (high < 2**31: float64 floor bias is negligible).
+
+    Not `rng.integers`: right after a torch training step its first call costs ~80 us on this
+    machine against ~10 us for `rng.random`, a sizeable share of a small network's step.
+    """
+    draw = (rng.random(size) * high).astype(np.int64)
+    return np.minimum(draw, high - 1, out=draw)
+
+
+@numba.njit(cache=True)
+def gather_symmetric(
+    planes, policy, values, draw, symmetries, cell_perms, action_perms, out_planes, out_policy
+):
+    """out[b] = position draw[b] // symmetries seen through symmetry draw[b] % symmetries;
+    returns the value targets.
+
+    planes [W, C, cells], policy [W, A]; out_planes float32 [B, C, cells], out_policy [B, A].
+    Same mapping as engine.symmetry: the entry at cell i moves to cell cell_perms[g, i].
+    """
+    batch = draw.shape[0]
+    num_planes = planes.shape[1]
+    cells = planes.shape[2]
+    num_actions = policy.shape[1]
+    out_values = np.empty(batch, dtype=np.float32)
+    for b in range(batch):
+        j = draw[b] // symmetries
+        g = draw[b] % symmetries
+        for c in range(num_planes):
+            for i in range(cells):
+                out_planes[b, c, cell_perms[g, i]] = planes[j, c, i]
+        for a in range(num_actions):
+            out_policy[b, action_perms[g, a]] = policy[j, a]
+        out_values[b] = values[j]
+    return out_values
+
+
+class ReplayWindow:
+    """The newest `capacity` positions in preallocated ring arrays.
+
+    Planes are stored as uint8 (the encodings are 0/1 planes, 4x less memory than float32);
+    if a game's encoding ever yields a value uint8 cannot hold exactly, the ring switches to
+    float32 once, so no game has to promise anything.
+    """
+
+    def __init__(self, game: Game, capacity: int) -> None:
+        self.game = game
+        self.capacity = int(capacity)
+        cells = game.rows * game.cols
+        self.planes = np.zeros((capacity, game.num_planes, cells), dtype=np.uint8)
+        self.policy = np.zeros((capacity, game.num_actions), dtype=np.float32)
+        self.values = np.zeros(capacity, dtype=np.float32)
+        self.game_ids = np.zeros(capacity, dtype=np.int64)
+        self.size = 0
+        self.write_pos = 0
+        self._cell_perms = np.ascontiguousarray(game.symmetry_cell_perms, dtype=np.int64)
+        self._action_perms = np.ascontiguousarray(game.symmetry_action_perms, dtype=np.int64)
+
+    def add(
+        self, planes: np.ndarray, policy: np.ndarray, values: np.ndarray, game_ids: np.ndarray
+    ) -> None:
+        """Appends n positions (planes float32 [n, C, H, W]), overwriting the oldest."""
+        n = len(values)
+        if n == 0:
+            return
+        flat = planes.reshape(n, self.planes.shape[1], -1)
+        if self.planes.dtype == np.uint8 and not np.array_equal(flat.astype(np.uint8), flat):
+            log.warning("%s planes are not 0..255 integers: storing float32", self.game.name)
+            self.planes = self.planes.astype(np.float32)
+        if n > self.capacity:
+            flat, policy, values, game_ids = (
+                a[-self.capacity :] for a in (flat, policy, values, game_ids)
+            )
+            n = self.capacity
+        first = min(n, self.capacity - self.write_pos)
+        for src, dst in ((0, self.write_pos), (first, 0)):
+            count = first if src == 0 else n - first
+            if count == 0:
+                continue
+            self.planes[dst : dst + count] = flat[src : src + count]
+            self.policy[dst : dst + count] = policy[src : src + count]
+            self.values[dst : dst + count] = values[src : src + count]
+            self.game_ids[dst : dst + count] = game_ids[src : src + count]
+        self.write_pos = (self.write_pos + n) % self.capacity
+        self.size = min(self.capacity, self.size + n)
+
+    def oldest_game_id(self) -> int:
+        """Id of the game of the oldest position held (0 when empty)."""
+        if self.size == 0:
+            return 0
+        return int(self.game_ids[self.write_pos if self.size == self.capacity else 0])
+
+    def sample(
+        self, batch_size: int, rng: np.random.Generator, augment: bool = True
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """`batch_size` positions drawn uniformly (with replacement), each through a random
+        symmetry: planes float32 [B, C, H, W], policy float32 [B, A], values float32 [B]."""
+        if self.size == 0:
+            raise ValueError("the replay window is empty")
+        symmetries = self._cell_perms.shape[0] if augment else 1
+        draw = draw_uniform(rng, self.size * symmetries, batch_size)
+        game = self.game
+        out_planes = np.empty((batch_size, game.num_planes, game.rows * game.cols), np.float32)
+        out_policy = np.empty((batch_size, game.num_actions), dtype=np.float32)
+        values = gather_symmetric(
+            self.planes,
+            self.policy,
+            self.values,
+            draw,
+            symmetries,
+            self._cell_perms,
+            self._action_perms,
+            out_planes,
+            out_policy,
+        )
+        return out_planes.reshape(batch_size, *game.plane_shape), out_policy, values
+
+
+# --------------------------------------------------------------------------- database
+
+
+class ReplayUnavailable(Exception):
+    """replay.db is missing, busy or unreadable right now; try again later."""
+
+
+class ReplayDB:
+    """Read and trim access to table `games`; never creates the database (the actor does)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._connection: sqlite3.Connection | None = None
+
+    def _connect(self) -> sqlite3.Connection:
+        if self._connection is not None:
+            return self._connection
+        if not self.path.exists():
+            raise ReplayUnavailable(f"{self.path} does not exist yet")
+        try:
+            connection = sqlite3.connect(
+                f"{self.path.resolve().as_uri()}?mode=rw",  # rw: never create the file
+                uri=True,
+                timeout=BUSY_TIMEOUT_MS / 1000,
+                isolation_level=None,
+            )
+            connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            found = connection.execute(
+                "SELECT 1 FROM sqlite_master WHERE type='table' AND name='games'"
+            ).fetchone()
+        except sqlite3.Error as error:
+            raise ReplayUnavailable(f"cannot open {self.path}: {error}") from None
+        if found is None:
+            connection.close()
+            raise ReplayUnavailable(f"{self.path} has no table games yet")
+        self._connection = connection
+        return connection
+
+    def _query(self, sql: str, params: tuple = ()) -> list[tuple]:
+        try:
+            return self._connect().execute(sql, params).fetchall()
+        except sqlite3.Error as error:
+            self.close()
+            raise ReplayUnavailable(f"reading {self.path} failed: {error}") from None
+
+    def first_id_for_window(self, window_positions: int) -> int:
+        """The id of the oldest game needed to fill a window of the newest positions."""
+        rows = self._query(
+            "SELECT id FROM (SELECT id, SUM(num_moves) OVER (ORDER BY id DESC) AS total"
+            " FROM games) WHERE total >= ? ORDER BY id DESC LIMIT 1",
+            (window_positions,),
+        )
+        if rows:
+            return int(rows[0][0])
+        rows = self._query("SELECT MIN(id) FROM games")
+        return int(rows[0][0] or 0)
+
+    def read_after(self, last_id: int, limit: int) -> list[tuple[int, int, int, bytes]]:
+        """Up to `limit` rows (id, outcome, model_step, data) with id > last_id, oldest first."""
+        return self._query(
+            "SELECT id, outcome, model_step, data FROM games WHERE id > ? ORDER BY id LIMIT ?",
+            (last_id, limit),
+        )
+
+    def delete_before(self, cutoff_id: int) -> int:
+        """Deletes games with id < cutoff_id in one short write transaction; rows deleted."""
+        connection = self._connect()
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                cursor = connection.execute("DELETE FROM games WHERE id < ?", (cutoff_id,))
+                connection.execute("COMMIT")
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as error:
+            self.close()
+            raise ReplayUnavailable(f"trimming {self.path} failed: {error}") from None
+        return int(cursor.rowcount)
+
+    def count(self) -> tuple[int, int]:
+        """(games, positions) in the table."""
+        rows = self._query("SELECT COUNT(*), COALESCE(SUM(num_moves), 0) FROM games")
+        return int(rows[0][0]), int(rows[0][1])
+
+    def close(self) -> None:
+        if self._connection is not None:
+            try:
+                self._connection.close()
+            finally:
+                self._connection = None
+
+
+@dataclass
+class IngestCounters:
+    """What has come in; `new_positions` excludes rows re-read after a restart."""
+
+    games: int = 0
+    positions: int = 0
+    new_positions: int = 0
+    skipped_rows: int = 0
+
+
+class Replay:
+    """replay.db plus the in-memory window: `poll()` reads new games, `sample()` draws batches."""
+
+    def __init__(
+        self,
+        game: Game,
+        db_path: Path,
+        window_positions: int,
+        *,
+        root_value_mix: float = 0.0,
+        read_chunk_rows: int = 2_000,
+    ) -> None:
+        self.game = game
+        self.db = ReplayDB(db_path)
+        self.window = ReplayWindow(game, window_positions)
+        self.root_value_mix = float(root_value_mix)
+        self.read_chunk_rows = int(read_chunk_rows)
+        self.last_id = 0
+        self.resume_last_id = 0  # rows up to here were counted before a restart
+        self.counters = IngestCounters()
+        self._decode = build_decoder(game)
+        self._started = False
+
+    def poll(self, max_rows: int | None = None) -> int:
+        """Reads every row newer than the last one read (at most `max_rows`); rows read.
+
+        Raises ReplayUnavailable when the database is missing or busy (the caller waits).
+        """
+        if not self._started:
+            first = self.db.first_id_for_window(self.window.capacity)
+            self.last_id = max(self.last_id, first - 1)
+            self._started = True
+        total = 0
+        while max_rows is None or total < max_rows:
+            limit = (
+                self.read_chunk_rows
+                if max_rows is None
+                else min(self.read_chunk_rows, max_rows - total)
+            )
+            rows = self.db.read_after(self.last_id, limit)
+            if not rows:
+                break
+            self._ingest(rows)
+            total += len(rows)
+            if len(rows) < limit:
+                break
+        return total
+
+    def _ingest(self, rows: list[tuple[int, int, int, bytes]]) -> None:
+        game = self.game
+        ids, outcomes, moves, visits, roots = [], [], [], [], []
+        for row_id, outcome, model_step, blob in rows:
+            try:
+                record = decode_record(blob, outcome, model_step)
+                if record.visits.shape[1] != game.num_actions:
+                    raise RecordError(f"record has {record.visits.shape[1]} actions")
+                if outcome not in (-1, 0, 1):
+                    raise RecordError(f"outcome {outcome!r} is not -1, 0 or 1")
+                if record.num_moves == 0:
+                    raise RecordError("record has no moves")
+            except (RecordError, TypeError) as error:
+                self._skip(row_id, str(error))
+                continue
+            ids.append(row_id)
+            outcomes.append(outcome)
+            moves.append(record.moves)
+            visits.append(record.visits)
+            roots.append(record.root_values)
+        self.last_id = max(self.last_id, int(rows[-1][0]))
+        if not ids:
+            return
+        lengths = np.array([len(m) for m in moves], dtype=np.int64)
+        offsets = np.zeros(len(ids) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        flat_moves = np.concatenate(moves)
+        planes = np.empty((len(flat_moves), *game.plane_shape), dtype=np.float32)
+        values = np.empty(len(flat_moves), dtype=np.float32)
+        ok = self._decode(flat_moves, offsets, np.array(outcomes, np.int64), planes, values)
+        policy = np.concatenate(visits)
+        sums = policy.sum(axis=1)
+        bad_rows = (sums <= 0) | (policy < 0).any(axis=1)
+        ok &= np.add.reduceat(bad_rows.astype(np.int64), offsets[:-1]) == 0
+        for g in np.flatnonzero(~ok):
+            self._skip(ids[g], "illegal moves, bad visits or an outcome the moves contradict")
+        keep = np.repeat(ok, lengths)
+        policy = policy[keep] / sums[keep, None]
+        if self.root_value_mix > 0:
+            root = np.concatenate(roots)[keep]
+            mix = self.root_value_mix
+            values_kept = ((1 - mix) * values[keep] + mix * root).astype(np.float32)
+        else:
+            values_kept = values[keep]
+        game_ids = np.repeat(np.array(ids, np.int64), lengths)[keep]
+        self.window.add(planes[keep], policy, values_kept, game_ids)
+        good_ids = np.array(ids, np.int64)[ok]
+        self.counters.games += len(good_ids)
+        self.counters.positions += int(keep.sum())
+        self.counters.new_positions += int(lengths[ok][good_ids > self.resume_last_id].sum())
+
+    def _skip(self, row_id: int, reason: str) -> None:
+        self.counters.skipped_rows += 1
+        if self.counters.skipped_rows <= 20 or self.counters.skipped_rows % 1000 == 0:
+            log.warning(
+                "skipping undecodable replay row %d (%s); %d skipped so far",
+                row_id,
+                reason,
+                self.counters.skipped_rows,
+            )
+
+    def trim_database(self) -> int:
+        """Deletes the games that left the window from replay.db; rows deleted."""
+        cutoff = self.window.oldest_game_id()
+        if self.window.size < self.window.capacity or cutoff <= 0:
+            return 0
+        return self.db.delete_before(cutoff)
+
+    def sample(self, batch_size: int, rng: np.random.Generator, augment: bool = True):
+        return self.window.sample(batch_size, rng, augment)
+
+    @property
+    def size(self) -> int:
+        return self.window.size
+
+    def window_games(self) -> int:
+        """Games with at least one position in the window."""
+        window = self.window
+        if window.size == 0:
+            return 0
+        ids = window.game_ids[: window.size]
+        changes = int(np.count_nonzero(ids[1:] != ids[:-1]))  # ids ascend in ring order
+        wrap = window.write_pos
+        if window.size == window.capacity and wrap > 0:
+            changes += int(ids[-1] != ids[0]) - int(ids[wrap - 1] != ids[wrap])
+        return changes + 1
+
+    def close(self) -> None:
+        self.db.close()

@@ -1,0 +1,182 @@
+"""stats.json: what the learner is doing, in the shape TEAM.md fixes, written atomically.
+
+The history keeps at most `history_cap` points: when it overflows, every other point of its
+older half is dropped, so a long run keeps its whole curve at decreasing resolution while the
+recent past stays detailed. Evaluations and Elo ratings are appended by an evaluator through
+`append_evaluation` / `append_elo` (bounded the same way), or copied from the evaluator's
+`<run>/evaluations.json` (written by the actor) at every stats write.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+from learner.export import write_atomic
+
+log = logging.getLogger("learner.stats")
+
+STATS_FILE = "stats.json"
+EVALUATIONS_FILE = "evaluations.json"  # written by the actor's evaluator
+LIST_CAP = 1_000
+
+
+def thin(points: list[dict[str, Any]], cap: int) -> list[dict[str, Any]]:
+    """`points` if it holds at most `cap`, else with every other point of the older half gone."""
+    while len(points) > cap:
+        half = len(points) // 2
+        points = points[:half:2] + points[half:]
+    return points
+
+
+def new_stats(game: str, config: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "game": game,
+        "step": 0,
+        "updated_at": time.time(),
+        "config": config,
+        "loss": {"total": None, "policy": None, "value": None},
+        "learning_rate": None,
+        "samples_per_s": 0.0,
+        "replay_games": 0,
+        "replay_positions": 0,
+        "games_per_s": 0.0,
+        "positions_per_s": 0.0,
+        "skipped_rows": 0,
+        "history": [],
+        "evaluations": [],
+        "elo": [],
+    }
+
+
+def load_stats(path: Path, game: str, config: dict[str, Any]) -> dict[str, Any]:
+    """The run's existing stats (to keep its history across restarts), else fresh ones."""
+    stats = new_stats(game, config)
+    try:
+        old = json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return stats
+    if isinstance(old, dict) and old.get("game") == game:
+        for key in ("history", "evaluations", "elo"):
+            if isinstance(old.get(key), list):
+                stats[key] = old[key]
+    return stats
+
+
+def _number(value: float | None) -> float | None:
+    """JSON-safe float: NaN and infinities become null."""
+    if value is None or not math.isfinite(value):
+        return None
+    return float(value)
+
+
+def record_progress(
+    stats: dict[str, Any],
+    *,
+    step: int,
+    loss_total: float | None,
+    loss_policy: float | None,
+    loss_value: float | None,
+    learning_rate: float,
+    samples_per_s: float,
+    replay_games: int,
+    replay_positions: int,
+    games_per_s: float,
+    positions_per_s: float,
+    skipped_rows: int,
+    history_cap: int,
+    add_history: bool = True,
+) -> None:
+    """Updates the current values and (optionally) appends a history point."""
+    now = time.time()
+    stats.update(
+        step=int(step),
+        updated_at=now,
+        loss={
+            "total": _number(loss_total),
+            "policy": _number(loss_policy),
+            "value": _number(loss_value),
+        },
+        learning_rate=_number(learning_rate),
+        samples_per_s=_number(samples_per_s) or 0.0,
+        replay_games=int(replay_games),
+        replay_positions=int(replay_positions),
+        games_per_s=_number(games_per_s) or 0.0,
+        positions_per_s=_number(positions_per_s) or 0.0,
+        skipped_rows=int(skipped_rows),
+    )
+    if add_history and loss_total is not None:
+        stats["history"].append(
+            {
+                "step": int(step),
+                "time": now,
+                "loss_total": _number(loss_total),
+                "loss_policy": _number(loss_policy),
+                "loss_value": _number(loss_value),
+                "learning_rate": _number(learning_rate),
+                "samples_per_s": _number(samples_per_s),
+                "replay_positions": int(replay_positions),
+                "games_per_s": _number(games_per_s),
+                "positions_per_s": _number(positions_per_s),
+            }
+        )
+        stats["history"] = thin(stats["history"], history_cap)
+
+
+def append_evaluation(
+    stats: dict[str, Any],
+    *,
+    step: int,
+    opponent: str,
+    simulations: int,
+    win_rate: float,
+    draw_rate: float,
+    loss_rate: float,
+    optimal_move_rate: float | None = None,
+    when: float | None = None,
+) -> None:
+    """Adds one evaluation result (rates in 0..1, from the trained network's side)."""
+    stats["evaluations"].append(
+        {
+            "step": int(step),
+            "time": time.time() if when is None else float(when),
+            "opponent": str(opponent),
+            "simulations": int(simulations),
+            "win_rate": _number(win_rate),
+            "draw_rate": _number(draw_rate),
+            "loss_rate": _number(loss_rate),
+            "optimal_move_rate": _number(optimal_move_rate),
+        }
+    )
+    stats["evaluations"] = thin(stats["evaluations"], LIST_CAP)
+
+
+def append_elo(stats: dict[str, Any], *, player: str, step: int, elo: float) -> None:
+    """Adds one Elo rating point for `player` (e.g. "alphazero", "mcts") at `step`."""
+    stats["elo"].append({"player": str(player), "step": int(step), "elo": _number(elo)})
+    stats["elo"] = thin(stats["elo"], LIST_CAP)
+
+
+def merge_evaluations_file(stats: dict[str, Any], path: Path) -> None:
+    """Copies the evaluator's entries (a JSON list of evaluation dicts, the actor's
+    `<run>/evaluations.json`) into stats["evaluations"]; a missing or bad file changes nothing."""
+    try:
+        entries = json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return
+    if isinstance(entries, list):
+        stats["evaluations"] = thin([e for e in entries if isinstance(e, dict)], LIST_CAP)
+
+
+def write_stats(path: Path, stats: dict[str, Any]) -> bool:
+    """Writes stats.json atomically; False (logged) when the disk refuses."""
+    try:
+        write_atomic(Path(path), (json.dumps(stats, allow_nan=False) + "\n").encode())
+    except (OSError, ValueError) as error:
+        log.error("cannot write %s: %s", path, error)
+        return False
+    return True

@@ -1,0 +1,372 @@
+"""The training loop: sample the window, take an AlphaZero step, publish, checkpoint, report.
+
+One `Trainer.run()` loop, readable top to bottom: poll replay.db for new games, wait while the
+window is too small or the replay ratio is exceeded, otherwise train one batch; every
+`publish_every` steps export ONNX, every `checkpoint_every` steps save a checkpoint, every
+`stats_every_s` seconds write stats.json and a progress log line, every `delete_every_s`
+trim replay.db to the window.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import math
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from engine import get_game
+from learner import stats as stats_module
+from learner.checkpoint import CHECKPOINT, load_checkpoint, save_checkpoint
+from learner.config import LearnerConfig, to_dict, write_effective
+from learner.export import publish
+from learner.network import build_network, pick_device
+from learner.replay import Replay, ReplayUnavailable
+
+log = logging.getLogger("learner")
+
+
+def alphazero_loss(
+    policy_logits: torch.Tensor,
+    value: torch.Tensor,
+    policy_target: torch.Tensor,
+    value_target: torch.Tensor,
+    value_weight: float = 1.0,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(total, policy cross-entropy vs the visit distribution, value MSE vs the target)."""
+    policy_loss = -(policy_target * F.log_softmax(policy_logits, dim=1)).sum(dim=1).mean()
+    value_loss = F.mse_loss(value.squeeze(1), value_target)
+    return policy_loss + value_weight * value_loss, policy_loss, value_loss
+
+
+def lr_factor(config: LearnerConfig, step: int) -> float:
+    """The learning rate at `step` as a multiple of config.lr (warm-up, then the schedule)."""
+    if config.warmup_steps > 0 and step < config.warmup_steps:
+        return (step + 1) / config.warmup_steps
+    if config.lr_schedule == "step":
+        return config.lr_gamma ** (step // config.lr_step_every)
+    if config.lr_schedule == "cosine":
+        progress = min(1.0, step / max(1, config.lr_total_steps))
+        low = config.lr_min_ratio
+        return low + (1 - low) * 0.5 * (1 + math.cos(math.pi * progress))
+    return 1.0
+
+
+def build_optimizer(config: LearnerConfig, model: torch.nn.Module) -> torch.optim.Optimizer:
+    """SGD with (Nesterov) momentum, or AdamW (Adam with decoupled weight decay).
+
+    The fused implementations are used where torch has them: for small networks the
+    per-parameter Python loop of the default optimiser step costs more than the maths.
+    """
+    for fused in (True, False):
+        options = {"fused": True} if fused else {}
+        try:
+            if config.optimizer == "adam":
+                return torch.optim.AdamW(
+                    model.parameters(), lr=config.lr, weight_decay=config.weight_decay, **options
+                )
+            return torch.optim.SGD(
+                model.parameters(),
+                lr=config.lr,
+                momentum=config.momentum,
+                weight_decay=config.weight_decay,
+                nesterov=config.momentum > 0,
+                **options,
+            )
+        except (RuntimeError, ValueError, TypeError):
+            continue
+    raise AssertionError("unreachable")
+
+
+class RateMeter:
+    """Per-second rates of growing counters over the last `span_s` seconds."""
+
+    def __init__(self, span_s: float = 60.0) -> None:
+        self.span_s = span_s
+        self.points: collections.deque[tuple[float, tuple[int, ...]]] = collections.deque()
+
+    def update(self, *counters: int) -> tuple[float, ...]:
+        now = time.monotonic()
+        self.points.append((now, counters))
+        while len(self.points) > 2 and now - self.points[1][0] >= self.span_s:
+            self.points.popleft()
+        start_time, start = self.points[0]
+        elapsed = now - start_time
+        if elapsed <= 0:
+            return tuple(0.0 for _ in counters)
+        return tuple((c - s) / elapsed for c, s in zip(counters, start, strict=True))
+
+
+class Trainer:
+    """Everything one learner run holds: network, optimiser, replay, counters, files."""
+
+    def __init__(self, config: LearnerConfig) -> None:
+        self.config = config
+        self.game = get_game(config.game)
+        self.run_dir = config.run_dir
+        self.models_dir = self.run_dir / "models"
+        self.checkpoint_path = self.run_dir / "checkpoints" / CHECKPOINT
+        self.stats_path = self.run_dir / stats_module.STATS_FILE
+        torch.set_num_threads(config.threads)
+        torch.manual_seed(config.seed)
+        self.device = pick_device(config.device)
+        self.model = build_network(self.game, config).to(self.device)
+        self.model.train()  # stays in training mode: exports use an eval-mode copy
+        self.optimizer = build_optimizer(config, self.model)
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(
+            self.optimizer, lambda step: lr_factor(config, step)
+        )
+        self.rng = np.random.default_rng(config.seed)
+        self.replay = Replay(
+            self.game,
+            self.run_dir / "replay.db",
+            config.window_positions,
+            root_value_mix=config.root_value_mix,
+            read_chunk_rows=config.read_chunk_rows,
+        )
+        self.step = 0
+        self.samples_trained = 0
+        self.skipped_steps = 0  # updates skipped for a non-finite loss
+        self.last_loss: tuple[float, float, float] | None = None
+        self._resume()
+        self.stats = stats_module.load_stats(self.stats_path, self.game.name, to_dict(config))
+        self._incoming = RateMeter()
+        self._samples_meter = RateMeter(span_s=30.0)
+        self._last_published = self.step
+        self._last_checkpoint = self.step
+        self._last_unavailable_log = -math.inf
+
+    # ------------------------------------------------------------------ state on disk
+
+    def _resume(self) -> None:
+        resumed = load_checkpoint(
+            self.checkpoint_path,
+            game=self.game.name,
+            model=self.model,
+            optimizer=self.optimizer,
+            scheduler=self.scheduler,
+            rng=self.rng,
+        )
+        if resumed is None:
+            return
+        self.step, extra = resumed
+        self.samples_trained = int(extra.get("samples_trained", 0))
+        self.replay.counters.new_positions = int(extra.get("new_positions", 0))
+        self.replay.counters.skipped_rows = int(extra.get("skipped_rows", 0))
+        self.replay.resume_last_id = int(extra.get("last_id", 0))
+        log.info("resumed %s at step %d from %s", self.game.name, self.step, self.checkpoint_path)
+
+    def save_checkpoint(self) -> None:
+        """Saves the checkpoint; a disk error is logged and retried at the next interval."""
+        self._last_checkpoint = self.step
+        try:
+            self._save_checkpoint()
+        except OSError as error:
+            log.error("cannot write checkpoint %s: %s", self.checkpoint_path, error)
+
+    def _save_checkpoint(self) -> None:
+        save_checkpoint(
+            self.checkpoint_path,
+            game=self.game.name,
+            step=self.step,
+            model=self.model,
+            optimizer=self.optimizer,
+            scheduler=self.scheduler,
+            rng=self.rng,
+            extra={
+                "samples_trained": self.samples_trained,
+                "new_positions": self.replay.counters.new_positions,
+                "skipped_rows": self.replay.counters.skipped_rows,
+                "last_id": max(self.replay.last_id, self.replay.resume_last_id),
+            },
+        )
+
+    def publish(self) -> bool:
+        self._last_published = self.step
+        return publish(
+            self.model,
+            self.game,
+            self.step,
+            self.models_dir,
+            keep_last=self.config.keep_last_models,
+            milestone_every=self.config.milestone_every,
+        )
+
+    # ------------------------------------------------------------------ data
+
+    def poll(self) -> None:
+        """Reads new games; a missing, busy or broken database is logged and waited for."""
+        try:
+            self.replay.poll()
+        except ReplayUnavailable as error:
+            now = time.monotonic()
+            if now - self._last_unavailable_log > 30:
+                log.warning("waiting for replay data: %s", error)
+                self._last_unavailable_log = now
+        except Exception:  # noqa: BLE001 - the learner never crashes on data
+            log.exception("unexpected error reading replay.db; will retry")
+
+    def replay_ratio(self) -> float:
+        return self.samples_trained / max(1, self.replay.counters.new_positions)
+
+    def ready(self) -> bool:
+        """Whether to train now: enough positions, and not more reuse than replay_ratio."""
+        if self.replay.size < max(1, self.config.min_positions):
+            return False
+        return self.replay_ratio() < self.config.replay_ratio
+
+    # ------------------------------------------------------------------ training
+
+    def train_step(
+        self, planes: np.ndarray, policy: np.ndarray, values: np.ndarray
+    ) -> tuple[float, float, float]:
+        """One optimiser step on a batch; (total, policy, value) losses."""
+        device = self.device
+        planes_t = torch.from_numpy(planes).to(device, non_blocking=True)
+        policy_t = torch.from_numpy(policy).to(device, non_blocking=True)
+        values_t = torch.from_numpy(values).to(device, non_blocking=True)
+        logits, value = self.model(planes_t)
+        total, policy_loss, value_loss = alphazero_loss(
+            logits, value, policy_t, values_t, self.config.value_loss_weight
+        )
+        losses = (total.item(), policy_loss.item(), value_loss.item())
+        if not math.isfinite(losses[0]):
+            # A diverging step (lr too high) must not poison the published weights.
+            self.skipped_steps += 1
+            if self.skipped_steps <= 10 or self.skipped_steps % 1000 == 0:
+                log.warning("non-finite loss at step %d: update skipped", self.step)
+            return losses
+        self.optimizer.zero_grad(set_to_none=True)
+        total.backward()
+        self.optimizer.step()
+        self.scheduler.step()
+        self.step += 1
+        self.samples_trained += len(values)
+        return losses
+
+    def write_stats(self, add_history: bool = True) -> None:
+        counters = self.replay.counters
+        games_per_s, positions_per_s = self._incoming.update(counters.games, counters.positions)
+        (samples_per_s,) = self._samples_meter.update(self.samples_trained)
+        loss = self.last_loss or (None, None, None)
+        lr = self.optimizer.param_groups[0]["lr"]
+        stats_module.record_progress(
+            self.stats,
+            step=self.step,
+            loss_total=loss[0],
+            loss_policy=loss[1],
+            loss_value=loss[2],
+            learning_rate=lr,
+            samples_per_s=samples_per_s,
+            replay_games=self.replay.window_games(),
+            replay_positions=self.replay.size,
+            games_per_s=games_per_s,
+            positions_per_s=positions_per_s,
+            skipped_rows=counters.skipped_rows,
+            history_cap=self.config.history_cap,
+            add_history=add_history,
+        )
+        stats_module.merge_evaluations_file(
+            self.stats, self.run_dir / stats_module.EVALUATIONS_FILE
+        )
+        stats_module.write_stats(self.stats_path, self.stats)
+        loss_text = "n/a" if loss[0] is None else f"{loss[0]:.4f} (p {loss[1]:.4f} v {loss[2]:.4f})"
+        log.info(
+            "step %d loss %s lr %.2e | %.0f samples/s | window %d pos, %d games | "
+            "in %.1f games/s %.0f pos/s | reuse %.1f/%g | skipped %d",
+            self.step,
+            loss_text,
+            lr,
+            samples_per_s,
+            self.replay.size,
+            self.stats["replay_games"],
+            games_per_s,
+            positions_per_s,
+            self.replay_ratio(),
+            self.config.replay_ratio,
+            counters.skipped_rows,
+        )
+
+    def trim(self) -> None:
+        try:
+            deleted = self.replay.trim_database()
+        except ReplayUnavailable as error:
+            log.warning("could not trim replay.db: %s", error)
+            return
+        if deleted:
+            log.info("deleted %d games older than the window from replay.db", deleted)
+
+    def run(self, stop: threading.Event | None = None) -> int:
+        """Trains until `stop` is set or config.max_steps is reached; the final step."""
+        config = self.config
+        stop = stop or threading.Event()
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        write_effective(config, self.run_dir / "config.json")
+        log.info(
+            "learner %s: %s on %s, %d parameters, run folder %s",
+            self.game.name,
+            type(self.model).__name__,
+            self.device,
+            sum(p.numel() for p in self.model.parameters()),
+            self.run_dir,
+        )
+        steps_since_poll = config.poll_every_steps
+        last_stats = last_trim = time.monotonic()
+        try:
+            while not stop.is_set() and not (config.max_steps and self.step >= config.max_steps):
+                if steps_since_poll >= config.poll_every_steps:
+                    self.poll()
+                    steps_since_poll = 0
+                now = time.monotonic()
+                if now - last_stats >= config.stats_every_s:
+                    self.write_stats()
+                    last_stats = now
+                if config.delete_every_s > 0 and now - last_trim >= config.delete_every_s:
+                    self.trim()
+                    last_trim = now
+                if not self.ready():
+                    steps_since_poll = config.poll_every_steps
+                    stop.wait(config.poll_interval_s)
+                    continue
+                batch = self.replay.sample(config.batch_size, self.rng)
+                self.last_loss = self.train_step(*batch)
+                steps_since_poll += 1
+                if self.step % config.publish_every == 0:
+                    self.publish()
+                if self.step % config.checkpoint_every == 0:
+                    self.save_checkpoint()
+        except KeyboardInterrupt:
+            log.info("interrupted at step %d", self.step)
+        finally:
+            self.finish()
+        return self.step
+
+    def finish(self) -> None:
+        """Publishes and checkpoints the last steps, writes stats, closes the database."""
+        if self.step > self._last_published:
+            self.publish()
+        if self.step > self._last_checkpoint:
+            self.save_checkpoint()
+        self.write_stats(add_history=self.last_loss is not None)
+        self.replay.close()
+
+
+def setup_logging(run_dir: Path | None = None, level: int = logging.INFO) -> None:
+    """Progress lines to stderr and to <run>/logs/learner.log."""
+    root = logging.getLogger("learner")
+    root.setLevel(level)
+    formatter = logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s")
+    if not any(isinstance(h, logging.StreamHandler) for h in root.handlers):
+        stream = logging.StreamHandler()
+        stream.setFormatter(formatter)
+        root.addHandler(stream)
+    if run_dir is not None:
+        (run_dir / "logs").mkdir(parents=True, exist_ok=True)
+        file_handler = logging.FileHandler(run_dir / "logs" / "learner.log")
+        file_handler.setFormatter(formatter)
+        root.addHandler(file_handler)

@@ -1,0 +1,121 @@
+"""ONNX publishing: same outputs as torch, metadata, atomic replace, failure safety, pruning."""
+
+import threading
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pytest
+import torch
+
+from engine import get_game
+from engine.records import META_CREATED_AT, META_ENCODING_VERSION, META_GAME, META_STEP
+from learner import export
+from learner.config import make_config
+from learner.network import build_network
+
+
+def session(path) -> ort.InferenceSession:
+    return ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+
+
+@pytest.mark.parametrize(
+    "game_name, overrides",
+    [("tictactoe", {}), ("connect4", {"blocks": 1, "channels": 8})],
+)
+def test_onnx_outputs_equal_torch(tmp_path, game_name, overrides) -> None:
+    game = get_game(game_name)
+    torch.manual_seed(0)
+    model = build_network(game, make_config(game_name, **overrides))
+    # A few training steps so BatchNorm running statistics are not trivial.
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+    for _ in range(3):
+        logits, value = model(torch.rand(8, *game.plane_shape))
+        (logits.pow(2).mean() + value.mean()).backward()
+        optimizer.step()
+    assert export.publish(model, game, 42, tmp_path)
+    model.eval()
+    sess = session(tmp_path / "latest.onnx")
+    assert [i.name for i in sess.get_inputs()] == ["planes"]
+    assert [o.name for o in sess.get_outputs()] == ["policy", "value"]
+    for batch in (1, 5):
+        planes = np.random.default_rng(batch).random((batch, *game.plane_shape), np.float32)
+        policy, value = sess.run(None, {"planes": planes})
+        with torch.no_grad():
+            torch_policy, torch_value = model(torch.from_numpy(planes))
+        assert policy.shape == (batch, game.num_actions) and value.shape == (batch, 1)
+        np.testing.assert_allclose(policy, torch_policy.numpy(), rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(value, torch_value.numpy(), rtol=1e-5, atol=1e-5)
+        assert np.all(np.abs(value) <= 1)
+    meta = {p.key: p.value for p in onnx.load(tmp_path / "latest.onnx").metadata_props}
+    assert meta[META_GAME] == game_name
+    assert meta[META_STEP] == "42"
+    assert meta[META_ENCODING_VERSION] == str(game.encoding_version)
+    assert float(meta[META_CREATED_AT]) > 0
+    assert (tmp_path / "model_step_000042.onnx").read_bytes() == (
+        tmp_path / "latest.onnx"
+    ).read_bytes()
+
+
+def test_reader_never_sees_a_partial_file(tmp_path) -> None:
+    game = get_game("tictactoe")
+    model = build_network(game)
+    assert export.publish(model, game, 0, tmp_path)
+    stop = threading.Event()
+    loads: list[int] = []
+    failures: list[str] = []
+
+    def reader() -> None:
+        while not stop.is_set():
+            try:
+                data = (tmp_path / "latest.onnx").read_bytes()
+                sess = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
+                sess.run(None, {"planes": np.zeros((1, *game.plane_shape), np.float32)})
+                loads.append(len(data))
+            except Exception as error:  # noqa: BLE001 - any failure is what we look for
+                failures.append(repr(error))
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    try:
+        for step in range(1, 101):
+            with torch.no_grad():
+                for parameter in model.parameters():
+                    parameter.add_(0.01)
+            assert export.publish(model, game, step, tmp_path, keep_last=10, milestone_every=50)
+    finally:
+        stop.set()
+        thread.join()
+    assert failures == []
+    assert len(loads) >= 10
+    assert export.kept_steps(tmp_path) == [0, 50] + list(range(91, 101))
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_failed_export_leaves_latest_intact(tmp_path, monkeypatch) -> None:
+    game = get_game("tictactoe")
+    model = build_network(game)
+    assert export.publish(model, game, 1, tmp_path)
+    before = (tmp_path / "latest.onnx").read_bytes()
+
+    def broken_export(*args, **kwargs):
+        raise RuntimeError("exporter exploded")
+
+    monkeypatch.setattr(torch.onnx, "export", broken_export)
+    assert not export.publish(model, game, 2, tmp_path)
+    assert (tmp_path / "latest.onnx").read_bytes() == before
+    assert export.kept_steps(tmp_path) == [1]
+    assert not list(tmp_path.glob(".*tmp"))
+
+
+def test_failed_write_removes_temp_file(tmp_path, monkeypatch) -> None:
+    (tmp_path / "latest.onnx").write_bytes(b"old")
+
+    def broken_replace(*args):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(export.os, "replace", broken_replace)
+    with pytest.raises(OSError):
+        export.write_atomic(tmp_path / "latest.onnx", b"new")
+    assert (tmp_path / "latest.onnx").read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["latest.onnx"]

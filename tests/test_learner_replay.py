@@ -1,0 +1,182 @@
+"""Replay: decoding through the engine, the ring window, db trimming, sampling, symmetries."""
+
+import numpy as np
+import pytest
+
+from engine import EngineContext, get_game
+from engine.records import GameRecord
+from engine.symmetry import transform_planes, transform_policy
+from learner.replay import Replay, ReplayUnavailable, ReplayWindow, decode_moves, draw_uniform
+from learner.synthetic import insert_raw, insert_records, random_records
+
+TICTACTOE = get_game("tictactoe")
+
+
+def db_rows(path) -> list[tuple[int, int]]:
+    import sqlite3
+
+    with sqlite3.connect(path) as connection:
+        return connection.execute("SELECT id, num_moves FROM games ORDER BY id").fetchall()
+
+
+@pytest.mark.parametrize("game_name", ["tictactoe", "connect4"])
+def test_decoder_matches_engine_encoding(game_name) -> None:
+    game = get_game(game_name)
+    ctx = EngineContext(game_name)
+    for record in random_records(game, 5, seed=3):
+        planes = decode_moves(game, record.moves, record.outcome)
+        state = ctx.reset().state
+        for i, action in enumerate(record.moves):
+            np.testing.assert_array_equal(planes[i], ctx.encode(state))
+            state = ctx.step(state, int(action)).state
+
+
+def test_values_are_outcome_from_side_to_move(tmp_path) -> None:
+    # x: 0, 1, 2 wins; o: 3, 4. Positions alternate x, o, x, o, x to move.
+    record = GameRecord(
+        np.array([0, 3, 1, 4, 2]),
+        np.full((5, 9), 1 / 9, np.float32),
+        np.zeros(5, np.float32),
+        outcome=1,
+    )
+    insert_records(tmp_path / "replay.db", [record])
+    replay = Replay(TICTACTOE, tmp_path / "replay.db", 100, root_value_mix=0.0)
+    assert replay.poll() == 1
+    np.testing.assert_array_equal(replay.window.values[:5], [1, -1, 1, -1, 1])
+
+
+def test_root_value_mix(tmp_path) -> None:
+    record = GameRecord(
+        np.array([0, 3, 1, 4, 2]),
+        np.full((5, 9), 1 / 9, np.float32),
+        np.full(5, 0.5, np.float32),
+        outcome=1,
+    )
+    insert_records(tmp_path / "replay.db", [record])
+    replay = Replay(TICTACTOE, tmp_path / "replay.db", 100, root_value_mix=0.5)
+    replay.poll()
+    np.testing.assert_allclose(replay.window.values[:5], [0.75, -0.25, 0.75, -0.25, 0.75])
+
+
+def test_reads_incrementally_and_keeps_newest_window(tmp_path) -> None:
+    path = tmp_path / "replay.db"
+    records = random_records(TICTACTOE, 40, seed=1)
+    insert_records(path, records[:5])  # at most 45 positions: all fit the window
+    replay = Replay(TICTACTOE, path, 60, read_chunk_rows=7)
+    assert replay.poll() == 5
+    assert replay.poll() == 0
+    insert_records(path, records[5:])
+    assert replay.poll() == 35
+    newest = np.concatenate([r.visits for r in records])[-60:]
+    order = (np.arange(60) + replay.window.write_pos) % 60  # oldest first
+    np.testing.assert_allclose(replay.window.policy[order], newest, atol=2e-3)
+    assert replay.counters.games == 40
+    assert replay.window_games() == len(np.unique(replay.window.game_ids))
+
+
+def test_first_read_skips_games_outside_the_window(tmp_path) -> None:
+    path = tmp_path / "replay.db"
+    insert_records(path, random_records(TICTACTOE, 50, seed=2))
+    replay = Replay(TICTACTOE, path, 30)
+    replay.poll()
+    rows = db_rows(path)
+    lengths = [n for _, n in rows]
+    needed = next(k for k in range(1, 51) if sum(lengths[-k:]) >= 30)
+    assert replay.counters.games == needed
+    assert replay.size == 30
+
+
+def test_window_deletion_keeps_exactly_the_window(tmp_path) -> None:
+    path = tmp_path / "replay.db"
+    insert_records(path, random_records(TICTACTOE, 30, seed=4))
+    replay = Replay(TICTACTOE, path, 50)
+    replay.poll()
+    insert_records(path, random_records(TICTACTOE, 30, seed=5))
+    replay.poll()
+    assert replay.trim_database() > 0
+    rows = db_rows(path)
+    window_ids = set(replay.window.game_ids.tolist())
+    assert {row_id for row_id, _ in rows} == window_ids
+    assert replay.window_games() == len(window_ids)
+    total = sum(n for _, n in rows)
+    # Every remaining game holds window positions; only the oldest may be partly outside.
+    assert 50 <= total < 50 + rows[0][1]
+    # A fresh learner reading the trimmed db rebuilds the same window.
+    again = Replay(TICTACTOE, path, 50)
+    again.poll()
+    np.testing.assert_array_equal(np.sort(again.window.game_ids), np.sort(replay.window.game_ids))
+    assert replay.trim_database() == 0
+
+
+def test_undecodable_rows_are_skipped_and_counted(tmp_path) -> None:
+    path = tmp_path / "replay.db"
+    good = random_records(TICTACTOE, 3, seed=6)
+    insert_records(path, good[:1])
+    insert_raw(path, b"not a record")
+    illegal = GameRecord(np.array([4, 4]), np.full((2, 9), 1 / 9, np.float32), np.zeros(2), 0)
+    insert_records(path, [illegal])
+    wrong_outcome = GameRecord(
+        np.array([0, 3, 1, 4, 2]), np.full((5, 9), 1 / 9, np.float32), np.zeros(5), -1
+    )
+    insert_records(path, [wrong_outcome])
+    wrong_actions = GameRecord(np.array([0]), np.full((1, 7), 1 / 7, np.float32), np.zeros(1), 0)
+    insert_records(path, [wrong_actions])
+    insert_records(path, good[1:])
+    replay = Replay(TICTACTOE, path, 1000)
+    assert replay.poll() == 7
+    assert replay.counters.skipped_rows == 4
+    assert replay.counters.games == 3
+    assert replay.size == sum(r.num_moves for r in good)
+
+
+def test_missing_database_is_waited_for(tmp_path) -> None:
+    path = tmp_path / "replay.db"
+    replay = Replay(TICTACTOE, path, 100)
+    with pytest.raises(ReplayUnavailable):
+        replay.poll()
+    assert not path.exists()  # the learner never creates it
+    insert_records(path, random_records(TICTACTOE, 2))
+    assert replay.poll() == 2
+
+
+def test_sampling_is_uniform(tmp_path) -> None:
+    window = ReplayWindow(TICTACTOE, 50)
+    planes = np.zeros((50, *TICTACTOE.plane_shape), np.float32)
+    values = np.arange(50, dtype=np.float32)  # the value identifies the position
+    window.add(planes, np.zeros((50, 9), np.float32), values, np.arange(50))
+    rng = np.random.default_rng(0)
+    draws = np.concatenate([window.sample(500, rng)[2] for _ in range(40)]).astype(int)
+    counts = np.bincount(draws, minlength=50)
+    expected = len(draws) / 50
+    chi2 = float(((counts - expected) ** 2 / expected).sum())
+    try:
+        from scipy.stats import chi2 as chi2_dist
+
+        assert chi2_dist.sf(chi2, df=49) > 1e-3
+    except ImportError:  # critical value of chi-square with 49 dof at p = 0.001
+        assert chi2 < 85.35
+
+
+@pytest.mark.parametrize("game_name", ["tictactoe", "connect4"])
+def test_symmetry_keeps_policy_and_planes_aligned(tmp_path, game_name) -> None:
+    game = get_game(game_name)
+    path = tmp_path / "replay.db"
+    insert_records(path, random_records(game, 20, seed=7))
+    replay = Replay(game, path, 10_000)
+    replay.poll()
+    window = replay.window
+    planes, policy, values = window.sample(400, np.random.default_rng(1))
+    # Reproduce the draw to know which position and symmetry each sample used.
+    draw = draw_uniform(np.random.default_rng(1), window.size * game.num_symmetries, 400)
+    index, symmetry = np.divmod(draw, game.num_symmetries)
+    assert len(set(symmetry.tolist())) == game.num_symmetries
+    stored = window.planes.reshape(-1, *game.plane_shape).astype(np.float32)
+    for b in range(400):
+        j, g = index[b], symmetry[b]
+        np.testing.assert_array_equal(planes[b], transform_planes(game, stored[j], g))
+        np.testing.assert_array_equal(policy[b], transform_policy(game, window.policy[j], g))
+        assert values[b] == window.values[j]
+    if game_name == "tictactoe":
+        # Visits sit only on empty cells, before and after the transform.
+        empty = (planes.sum(axis=1) == 0).reshape(400, 9)
+        assert np.all((policy > 0) <= empty)

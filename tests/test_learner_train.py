@@ -1,0 +1,215 @@
+"""Training loop: the loss falls, resume is exact, replay ratio, stats.json, config, CLI."""
+
+import json
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from engine import get_game
+from learner import stats as stats_module
+from learner.config import ConfigError, make_config, parse_args
+from learner.synthetic import insert_records, random_records
+from learner.train import Trainer
+
+TICTACTOE = get_game("tictactoe")
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def small_config(tmp_path: Path, **overrides):
+    values = dict(
+        data_dir=str(tmp_path),
+        hidden=32,
+        batch_size=32,
+        min_positions=10,
+        window_positions=5_000,
+        publish_every=20,
+        checkpoint_every=20,
+        stats_every_s=0.0,
+        delete_every_s=0.0,
+        replay_ratio=1e9,
+        poll_interval_s=0.01,
+    )
+    values.update(overrides)
+    return make_config("tictactoe", **values)
+
+
+def fill_db(tmp_path: Path, num_games: int = 60, seed: int = 0) -> None:
+    insert_records(tmp_path / "tictactoe" / "replay.db", random_records(TICTACTOE, num_games, seed))
+
+
+def test_loss_falls_when_overfitting_a_small_dataset(tmp_path) -> None:
+    fill_db(tmp_path, 8)
+    config = small_config(tmp_path, hidden=64, lr=3e-3, max_steps=300, weight_decay=0.0)
+    trainer = Trainer(config)
+    trainer.replay.poll()
+    rng = np.random.default_rng(0)
+    fixed = trainer.replay.sample(64, rng, augment=False)
+    first = trainer.train_step(*fixed)
+    for _ in range(300):
+        last = trainer.train_step(*fixed)
+    assert last[2] < 0.2 * first[2]  # value loss: targets are memorisable
+    assert last[1] < first[1] - 0.3  # policy loss falls towards the targets' entropy
+
+
+def test_resume_continues_step_and_optimizer_state(tmp_path) -> None:
+    fill_db(tmp_path / "a")
+    fill_db(tmp_path / "b")
+    straight = Trainer(small_config(tmp_path / "a", max_steps=60, optimizer="sgd", lr=0.05))
+    straight.run()
+    first_half = Trainer(small_config(tmp_path / "b", max_steps=30, optimizer="sgd", lr=0.05))
+    first_half.run()
+    resumed = Trainer(small_config(tmp_path / "b", max_steps=60, optimizer="sgd", lr=0.05))
+    assert resumed.step == 30
+    momentum = resumed.optimizer.state_dict()["state"]
+    assert momentum and all(s["momentum_buffer"].abs().sum() > 0 for s in momentum.values())
+    resumed.run()
+    assert resumed.step == 60
+    expected, actual = straight.model.state_dict(), resumed.model.state_dict()
+    for name, tensor in expected.items():
+        torch.testing.assert_close(actual[name], tensor, rtol=0, atol=0)
+    assert resumed.samples_trained == straight.samples_trained
+
+
+def test_replay_ratio_waits_for_new_games(tmp_path) -> None:
+    fill_db(tmp_path, 20)
+    trainer = Trainer(small_config(tmp_path, replay_ratio=2.0, max_steps=1_000))
+    stop = threading.Event()
+    thread = threading.Thread(target=trainer.run, args=(stop,))
+    thread.start()
+    try:
+        positions = trainer.replay.counters
+        deadline = 300  # generous: CI machines are slow and shared
+        while deadline and (positions.new_positions == 0 or trainer.ready()):
+            stop.wait(0.1)
+            deadline -= 1
+        stop.wait(0.3)
+        stuck_at = trainer.step
+        assert 0 < stuck_at < 1_000
+        assert trainer.samples_trained <= 2.0 * positions.new_positions + 32
+        stop.wait(0.3)
+        assert trainer.step == stuck_at  # waiting, not training
+        fill_db(tmp_path, 20, seed=1)
+        for _ in range(300):
+            if trainer.step > stuck_at:
+                break
+            stop.wait(0.1)
+        assert trainer.step > stuck_at
+    finally:
+        stop.set()
+        thread.join()
+
+
+def test_stats_json_shape_and_run_files(tmp_path) -> None:
+    fill_db(tmp_path)
+    trainer = Trainer(small_config(tmp_path, max_steps=45, history_cap=4))
+    trainer.run()
+    run = tmp_path / "tictactoe"
+    stats = json.loads((run / "stats.json").read_text())
+    assert set(stats) == {
+        "game", "step", "updated_at", "config", "loss", "learning_rate", "samples_per_s",
+        "replay_games", "replay_positions", "games_per_s", "positions_per_s", "skipped_rows",
+        "history", "evaluations", "elo",
+    }  # fmt: skip
+    assert stats["game"] == "tictactoe" and stats["step"] == 45
+    assert set(stats["loss"]) == {"total", "policy", "value"}
+    assert stats["replay_positions"] == trainer.replay.size
+    assert stats["config"]["hidden"] == 32
+    assert 1 <= len(stats["history"]) <= 4
+    assert set(stats["history"][0]) == {
+        "step", "time", "loss_total", "loss_policy", "loss_value", "learning_rate",
+        "samples_per_s", "replay_positions", "games_per_s", "positions_per_s",
+    }  # fmt: skip
+    assert stats["evaluations"] == [] and stats["elo"] == []
+    assert json.loads((run / "config.json").read_text())["hidden"] == 32
+    assert (run / "models" / "latest.onnx").exists()
+    assert (run / "models" / "model_step_000045.onnx").exists()
+    assert (run / "checkpoints" / "latest.pt").exists()
+
+
+def test_history_thinning_and_evaluations(tmp_path) -> None:
+    points = [{"step": i} for i in range(100)]
+    thinned = stats_module.thin(points, 60)
+    assert len(thinned) <= 60
+    assert thinned[-1]["step"] == 99 and thinned[0]["step"] == 0
+    assert [p["step"] for p in thinned[-25:]] == list(range(75, 100))
+    stats = stats_module.new_stats("tictactoe", {})
+    stats_module.append_evaluation(
+        stats, step=10, opponent="mcts", simulations=100, win_rate=0.5, draw_rate=0.25,
+        loss_rate=0.25, optimal_move_rate=None,
+    )  # fmt: skip
+    stats_module.append_elo(stats, player="alphazero", step=10, elo=1210.0)
+    assert stats["evaluations"][0]["optimal_move_rate"] is None
+    assert stats["elo"] == [{"player": "alphazero", "step": 10, "elo": 1210.0}]
+    path = tmp_path / "evaluations.json"
+    stats_module.merge_evaluations_file(stats, path)  # missing: unchanged
+    assert len(stats["evaluations"]) == 1
+    path.write_text("not json")
+    stats_module.merge_evaluations_file(stats, path)
+    assert len(stats["evaluations"]) == 1
+    path.write_text(json.dumps([{"step": 5, "opponent": "random"}, 3]))
+    stats_module.merge_evaluations_file(stats, path)
+    assert stats["evaluations"] == [{"step": 5, "opponent": "random"}]
+
+
+def test_config_precedence_and_errors(tmp_path) -> None:
+    toml = tmp_path / "learner.toml"
+    toml.write_text('game = "connect4"\nlr = 0.5\nbatch_size = 64\n')
+    config = parse_args(["--config", str(toml), "--lr", "0.02", "--data-dir", "x"])
+    assert (config.game, config.lr, config.batch_size, config.data_dir) == (
+        "connect4",
+        0.02,
+        64,
+        "x",
+    )
+    assert config.network == "resnet"  # connect4's default
+    assert parse_args([]).network == "mlp"  # tictactoe's default
+    with pytest.raises(ConfigError):
+        parse_args(["--game", "chess"])
+    with pytest.raises(ConfigError):
+        parse_args(["--lr", "fast"])
+    toml.write_text("[learner]\nwindow_positions = 1234\nmin_positions = 10\n")
+    assert parse_args(["--config", str(toml)]).window_positions == 1234
+    toml.write_text("learning_rate = 1\n")
+    with pytest.raises(ConfigError, match="unknown setting"):
+        parse_args(["--config", str(toml)])
+
+
+def test_command_line_runs_and_survives_a_garbage_row(tmp_path) -> None:
+    fill_db(tmp_path, 20)
+    from learner.synthetic import insert_raw
+
+    insert_raw(tmp_path / "tictactoe" / "replay.db", b"\x00garbage")
+    command = [sys.executable, "-m", "learner", "--data-dir", str(tmp_path), "--max-steps", "25"]
+    command += ["--min-positions", "10", "--batch-size", "16", "--publish-every", "10"]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "skipping undecodable replay row" in result.stderr
+    stats = json.loads((tmp_path / "tictactoe" / "stats.json").read_text())
+    assert stats["step"] == 25 and stats["skipped_rows"] == 1
+    bad = subprocess.run(
+        [sys.executable, "-m", "learner", "--game", "chess"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert bad.returncode == 2 and "unknown game" in bad.stderr
+
+
+def test_non_finite_loss_skips_the_update(tmp_path) -> None:
+    fill_db(tmp_path, 10)
+    trainer = Trainer(small_config(tmp_path))
+    trainer.replay.poll()
+    planes, policy, values = trainer.replay.sample(16, np.random.default_rng(0))
+    before = {k: v.clone() for k, v in trainer.model.state_dict().items()}
+    values[0] = np.nan
+    losses = trainer.train_step(planes, policy, values)
+    assert not np.isfinite(losses[0])
+    assert trainer.step == 0 and trainer.skipped_steps == 1
+    for name, tensor in trainer.model.state_dict().items():
+        torch.testing.assert_close(tensor, before[name], rtol=0, atol=0)
