@@ -29,7 +29,7 @@ def set_thread_env(config: ActorConfig) -> None:
 class Progress:
     """Sums the workers' counters and logs rates every few seconds; notices dead workers."""
 
-    def __init__(self, config: ActorConfig, counters, processes, on_failure) -> None:
+    def __init__(self, config: ActorConfig, counters, processes, on_failure, evaluation) -> None:
         from actor.worker import COUNTERS
 
         self.fields = COUNTERS
@@ -37,6 +37,7 @@ class Progress:
         self.counters = counters
         self.processes = processes
         self.on_failure = on_failure
+        self.evaluation = evaluation  # an EvaluationService or None
         self.stop = threading.Event()
         self.failed: str | None = None
 
@@ -57,6 +58,8 @@ class Progress:
                     log.error("%s; stopping the actor", self.failed)
                     self.on_failure()
                     return
+            if self.evaluation is not None:
+                self.evaluation.poll()  # starts a background evaluation of a new model if due
             now, current = time.monotonic(), self.totals()
             elapsed = max(now - previous_time, 1e-9)
             rate = {k: (current[k] - previous[k]) / elapsed for k in ("games", "positions")}
@@ -90,7 +93,11 @@ def main(argv: list[str] | None = None) -> int:
     from engine import get_game
 
     try:
-        get_game(config.game)
+        game = get_game(config.game)
+        if config.selfplay:
+            from actor.worker import selfplay_config
+
+            log.info("self-play: %s", selfplay_config(game, config))  # validates the overrides
     except ValueError as error:
         print(f"python -m actor: {error}", file=sys.stderr)
         return 2
@@ -141,14 +148,21 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, request_exit)
     signal.signal(signal.SIGTERM, request_exit)
     progress = None
+    evaluation = None
     if processes:
-        progress = Progress(config, counters, processes, request_exit)
+        if config.evaluation:
+            from actor.evaluation import EvaluationService
+
+            evaluation = EvaluationService(config.game, config.run_dir())
+        progress = Progress(config, counters, processes, request_exit, evaluation)
         threading.Thread(target=progress.run, name="progress", daemon=True).start()
     try:
         server.run()
     finally:
         if progress is not None:
             progress.stop.set()
+        if evaluation is not None:
+            evaluation.close()
         stop_event.set()
         for process in processes:
             process.join(timeout=15)

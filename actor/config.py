@@ -28,6 +28,10 @@ class ActorConfig:
     # Self-play overrides (None: the per-game default of actor.selfplay).
     simulations: int | None = None
     games_in_parallel: int | None = None
+    temperature_moves: int | None = None
+    c_puct: float | None = None
+    dirichlet_alpha: float | None = None
+    dirichlet_fraction: float | None = None
     seed: int = 0
     # Threads: the machine this targets has 2 cores shared by self-play and the API.
     ort_threads: int = 1
@@ -41,6 +45,7 @@ class ActorConfig:
     max_body_bytes: int = 64 * 1024
     log_interval_s: float = 5.0
     warm_up: bool = True  # compile every game's search at start so first moves are quick
+    evaluation: bool = True  # evaluate new models against baselines while self-play runs
 
     def run_dir(self, game: str | None = None) -> Path:
         return self.data_dir / (game or self.game)
@@ -88,6 +93,19 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="games searched at once per worker (the inference batch)",
     )
+    parser.add_argument(
+        "--temperature-moves",
+        type=int,
+        default=None,
+        help="self-play samples moves by visit count for this many plies, then plays the best",
+    )
+    parser.add_argument("--c-puct", type=float, default=None, help="PUCT exploration constant")
+    parser.add_argument(
+        "--dirichlet-alpha", type=float, default=None, help="root noise alpha (game default)"
+    )
+    parser.add_argument(
+        "--dirichlet-fraction", type=float, default=None, help="share of root noise in the prior"
+    )
     parser.add_argument("--seed", type=int, default=default.seed)
     parser.add_argument(
         "--ort-threads",
@@ -130,6 +148,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-body-bytes", type=_positive, default=default.max_body_bytes)
     parser.add_argument(
         "--log-interval", dest="log_interval_s", type=float, default=default.log_interval_s
+    )
+    parser.add_argument(
+        "--no-evaluation",
+        dest="evaluation",
+        action="store_false",
+        help="do not evaluate new models in the background (actor.evaluation)",
     )
     parser.add_argument(
         "--no-warmup",

@@ -24,6 +24,7 @@ from engine.game import Game
 from engine.records import META_CREATED_AT, META_ENCODING_VERSION, META_GAME, META_STEP
 
 log = logging.getLogger(__name__)
+logging.getLogger("watchfiles").setLevel(logging.WARNING)  # it logs every file event at INFO
 
 LATEST = "latest.onnx"
 CHECKPOINT_PATTERN = re.compile(r"^model_step_(\d+)\.onnx$")

@@ -26,7 +26,13 @@ def selfplay_config(game: Any, config: ActorConfig) -> Any:
     from actor.selfplay import default_config
 
     return default_config(
-        game, simulations=config.simulations, games_in_parallel=config.games_in_parallel
+        game,
+        simulations=config.simulations,
+        games_in_parallel=config.games_in_parallel,
+        temperature_moves=config.temperature_moves,
+        c_puct=config.c_puct,
+        dirichlet_alpha=config.dirichlet_alpha,
+        dirichlet_fraction=config.dirichlet_fraction,
     )
 
 

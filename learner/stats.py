@@ -22,6 +22,7 @@ log = logging.getLogger("learner.stats")
 
 STATS_FILE = "stats.json"
 EVALUATIONS_FILE = "evaluations.json"  # written by the actor's evaluator
+TOURNAMENT_FILE = "tournament.json"  # written by python -m actor.tournament
 LIST_CAP = 1_000
 
 
@@ -170,6 +171,22 @@ def merge_evaluations_file(stats: dict[str, Any], path: Path) -> None:
         return
     if isinstance(entries, list):
         stats["evaluations"] = thin([e for e in entries if isinstance(e, dict)], LIST_CAP)
+
+
+def merge_tournament_file(stats: dict[str, Any], path: Path) -> None:
+    """Copies the Elo ratings of the newest tournament (`python -m actor.tournament`, the
+    `players` of `<run>/tournament.json`) into stats["elo"]; a missing or bad file changes
+    nothing."""
+    try:
+        players = json.loads(Path(path).read_text())["players"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return
+    if isinstance(players, list):
+        stats["elo"] = [
+            {"player": p.get("player"), "step": p.get("step"), "elo": p.get("elo")}
+            for p in players[:LIST_CAP]
+            if isinstance(p, dict)
+        ]
 
 
 def write_stats(path: Path, stats: dict[str, Any]) -> bool:

@@ -274,6 +274,7 @@ class Trainer:
         stats_module.merge_evaluations_file(
             self.stats, self.run_dir / stats_module.EVALUATIONS_FILE
         )
+        stats_module.merge_tournament_file(self.stats, self.run_dir / stats_module.TOURNAMENT_FILE)
         stats_module.write_stats(self.stats_path, self.stats)
         loss_text = "n/a" if loss[0] is None else f"{loss[0]:.4f} (p {loss[1]:.4f} v {loss[2]:.4f})"
         log.info(

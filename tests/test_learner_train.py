@@ -154,6 +154,13 @@ def test_history_thinning_and_evaluations(tmp_path) -> None:
     path.write_text(json.dumps([{"step": 5, "opponent": "random"}, 3]))
     stats_module.merge_evaluations_file(stats, path)
     assert stats["evaluations"] == [{"step": 5, "opponent": "random"}]
+    tournament = tmp_path / "tournament.json"
+    stats_module.merge_tournament_file(stats, tournament)  # missing: unchanged
+    assert stats["elo"] == [{"player": "alphazero", "step": 10, "elo": 1210.0}]
+    players = [{"player": "step_20", "step": 20, "elo": 300.5, "games": 40}]
+    tournament.write_text(json.dumps({"updated_at": 1.0, "players": players, "results": []}))
+    stats_module.merge_tournament_file(stats, tournament)
+    assert stats["elo"] == [{"player": "step_20", "step": 20, "elo": 300.5}]
 
 
 def test_config_precedence_and_errors(tmp_path) -> None:

@@ -1,0 +1,187 @@
+"""Runs the actor and the learner of one game side by side; `start_training.sh` calls this.
+
+Each process's output is prefixed with its name and also written to
+`<run>/logs/<name>.console.log` (size-capped, one rotated copy; not `<name>.log`, which the
+learner writes itself: two writers of one file doubled every line and the rotation detached the
+learner's handle from the visible file). Ctrl-C or SIGTERM stops both; when one process exits
+on its own, the other is stopped and this exits non-zero, saying which one died and how.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import deque
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_ROOT))
+
+from actor.config import build_parser as build_actor_parser  # noqa: E402
+from engine import list_games  # noqa: E402
+from learner.config import build_parser as build_learner_parser  # noqa: E402
+
+LOG_LIMIT_BYTES = 20 * 1024 * 1024
+STOP_GRACE_S = 15.0
+# Thread settings for 2 cores: each process gets one core's worth of compute threads.
+CHILD_THREAD_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "1"}
+
+
+def option_names(parser: argparse.ArgumentParser) -> set[str]:
+    return {name for name in parser._option_string_actions if name.startswith("--")}
+
+
+def split_overrides(
+    argv: list[str], actor_options: set[str], learner_options: set[str]
+) -> tuple[list[str], list[str]]:
+    """Route each `--flag [values]` to the process(es) that know the flag."""
+    actor_args: list[str] = []
+    learner_args: list[str] = []
+    index = 0
+    while index < len(argv):
+        token = argv[index]
+        if not token.startswith("--"):
+            raise SystemExit(f"unexpected argument {token!r}: overrides look like --name value")
+        group = [token]
+        index += 1
+        while index < len(argv) and not argv[index].startswith("--"):
+            group.append(argv[index])
+            index += 1
+        name = token.split("=", 1)[0]
+        if name in ("--help", "-h"):
+            raise SystemExit(usage(actor_options, learner_options))
+        if name not in actor_options and name not in learner_options:
+            raise SystemExit(f"unknown option {name}\n{usage(actor_options, learner_options)}")
+        if name in actor_options:
+            actor_args += group
+        if name in learner_options:
+            learner_args += group
+    return actor_args, learner_args
+
+
+def usage(actor_options: set[str], learner_options: set[str]) -> str:
+    return (
+        "usage: ./start_training.sh [GAME] [--data-dir DIR] [--port PORT] [overrides...]\n"
+        f"games: {', '.join(list_games())}\n"
+        f"actor options: {' '.join(sorted(actor_options))}\n"
+        f"learner options: {' '.join(sorted(learner_options))}"
+    )
+
+
+class CappedLog:
+    """An append-only log file that rotates to `<name>.1` once it passes a size limit."""
+
+    def __init__(self, path: Path, limit: int = LOG_LIMIT_BYTES) -> None:
+        self.path = path
+        self.limit = limit
+        self.file = path.open("a", encoding="utf-8")
+
+    def write(self, line: str) -> None:
+        self.file.write(line)
+        self.file.flush()
+        if self.file.tell() > self.limit:
+            self.file.close()
+            os.replace(self.path, self.path.with_suffix(self.path.suffix + ".1"))
+            self.file = self.path.open("a", encoding="utf-8")
+
+
+def pump(name: str, process: subprocess.Popen, log: CappedLog, tail: deque) -> None:
+    """Copy a child's output to our stdout (prefixed) and its log, keeping the last lines."""
+    assert process.stdout is not None
+    for line in process.stdout:
+        tail.append(line.rstrip())
+        log.write(line)
+        sys.stdout.write(f"[{name}] {line}")
+        sys.stdout.flush()
+
+
+def stop(processes: dict[str, subprocess.Popen]) -> None:
+    for process in processes.values():
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + STOP_GRACE_S
+    for process in processes.values():
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def describe_exit(code: int) -> str:
+    if code < 0:
+        return f"was killed by signal {signal.Signals(-code).name}"
+    return f"exited with code {code}"
+
+
+def main(argv: list[str]) -> int:
+    game = "tictactoe"
+    if argv and not argv[0].startswith("-"):
+        game, argv = argv[0], argv[1:]
+    if game not in list_games():
+        print(f"unknown game {game!r}; games: {', '.join(list_games())}", file=sys.stderr)
+        return 2
+    actor_options = option_names(build_actor_parser())
+    learner_options = option_names(build_learner_parser())
+    actor_args, learner_args = split_overrides(argv, actor_options, learner_options)
+    data_dir = "data"
+    for args in (actor_args, learner_args):
+        if "--data-dir" in args:
+            data_dir = args[args.index("--data-dir") + 1]
+    log_dir = Path(data_dir) / game / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+
+    commands = {
+        "actor": [sys.executable, "-u", "-m", "actor", "--game", game, *actor_args],
+        "learner": [sys.executable, "-u", "-m", "learner", "--game", game, *learner_args],
+    }
+    env = {**os.environ, **CHILD_THREAD_ENV, "PYTHONUNBUFFERED": "1"}
+    processes: dict[str, subprocess.Popen] = {}
+    tails: dict[str, deque] = {}
+    stopping = threading.Event()
+
+    def on_signal(signum: int, _frame: object) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+
+    for name, command in commands.items():
+        processes[name] = subprocess.Popen(
+            command,
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,  # Ctrl-C reaches us; we stop the children in order
+        )
+        tails[name] = deque(maxlen=20)
+        log = CappedLog(log_dir / f"{name}.console.log")
+        threading.Thread(
+            target=pump, args=(name, processes[name], log, tails[name]), daemon=True
+        ).start()
+    print(f"[launch] training {game}; logs in {log_dir}; Ctrl-C stops both", flush=True)
+
+    while not stopping.is_set():
+        for name, process in processes.items():
+            code = process.poll()
+            if code is not None:
+                others = {n: p for n, p in processes.items() if n != name}
+                print(f"[launch] the {name} {describe_exit(code)}; stopping the rest", flush=True)
+                print(f"[launch] last lines of the {name}:", *tails[name], sep="\n  ", flush=True)
+                stop(others)
+                return 1
+        stopping.wait(0.5)
+    print("[launch] stopping actor and learner", flush=True)
+    stop(processes)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The main job: trains GAME from nothing (or resumes its run) with the actor and the learner side
+# by side, the page at http://127.0.0.1:PORT. The first run sets itself up.
+#   ./start_training.sh [GAME] [--data-dir DIR] [--port PORT] [hyperparameter overrides...]
+# Overrides go to whichever process knows the flag, e.g. --lr 0.01 (learner), --simulations 200
+# (actor). Ctrl-C stops both; if one dies, the other is stopped and the script exits non-zero.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c "import engine, actor, learner" 2>/dev/null; then
+  echo "[setup] creating .venv and installing the project (first run only)"
+  python3 -m venv .venv
+  .venv/bin/pip install -q --disable-pip-version-check -e . 2>&1 | grep -v "is ignored" || true
+fi
+if [ ! -f web/dist/index.html ] && [ -f web/package.json ]; then
+  if command -v npm >/dev/null; then
+    echo "[setup] building the web page (first run only)"
+    (cd web && npm ci --no-audit --no-fund --loglevel=error && npm run build)
+  else
+    echo "[setup] npm not found: the API runs, but the web page is not built" >&2
+  fi
+fi
+
+exec .venv/bin/python scripts/launch.py "$@"
