@@ -82,7 +82,7 @@ class LearnerConfig:
 GAME_DEFAULTS: dict[str, dict[str, Any]] = {
     # Tic-tac-toe has 4520 non-terminal positions: a 2x128 MLP (20k parameters) fits them, is
     # far cheaper per actor evaluation than a CNN, and trains at ~1000 steps/s of batch 128 on
-    # one core. Adam plus publishing every 100 steps (well under a second) lets the actor's data
+    # one core. Adam plus publishing every 300 steps (about a second) lets the actor's data
     # improve quickly; the window (30k positions, 10-20 s of self-play at the actor's 1.5-4k
     # positions/s) drops stale targets fast; replay ratio 16 keeps the learner busy without
     # memorising a few hundred games. Measured beside self-play that samples every move by
@@ -99,7 +99,7 @@ GAME_DEFAULTS: dict[str, dict[str, Any]] = {
         window_positions=30_000,
         min_positions=500,
         replay_ratio=16.0,
-        publish_every=100,
+        publish_every=300,
         checkpoint_every=500,
         milestone_every=10_000,
         poll_every_steps=10,
