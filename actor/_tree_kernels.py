@@ -1,11 +1,21 @@
 """The generic tree code, written once, compiled per game (and per selection rule).
 
-These are plain Python functions over the flat arrays of `actor.mcts.Forest` (passed as one
-tuple, `tree`). They call the game's rules through module-level names that are placeholders
-here: `actor.mcts.build_kernels` copies each function with a namespace that binds those names to
-one game's jitted functions and `uct` to the selection rule, gives the copy a per-game name,
-and jits it with `cache=True`. A copy's name carries a hash of the game's source, so Numba's disk
-cache is reused across processes and never serves code compiled against older rules.
+These are plain Python functions over the arrays of `actor.mcts.Forest`. They call the game's
+rules through module-level names that are placeholders here: `actor.mcts.build_kernels` copies
+each function with a namespace that binds those names to one game's jitted functions and `uct`
+to the selection rule, gives the copy a per-game name, and jits it with `cache=True`. A copy's
+name carries a hash of the sources, so Numba's disk cache is reused across processes and never
+serves code compiled against older rules.
+
+Speed rules (measured with `benchmarks/selfplay.py --profile` and perf): a jitted function
+that takes arrays and calls another function that takes arrays pays an atomic reference-count
+increment and decrement per array at its entry and exit (Numba's pruning only removes them
+from functions that call nothing). With a 14-array tuple handed to every helper that was most
+of the time per leaf. So: the entry points take `tree = (links, edges, states, counts)` and
+unpack it once; the per-leaf helpers (`select_child`, `add_virtual_loss`, `expand`, `backup`)
+call nothing; the game's rules are called from the entry points on views made inside the call
+expression. Node fields are packed per node (`links[t, n, :]`, `edges[t, n, :]`), so a child
+scan reads one 16-byte record per child and a path walk one 32-byte record per node.
 """
 
 import math
@@ -17,19 +27,30 @@ from engine.playouts import random_legal_action
 
 UNSEEN, LEAF, PENDING, EXPANDED, TERMINAL, EVALUATED = 0, 1, 2, 3, 4, 5
 VIRTUAL_LOSS = 1.0
+# links int32 [T, N, LINK_FIELDS]
+FIRST, COUNT, PARENT, ACTION, ROW, KIND, MOVER = 0, 1, 2, 3, 4, 5, 6
+LINK_FIELDS = 8
+# edges float32 [T, N, EDGE_FIELDS]: what a child scan reads, side by side
+VISITS, VALUE_SUM, PRIOR, NODE_VALUE = 0, 1, 2, 3
+EDGE_FIELDS = 4
+# counts int32 [T, 2]
+NODES, ROWS = 0, 1
+# per-game slots of batched self-play, int64 [G, GAME_FIELDS]
+TARGET, PLY, TEMPERATURE_MOVES, FINISHED, OUTCOME, NOISE, ACTIVE = 0, 1, 2, 3, 4, 5, 6
+GAME_FIELDS = 8
 
 # Bound per game by actor.mcts.build_kernels (placeholders so the module reads and lints).
 legal_mask = apply_action = status = to_play = encode = None
 num_actions = 0
 uct = False  # True: UCT selection with random tie-breaks among unvisited (classic MCTS)
 
+
 TEMPLATES = (
-    "terminal_value", "init_tree", "select_child", "materialise", "descend", "add_virtual_loss",
+    "terminal_value", "init_tree", "select_child", "materialise", "add_virtual_loss",
     "backup", "add_root_noise", "expand", "select_leaves", "expand_backup", "root_stats",
-    "reroot", "rollout", "classic_search", "pick", "play_moves",
+    "reroot", "rollout", "classic_search", "pick", "play_moves", "check_evaluations",
+    "advance",
 )  # fmt: skip
-
-
 def terminal_value(state):
     """Exact value of a finished game for the side that would move next."""
     result = status(state)
@@ -40,122 +61,108 @@ def terminal_value(state):
 
 
 def init_tree(tree, t, state):
-    (visits, value_sum, prior, node_value, first_child, num_children, parent, action,
-     mover, kind, state_row, states, node_count, row_count) = tree  # fmt: skip
+    links, edges, states, counts = tree
     states[t, 0, :] = state
-    node_count[t] = 1
-    row_count[t] = 1
-    visits[t, 0] = 0
-    value_sum[t, 0] = 0.0
-    prior[t, 0] = 1.0
-    first_child[t, 0] = -1
-    num_children[t, 0] = 0
-    parent[t, 0] = -1
-    action[t, 0] = -1
-    mover[t, 0] = to_play(state)
-    state_row[t, 0] = 0
+    counts[t, NODES] = 1
+    counts[t, ROWS] = 1
+    edges[t, 0, VISITS] = 0.0
+    edges[t, 0, VALUE_SUM] = 0.0
+    edges[t, 0, PRIOR] = 1.0
+    links[t, 0, FIRST] = -1
+    links[t, 0, COUNT] = 0
+    links[t, 0, PARENT] = -1
+    links[t, 0, ACTION] = -1
+    links[t, 0, MOVER] = to_play(state)
+    links[t, 0, ROW] = 0
     if status(state) != ONGOING:
-        kind[t, 0] = TERMINAL
-        node_value[t, 0] = terminal_value(state)
+        links[t, 0, KIND] = TERMINAL
+        edges[t, 0, NODE_VALUE] = terminal_value(state)
     else:
-        kind[t, 0] = LEAF
-        node_value[t, 0] = 0.0
+        links[t, 0, KIND] = LEAF
+        edges[t, 0, NODE_VALUE] = 0.0
 
 
-def select_child(tree, t, node, c):
-    visits, value_sum, prior = tree[0], tree[1], tree[2]
-    first = tree[4][t, node]
-    count = tree[5][t, node]
-    parent_visits = max(visits[t, node], 1)
+def select_child(links, edges, t, node, c):
+    first = links[t, node, FIRST]
+    count = links[t, node, COUNT]
+    parent_visits = max(edges[t, node, VISITS], 1.0)
     if uct:
         unvisited = 0
         for child in range(first, first + count):
-            if visits[t, child] == 0:
+            if edges[t, child, VISITS] == 0:
                 unvisited += 1
         if unvisited > 0:  # OpenSpiel shuffles children; try unvisited ones in random order
             pick = np.random.randint(unvisited)
             for child in range(first, first + count):
-                if visits[t, child] == 0:
+                if edges[t, child, VISITS] == 0:
                     if pick == 0:
                         return child
                     pick -= 1
         log_n = math.log(parent_visits)
         best, best_score = first, -np.inf
         for child in range(first, first + count):
-            n = visits[t, child]
-            score = value_sum[t, child] / n + c * math.sqrt(log_n / n)
+            n = np.float64(edges[t, child, VISITS])
+            score = edges[t, child, VALUE_SUM] / n + c * math.sqrt(log_n / n)
             if score > best_score:
                 best, best_score = child, score
         return best
     scale = c * math.sqrt(parent_visits)
     best, best_score = first, -np.inf
     for child in range(first, first + count):
-        n = visits[t, child]
-        q = value_sum[t, child] / n if n > 0 else 0.0
-        score = q + scale * prior[t, child] / (1.0 + n)
+        n = np.float64(edges[t, child, VISITS])  # float64 arithmetic, as with integer visits
+        q = edges[t, child, VALUE_SUM] / n if n > 0 else 0.0
+        score = q + scale * edges[t, child, PRIOR] / (1.0 + n)
         if score > best_score:
             best, best_score = child, score
     return best
 
 
-def materialise(tree, t, node):
+def materialise(links, edges, states, counts, t, node):
     """Give `node` a state row (parent's state + its move); False when rows are full."""
-    kind, state_row, states, row_count = tree[9], tree[10], tree[11], tree[13]
-    row = row_count[t]
+    row = counts[t, ROWS]
     if row >= states.shape[1]:
         return False
-    row_count[t] = row + 1
-    states[t, row, :] = states[t, state_row[t, tree[6][t, node]], :]
+    counts[t, ROWS] = row + 1
+    parent_row = links[t, links[t, node, PARENT], ROW]
+    for i in range(states.shape[2]):
+        states[t, row, i] = states[t, parent_row, i]
     state = states[t, row]
-    apply_action(state, tree[7][t, node])
-    state_row[t, node] = row
+    apply_action(state, links[t, node, ACTION])
+    links[t, node, ROW] = row
     if status(state) != ONGOING:
-        kind[t, node] = TERMINAL
-        tree[3][t, node] = terminal_value(state)
+        links[t, node, KIND] = TERMINAL
+        edges[t, node, NODE_VALUE] = terminal_value(state)
     else:
-        kind[t, node] = LEAF
+        links[t, node, KIND] = LEAF
     return True
 
 
-def descend(tree, t, c):
-    """Walk from the root to a node that is not expanded; -1 when no row is left for it."""
-    kind = tree[9]
-    node = 0
-    while kind[t, node] == EXPANDED:
-        node = select_child(tree, t, node, c)
-        if kind[t, node] == UNSEEN and not materialise(tree, t, node):
-            return -1
-    return node
-
-
-def add_virtual_loss(tree, t, leaf):
-    visits, value_sum, parent = tree[0], tree[1], tree[6]
+def add_virtual_loss(links, edges, t, leaf):
     node = leaf
     while node >= 0:
-        visits[t, node] += 1
-        value_sum[t, node] -= VIRTUAL_LOSS
-        node = parent[t, node]
+        edges[t, node, VISITS] += 1.0
+        edges[t, node, VALUE_SUM] -= VIRTUAL_LOSS
+        node = links[t, node, PARENT]
 
 
-def backup(tree, t, leaf, value, virtual):
-    """Add `value` (for the side to move at `leaf`) to the path; undo virtual loss if any."""
-    visits, value_sum, parent, mover = tree[0], tree[1], tree[6], tree[8]
-    player = to_play(tree[11][t, tree[10][t, leaf]])
+def backup(links, edges, t, leaf, player, value, virtual):
+    """Add `value` (for `player`, the side to move at `leaf`) to the path; undo virtual loss if
+    any."""
     node = leaf
     while node >= 0:
-        signed = value if mover[t, node] == player else -value
+        signed = value if links[t, node, MOVER] == player else -value
         if virtual:
-            value_sum[t, node] += signed + VIRTUAL_LOSS
+            edges[t, node, VALUE_SUM] += signed + VIRTUAL_LOSS
         else:
-            visits[t, node] += 1
-            value_sum[t, node] += signed
-        node = parent[t, node]
+            edges[t, node, VISITS] += 1.0
+            edges[t, node, VALUE_SUM] += signed
+        node = links[t, node, PARENT]
 
 
 def add_root_noise(tree, t, alpha, fraction):
-    prior = tree[2]
-    first = tree[4][t, 0]
-    count = tree[5][t, 0]
+    links, edges = tree[0], tree[1]
+    first = links[t, 0, FIRST]
+    count = links[t, 0, COUNT]
     noise = np.empty(count)
     for k in range(count):
         noise[k] = np.random.gamma(alpha, 1.0)
@@ -164,79 +171,100 @@ def add_root_noise(tree, t, alpha, fraction):
         return
     for k in range(count):
         child = first + k
-        prior[t, child] = (1.0 - fraction) * prior[t, child] + fraction * noise[k] / total
+        mixed = (1.0 - fraction) * edges[t, child, PRIOR] + fraction * noise[k] / total
+        edges[t, child, PRIOR] = mixed
 
 
-def expand(tree, t, node, logits):
-    """Create `node`'s children with softmax priors over the legal moves."""
-    (visits, value_sum, prior, node_value, first_child, num_children, parent, action,
-     mover, kind, state_row, states, node_count, row_count) = tree  # fmt: skip
-    state = states[t, state_row[t, node]]
-    mask = legal_mask(state)
+def expand(links, edges, counts, t, node, logits, mask, player, weights):
+    """Create `node`'s children with softmax priors over the legal moves `mask` (`player`: the
+    side to move there; `weights`: a scratch buffer of num_actions entries). Numba does not
+    prune this one's reference counting, so the batched path (`expand_backup`) has it inline."""
     count = 0
     top = -np.inf
     for a in range(num_actions):
         if mask[a]:
             count += 1
             top = max(top, logits[a])
-    first = node_count[t]
-    if first + count > visits.shape[1]:
-        kind[t, node] = EVALUATED  # pool full: keep the value, never expand
-        return
-    node_count[t] = first + count
-    total = 0.0
-    for a in range(num_actions):
-        if mask[a]:
-            total += math.exp(logits[a] - top)
-    player = to_play(state)
-    child = first
-    for a in range(num_actions):
-        if mask[a]:
-            visits[t, child] = 0
-            value_sum[t, child] = 0.0
-            prior[t, child] = math.exp(logits[a] - top) / total
-            node_value[t, child] = 0.0
-            first_child[t, child] = -1
-            num_children[t, child] = 0
-            parent[t, child] = node
-            action[t, child] = a
-            mover[t, child] = player
-            kind[t, child] = UNSEEN
-            state_row[t, child] = -1
-            child += 1
-    first_child[t, node] = first
-    num_children[t, node] = count
-    kind[t, node] = EXPANDED
+    first = counts[t, NODES]
+    if first + count > links.shape[1]:
+        links[t, node, KIND] = EVALUATED  # pool full: keep the value, never expand
+    else:
+        counts[t, NODES] = first + count
+        total = 0.0
+        for a in range(num_actions):
+            if mask[a]:
+                weights[a] = math.exp(logits[a] - top)
+                total += weights[a]
+        scale = 1.0 / total
+        child = first
+        for a in range(num_actions):
+            if mask[a]:
+                edges[t, child, VISITS] = 0.0
+                edges[t, child, VALUE_SUM] = 0.0
+                edges[t, child, PRIOR] = weights[a] * scale
+                edges[t, child, NODE_VALUE] = 0.0
+                links[t, child, FIRST] = -1
+                links[t, child, COUNT] = 0
+                links[t, child, PARENT] = node
+                links[t, child, ACTION] = a
+                links[t, child, ROW] = -1
+                links[t, child, KIND] = UNSEEN
+                links[t, child, MOVER] = player
+                child += 1
+        links[t, node, FIRST] = first
+        links[t, node, COUNT] = count
+        links[t, node, KIND] = EXPANDED
 
 
 def select_leaves(tree, active, targets, leaves_per_tree, c, planes, leaf_tree, leaf_node):
     """Pick up to `leaves_per_tree` leaves in each active tree (virtual loss between them),
     write their planes, and return how many. Terminal leaves are backed up on the spot.
     A tree stops at `targets[t]` simulations (root visits minus its own evaluation)."""
-    visits, kind, state_row, states = tree[0], tree[9], tree[10], tree[11]
+    links, edges, states, counts = tree
     count = 0
     for t in range(active.shape[0]):
         if not active[t]:
             continue
         picked = 0
         while picked < leaves_per_tree and count < planes.shape[0]:
-            if kind[t, 0] == LEAF:  # the root itself is not evaluated yet
+            root_kind = links[t, 0, KIND]
+            if root_kind == LEAF:  # the root itself is not evaluated yet
                 leaf = 0
-            elif kind[t, 0] != EXPANDED or visits[t, 0] - 1 >= targets[t]:
+            elif root_kind != EXPANDED or edges[t, 0, VISITS] - 1 >= targets[t]:
                 break
-            else:
-                leaf = descend(tree, t, c)
+            else:  # descend (materialise inlined: see the module's speed rules)
+                leaf = 0
+                while links[t, leaf, KIND] == EXPANDED:
+                    leaf = select_child(links, edges, t, leaf, c)
+                    if links[t, leaf, KIND] != UNSEEN:
+                        continue
+                    row = counts[t, ROWS]
+                    if row >= states.shape[1]:
+                        leaf = -1
+                        break
+                    counts[t, ROWS] = row + 1
+                    parent_row = links[t, links[t, leaf, PARENT], ROW]
+                    for i in range(states.shape[2]):
+                        states[t, row, i] = states[t, parent_row, i]
+                    apply_action(states[t, row], links[t, leaf, ACTION])
+                    links[t, leaf, ROW] = row
+                    links[t, leaf, KIND] = LEAF
+                    if status(states[t, row]) != ONGOING:
+                        links[t, leaf, KIND] = TERMINAL
+                        edges[t, leaf, NODE_VALUE] = terminal_value(states[t, row])
                 if leaf < 0:  # no room left: stop this search where it is
-                    targets[t] = visits[t, 0] - 1
+                    targets[t] = np.int64(edges[t, 0, VISITS]) - 1
                     break
-            if kind[t, leaf] == TERMINAL or kind[t, leaf] == EVALUATED:
-                backup(tree, t, leaf, tree[3][t, leaf], False)
+            kind = links[t, leaf, KIND]
+            if kind == TERMINAL or kind == EVALUATED:
+                player = to_play(states[t, links[t, leaf, ROW]])
+                backup(links, edges, t, leaf, player, edges[t, leaf, NODE_VALUE], False)
                 continue
-            if kind[t, leaf] == PENDING:  # already in this batch: try again next batch
+            if kind == PENDING:  # already in this batch: try again next batch
                 break
-            kind[t, leaf] = PENDING
-            add_virtual_loss(tree, t, leaf)
-            encode(states[t, state_row[t, leaf]], planes[count])
+            links[t, leaf, KIND] = PENDING
+            add_virtual_loss(links, edges, t, leaf)
+            encode(states[t, links[t, leaf, ROW]], planes[count])
             leaf_tree[count] = t
             leaf_node[count] = leaf
             count += 1
@@ -247,105 +275,141 @@ def select_leaves(tree, active, targets, leaves_per_tree, c, planes, leaf_tree, 
 
 
 def expand_backup(tree, count, leaf_tree, leaf_node, logits, values, noise, alpha, fraction):
-    """Expand each evaluated leaf and back its value up (noise at a root, if asked)."""
+    """Expand each evaluated leaf (softmax priors over its legal moves) and back its value
+    (clipped to -1..1) up, adding Dirichlet noise at a root where `noise[t]`. This is `expand`
+    and `backup` inline: a per-leaf call to a function taking arrays costs atomic reference
+    counting (see the module's speed rules)."""
+    links, edges, states, counts = tree
+    mask = np.empty(num_actions, np.bool_)
+    weights = np.empty(num_actions, np.float64)
+    max_nodes = links.shape[1]
     for b in range(count):
         t = leaf_tree[b]
         node = leaf_node[b]
-        value = values[b]
-        tree[3][t, node] = value
-        expand(tree, t, node, logits[b])
-        if node == 0 and noise[t] and tree[9][t, 0] == EXPANDED:
-            add_root_noise(tree, t, alpha, fraction)
-        backup(tree, t, node, value, True)
+        value = min(max(np.float64(values[b]), -1.0), 1.0)
+        edges[t, node, NODE_VALUE] = value
+        row = links[t, node, ROW]
+        legal_mask(states[t, row], mask)
+        player = to_play(states[t, row])
+        legal = 0
+        top = -np.inf
+        for a in range(num_actions):
+            if mask[a]:
+                legal += 1
+                top = max(top, logits[b, a])
+        first = counts[t, NODES]
+        if first + legal > max_nodes:
+            links[t, node, KIND] = EVALUATED  # pool full: keep the value, never expand
+        else:
+            counts[t, NODES] = first + legal
+            total = 0.0
+            for a in range(num_actions):
+                if mask[a]:
+                    weights[a] = math.exp(logits[b, a] - top)
+                    total += weights[a]
+            scale = 1.0 / total
+            child = first
+            for a in range(num_actions):
+                if mask[a]:
+                    edges[t, child, VISITS] = 0.0
+                    edges[t, child, VALUE_SUM] = 0.0
+                    edges[t, child, PRIOR] = weights[a] * scale
+                    edges[t, child, NODE_VALUE] = 0.0
+                    links[t, child, FIRST] = -1
+                    links[t, child, COUNT] = 0
+                    links[t, child, PARENT] = node
+                    links[t, child, ACTION] = a
+                    links[t, child, ROW] = -1
+                    links[t, child, KIND] = UNSEEN
+                    links[t, child, MOVER] = player
+                    child += 1
+            links[t, node, FIRST] = first
+            links[t, node, COUNT] = legal
+            links[t, node, KIND] = EXPANDED
+            if node == 0 and noise[t]:
+                add_root_noise(tree, t, alpha, fraction)
+        backup(links, edges, t, node, player, value, True)
 
 
 def root_stats(tree, t, visit_dist):
     """Fill the root's visit distribution; return (root value, most-visited action)."""
-    visits, value_sum, action = tree[0], tree[1], tree[7]
-    first = tree[4][t, 0]
-    count = tree[5][t, 0]
+    links, edges = tree[0], tree[1]
+    first = links[t, 0, FIRST]
+    count = links[t, 0, COUNT]
     visit_dist[:] = 0.0
-    total = 0
-    best, best_visits = -1, -1
+    total = 0.0
+    best, best_visits = -1, -1.0
     for child in range(first, first + count):
-        total += visits[t, child]
-        if visits[t, child] > best_visits:
-            best, best_visits = action[t, child], visits[t, child]
+        visits = edges[t, child, VISITS]
+        total += visits
+        if visits > best_visits:
+            best, best_visits = links[t, child, ACTION], visits
     for child in range(first, first + count):
-        visit_dist[action[t, child]] = visits[t, child] / max(total, 1)
-    root_value = value_sum[t, 0] / visits[t, 0] if visits[t, 0] > 0 else 0.0
+        visit_dist[links[t, child, ACTION]] = edges[t, child, VISITS] / max(total, 1.0)
+    root_visits = edges[t, 0, VISITS]
+    root_value = edges[t, 0, VALUE_SUM] / root_visits if root_visits > 0 else 0.0
     return root_value, best
 
 
 def reroot(tree, t, new_root, scratch, order):
     """Make `new_root`'s subtree the whole tree t (breadth-first copy through `scratch`,
     a one-tree Forest), keeping its statistics; the root's value turns to its own view."""
-    (visits, value_sum, prior, node_value, first_child, num_children, parent, action,
-     mover, kind, state_row, states, node_count, row_count) = tree  # fmt: skip
-    (s_visits, s_value_sum, s_prior, s_node_value, s_first_child, s_num_children, s_parent,
-     s_action, s_mover, s_kind, s_state_row, s_states, _, _) = scratch  # fmt: skip
-    if kind[t, new_root] == UNSEEN:
-        materialise(tree, t, new_root)
+    links, edges, states, counts = tree
+    s_links, s_edges, s_states = scratch[0], scratch[1], scratch[2]
+    if links[t, new_root, KIND] == UNSEEN:
+        materialise(links, edges, states, counts, t, new_root)
     order[0] = new_root
-    s_parent[0, 0] = -1
     head, tail, rows = 0, 1, 0
     while head < tail:
         old = order[head]
-        s_visits[0, head] = visits[t, old]
-        s_value_sum[0, head] = value_sum[t, old]
-        s_prior[0, head] = prior[t, old]
-        s_node_value[0, head] = node_value[t, old]
-        s_action[0, head] = action[t, old]
-        s_mover[0, head] = mover[t, old]
-        s_kind[0, head] = kind[t, old]
-        s_state_row[0, head] = -1
-        if state_row[t, old] >= 0:
-            s_state_row[0, head] = rows
-            s_states[0, rows, :] = states[t, state_row[t, old], :]
+        for f in range(EDGE_FIELDS):
+            s_edges[0, head, f] = edges[t, old, f]
+        for f in range(LINK_FIELDS):
+            s_links[0, head, f] = links[t, old, f]
+        old_row = links[t, old, ROW]
+        if old_row >= 0:
+            s_links[0, head, ROW] = rows
+            for i in range(states.shape[2]):
+                s_states[0, rows, i] = states[t, old_row, i]
             rows += 1
-        s_first_child[0, head] = -1
-        s_num_children[0, head] = 0
-        if kind[t, old] == EXPANDED:
-            s_first_child[0, head] = tail
-            s_num_children[0, head] = num_children[t, old]
-            for k in range(num_children[t, old]):
-                order[tail] = first_child[t, old] + k
-                s_parent[0, tail] = head
+        if links[t, old, KIND] == EXPANDED:
+            first = links[t, old, FIRST]
+            s_links[0, head, FIRST] = tail
+            for k in range(links[t, old, COUNT]):
+                order[tail] = first + k
                 tail += 1
+        else:
+            s_links[0, head, FIRST] = -1
+            s_links[0, head, COUNT] = 0
         head += 1
-    visits[t, :tail] = s_visits[0, :tail]
-    value_sum[t, :tail] = s_value_sum[0, :tail]
-    prior[t, :tail] = s_prior[0, :tail]
-    node_value[t, :tail] = s_node_value[0, :tail]
-    first_child[t, :tail] = s_first_child[0, :tail]
-    num_children[t, :tail] = s_num_children[0, :tail]
-    parent[t, :tail] = s_parent[0, :tail]
-    action[t, :tail] = s_action[0, :tail]
-    mover[t, :tail] = s_mover[0, :tail]
-    kind[t, :tail] = s_kind[0, :tail]
-    state_row[t, :tail] = s_state_row[0, :tail]
-    states[t, :rows, :] = s_states[0, :rows, :]
-    node_count[t] = tail
-    row_count[t] = rows
+    for node in range(tail):  # children's parents, in the new numbering
+        first = s_links[0, node, FIRST]
+        for k in range(s_links[0, node, COUNT]):
+            s_links[0, first + k, PARENT] = node
+    links[t, :tail] = s_links[0, :tail]
+    edges[t, :tail] = s_edges[0, :tail]
+    states[t, :rows] = s_states[0, :rows]
+    counts[t, NODES] = tail
+    counts[t, ROWS] = rows
     player = to_play(states[t, 0])
-    if mover[t, 0] != player:
-        value_sum[t, 0] = -value_sum[t, 0]
-        mover[t, 0] = player
-    parent[t, 0] = -1
-    action[t, 0] = -1
-    prior[t, 0] = 1.0
-    if kind[t, 0] == EVALUATED:  # evaluated but never expanded: start it afresh
-        kind[t, 0] = LEAF
-        visits[t, 0] = 0
-        value_sum[t, 0] = 0.0
+    if links[t, 0, MOVER] != player:
+        edges[t, 0, VALUE_SUM] = -edges[t, 0, VALUE_SUM]
+        links[t, 0, MOVER] = player
+    links[t, 0, PARENT] = -1
+    links[t, 0, ACTION] = -1
+    edges[t, 0, PRIOR] = 1.0
+    if links[t, 0, KIND] == EVALUATED:  # evaluated but never expanded: start it afresh
+        links[t, 0, KIND] = LEAF
+        edges[t, 0, VISITS] = 0.0
+        edges[t, 0, VALUE_SUM] = 0.0
 
 
-def rollout(state, work):
+def rollout(state, work, mask):
     """Random playout from `state` (in `work`); the result for the side to move in `state`."""
     player = to_play(state)
     work[:] = state
     while status(work) == ONGOING:
-        apply_action(work, random_legal_action(legal_mask(work)))
+        apply_action(work, random_legal_action(legal_mask(work, mask)))
     value = terminal_value(work)
     return value if to_play(work) == player else -value
 
@@ -357,24 +421,33 @@ def classic_search(tree, state, simulations, c, seed):
     a simulation comes back to it, so leaves seen once cost no child nodes."""
     np.random.seed(seed)
     init_tree(tree, 0, state)
-    visits, kind, state_row, states = tree[0], tree[9], tree[10], tree[11]
+    links, edges, states, counts = tree
     uniform = np.zeros(num_actions, np.float32)
+    mask = np.empty(num_actions, np.bool_)
+    weights = np.empty(num_actions, np.float64)
     work = state.copy()
     for _ in range(simulations + 1):  # the first one evaluates the root
         node = 0
         while True:
-            if kind[0, node] == EXPANDED:
-                node = select_child(tree, 0, node, c)
-                if kind[0, node] == UNSEEN and not materialise(tree, 0, node):
+            kind = links[0, node, KIND]
+            if kind == EXPANDED:
+                node = select_child(links, edges, 0, node, c)
+                if links[0, node, KIND] == UNSEEN and not materialise(
+                    links, edges, states, counts, 0, node
+                ):
                     return
-            elif kind[0, node] == TERMINAL:
-                backup(tree, 0, node, tree[3][0, node], False)
+            elif kind == TERMINAL:
+                player = to_play(states[0, links[0, node, ROW]])
+                backup(links, edges, 0, node, player, edges[0, node, NODE_VALUE], False)
                 break
-            elif visits[0, node] > 0 and kind[0, node] == LEAF:
-                expand(tree, 0, node, uniform)  # EVALUATED when the pool is full
-            else:
-                value = rollout(states[0, state_row[0, node]], work)
-                backup(tree, 0, node, value, False)
+            elif edges[0, node, VISITS] > 0 and kind == LEAF:
+                legal_mask(states[0, links[0, node, ROW]], mask)
+                player = to_play(states[0, links[0, node, ROW]])
+                expand(links, edges, counts, 0, node, uniform, mask, player, weights)
+            else:  # first visit (or EVALUATED: pool full)
+                player = to_play(states[0, links[0, node, ROW]])
+                value = rollout(states[0, links[0, node, ROW]], work, mask)
+                backup(links, edges, 0, node, player, value, False)
                 break
 
 
@@ -405,41 +478,80 @@ def pick(visit_dist, sample):
     return -1
 
 
-def play_moves(tree, scratch, order, targets, plies, temperature_moves, rec_moves,
-               rec_visits, rec_values, finished, outcomes, noise, alpha, fraction,
-               simulations, min_new, reuse):  # fmt: skip
-    visits, first_child, action, kind, state_row, states = (
-        tree[0], tree[4], tree[7], tree[9], tree[10], tree[11]
-    )  # fmt: skip
+def play_moves(tree, scratch, order, games, rec_moves, rec_visits, rec_values, initial, alpha,
+               fraction, simulations, min_new, reuse):  # fmt: skip
+    """Every game whose search is done plays its move (record row, tree reuse); a game that
+    ends is marked FINISHED (its record stays until Python collects it) and its slot starts a
+    new game at once. Returns (moves played, games finished)."""
+    links, edges, states = tree[0], tree[1], tree[2]
     moves_played = 0
+    finished_now = 0
     visit_dist = np.zeros(num_actions, np.float32)
-    for t in range(targets.shape[0]):
-        if finished[t] or kind[t, 0] != EXPANDED or visits[t, 0] - 1 < targets[t]:
+    for t in range(games.shape[0]):
+        if (
+            links[t, 0, KIND] != EXPANDED
+            or edges[t, 0, VISITS] - 1 < games[t, TARGET]
+            or games[t, FINISHED]
+        ):
             continue
-        ply = plies[t]
+        ply = games[t, PLY]
         root_value, _ = root_stats(tree, t, visit_dist)
-        chosen = pick(visit_dist, ply < temperature_moves[t])
+        chosen = pick(visit_dist, ply < games[t, TEMPERATURE_MOVES])
         rec_moves[t, ply] = chosen
         rec_visits[t, ply, :] = visit_dist
         rec_values[t, ply] = root_value
-        plies[t] = ply + 1
+        games[t, PLY] = ply + 1
         moves_played += 1
-        child = first_child[t, 0] + 0
-        while action[t, child] != chosen:
+        child = links[t, 0, FIRST]
+        while links[t, child, ACTION] != chosen:
             child += 1
-        if reuse:
-            reroot(tree, t, child, scratch, order)
-        else:
-            reroot(tree, t, child, scratch, order)  # materialises the child's state
+        reroot(tree, t, child, scratch, order)  # materialises the child's state if needed
+        if not reuse:
             init_tree(tree, t, states[t, 0].copy())
-        if kind[t, 0] == TERMINAL:
-            result = status(states[t, state_row[t, 0]])
-            finished[t] = True
-            outcomes[t] = (
+        if links[t, 0, KIND] == TERMINAL:
+            result = status(states[t, links[t, 0, ROW]])
+            games[t, FINISHED] = 1
+            games[t, OUTCOME] = (
                 1 if result == FIRST_PLAYER_WON else (-1 if result == SECOND_PLAYER_WON else 0)
             )
+            finished_now += 1
+            init_tree(tree, t, initial)
+            games[t, TARGET] = simulations
             continue
-        targets[t] = max(simulations, visits[t, 0] - 1 + min_new)
-        if noise[t] and kind[t, 0] == EXPANDED:
+        games[t, TARGET] = max(simulations, np.int64(edges[t, 0, VISITS]) - 1 + min_new)
+        if games[t, NOISE] and links[t, 0, KIND] == EXPANDED:
             add_root_noise(tree, t, alpha, fraction)
-    return moves_played
+    return moves_played, finished_now
+
+
+def check_evaluations(count, logits, values):
+    """False when a network answer holds a NaN or an infinity (checked before any use)."""
+    for b in range(count):
+        if not math.isfinite(values[b]):
+            return False
+        for a in range(num_actions):
+            if not math.isfinite(logits[b, a]):
+                return False
+    return True
+
+
+def advance(tree, scratch, order, games, rec_moves, rec_visits, rec_values, initial,
+            count, logits, values, planes, leaf_tree, leaf_node, leaves_per_tree, c, alpha,
+            fraction, simulations, min_new, reuse):  # fmt: skip
+    """One self-play round after the network answered for the `count` pending leaves: back
+    them up, play the moves whose search is done, and select (and encode) the next batch.
+    Returns (next batch size, moves played, games finished); (-1, 0, 0) on a non-finite
+    answer, with nothing changed."""
+    if not check_evaluations(count, logits, values):
+        return -1, 0, 0
+    expand_backup(tree, count, leaf_tree, leaf_node, logits, values, games[:, NOISE], alpha,
+                  fraction)  # fmt: skip
+    moves, finished = play_moves(
+        tree, scratch, order, games, rec_moves, rec_visits, rec_values, initial, alpha,
+        fraction, simulations, min_new, reuse,
+    )  # fmt: skip
+    next_count = select_leaves(
+        tree, games[:, ACTIVE], games[:, TARGET], leaves_per_tree, c, planes, leaf_tree,
+        leaf_node,
+    )  # fmt: skip
+    return next_count, moves, finished

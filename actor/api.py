@@ -11,7 +11,9 @@ import asyncio
 import json
 import logging
 import secrets
+import sqlite3
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -201,6 +203,10 @@ The API is at <a href="/docs">/docs</a>.</p></body></html>"""
 # ---- the service behind the routes -------------------------------------------------------------
 
 
+class SearchAbandoned(RuntimeError):
+    """A search whose request had timed out before a thread picked it up."""
+
+
 class MoveService:
     """Models per game for play, and the bounded pool that runs searches."""
 
@@ -263,20 +269,39 @@ class MoveService:
             raise HTTPException(422, f"checkpoint {checkpoint} is refused: {error}") from None
 
     async def run_search(self, function):
-        """Runs `function` in the pool; 503 when the pool and its queue are full or on timeout."""
+        """Runs `function` in the pool; 503 when the pool and its queue are full or on timeout.
+
+        A request past its time limit is answered 503 and wanted by no one: its search is
+        dropped if it has not started yet (cancelled in the queue, or skipped when a thread
+        picks it up after the deadline), so abandoned requests do not keep the pool busy. A
+        search that already runs finishes (the searches have no stop point between batches).
+        """
         if not self._capacity.acquire(blocking=False):
             raise HTTPException(503, "too many move requests in progress; try again shortly")
+        abandoned = threading.Event()
+        # Checked by the search thread itself: while a jitted search holds the GIL the event
+        # loop cannot mark the request abandoned before the thread takes the next one.
+        deadline = time.monotonic() + self.config.move_timeout_s
+
+        def unless_abandoned():
+            if abandoned.is_set() or time.monotonic() >= deadline:
+                raise SearchAbandoned("the request timed out before its search started")
+            return function()
+
         try:
-            future = self.executor.submit(function)
+            future = self.executor.submit(unless_abandoned)
         except RuntimeError:  # shutting down
             self._capacity.release()
             raise HTTPException(503, "the server is shutting down") from None
         future.add_done_callback(lambda _: self._capacity.release())
+        wrapped = asyncio.wrap_future(future)
+        # Read the outcome even when no one awaits it any more (no "never retrieved" log).
+        wrapped.add_done_callback(lambda done: done.cancelled() or done.exception())
         try:
-            return await asyncio.wait_for(
-                asyncio.shield(asyncio.wrap_future(future)), self.config.move_timeout_s
-            )
+            return await asyncio.wait_for(asyncio.shield(wrapped), self.config.move_timeout_s)
         except TimeoutError:
+            abandoned.set()
+            future.cancel()  # still queued: never runs (its done callback frees the place)
             raise HTTPException(
                 503, f"the search took longer than {self.config.move_timeout_s:g} s"
             ) from None
@@ -398,6 +423,9 @@ def create_app(
             raise HTTPException(400, str(error)) from None
         except SolverTimeout as error:
             raise HTTPException(503, str(error)) from None
+        except ValueError as error:  # e.g. a checkpoint that gives NaN on this position
+            log.warning("%s move search failed: %s", game, error)
+            raise HTTPException(503, f"the search failed: {error}") from None
         return MoveAnswer(
             action=choice.action,
             value=choice.value,
@@ -437,7 +465,12 @@ def create_app(
     @app.get("/api/games/{game}/replays", response_model=ReplaysAnswer, responses=ERRORS)
     async def replays(game: str, limit: int = Query(20, ge=1, le=MAX_REPLAYS)) -> ReplaysAnswer:
         service.game(game)
-        stored, _ = await run_in_threadpool(read_newest, config.run_dir(game) / "replay.db", limit)
+        try:
+            stored, _ = await run_in_threadpool(
+                read_newest, config.run_dir(game) / "replay.db", limit
+            )
+        except sqlite3.DatabaseError as error:  # not a database, corrupt, or locked too long
+            raise HTTPException(503, f"replay.db cannot be read: {error}") from None
         return ReplaysAnswer(
             replays=[
                 Replay(

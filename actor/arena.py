@@ -246,7 +246,7 @@ def search_actions(
         return actions
     kernels = mcts.build_kernels(game, False)
     max_nodes, max_rows = mcts.pool_sizes(game, simulations)
-    per_tree = max_nodes * 32 + max_rows * game.state_size * 8
+    per_tree = mcts.Forest.bytes_per_tree(game, max_nodes, max_rows)
     chunk = max(1, min(count, memory_bytes // per_tree))
     forest = mcts.Forest.allocate(game, chunk, max_nodes, max_rows)
     tree = forest.arrays()

@@ -54,61 +54,53 @@ class SearchResult:
 
 @dataclass
 class Forest:
-    """Node arrays of `num_trees` trees; tree t's root is node 0 of row t."""
+    """Node arrays of `num_trees` trees; tree t's root is node 0 of row t.
 
-    visits: np.ndarray  # int32 [T, N], virtual visits included while a leaf is in a batch
-    value_sum: np.ndarray  # float32 [T, N], from the view of `mover`
-    prior: np.ndarray  # float32 [T, N]
-    node_value: np.ndarray  # float32 [T, N], evaluated/exact value for the side to move there
-    first_child: np.ndarray  # int32 [T, N], children are contiguous
-    num_children: np.ndarray  # int32 [T, N]
-    parent: np.ndarray  # int32 [T, N], -1 at the root
-    action: np.ndarray  # int32 [T, N], the move into the node
-    mover: np.ndarray  # int8 [T, N], player who made that move (the root: its side to move)
-    kind: np.ndarray  # int8 [T, N], UNSEEN .. EVALUATED
-    state_row: np.ndarray  # int32 [T, N], row in `states` once materialised, else -1
+    Fields are packed per node (see `actor._tree_kernels`): `links[t, n]` holds the int32
+    fields and `edges[t, n]` the float32 statistics a child scan reads. The named per-field
+    arrays (`visits`, `kind`, ...) are views into them, for reading a tree from Python.
+    """
+
+    links: np.ndarray  # int32 [T, N, 8]: first_child, num_children, parent, action, state_row,
+    #                    kind, mover (player who moved into the node; the root: its side to move)
+    edges: np.ndarray  # float32 [T, N, 4]: visits (virtual ones included while a leaf is in a
+    #                    batch), value_sum (from the view of `mover`), prior, node_value
     states: np.ndarray  # int64 [T, R, state_size], states of materialised nodes only
-    node_count: np.ndarray  # int32 [T]
-    row_count: np.ndarray  # int32 [T]
+    counts: np.ndarray  # int32 [T, 2]: nodes used, state rows used
 
     @classmethod
     def allocate(cls, game: Game, num_trees: int, max_nodes: int, max_rows: int) -> Forest:
         shape = (num_trees, max_nodes)  # np.empty: the kernels initialise what they use
         return cls(
-            np.empty(shape, np.int32),
-            np.empty(shape, np.float32),
-            np.empty(shape, np.float32),
-            np.empty(shape, np.float32),
-            np.empty(shape, np.int32),
-            np.empty(shape, np.int32),
-            np.empty(shape, np.int32),
-            np.empty(shape, np.int32),
-            np.empty(shape, np.int8),
-            np.empty(shape, np.int8),
-            np.empty(shape, np.int32),
+            np.empty((*shape, _tree_kernels.LINK_FIELDS), np.int32),
+            np.empty((*shape, _tree_kernels.EDGE_FIELDS), np.float32),
             np.empty((num_trees, max_rows, game.state_size), np.int64),
-            np.zeros(num_trees, np.int32),
-            np.zeros(num_trees, np.int32),
+            np.zeros((num_trees, 2), np.int32),
         )
 
     def arrays(self) -> tuple:
         """The arrays as one tuple, the form the jitted kernels take."""
-        return (
-            self.visits,
-            self.value_sum,
-            self.prior,
-            self.node_value,
-            self.first_child,
-            self.num_children,
-            self.parent,
-            self.action,
-            self.mover,
-            self.kind,
-            self.state_row,
-            self.states,
-            self.node_count,
-            self.row_count,
-        )
+        return (self.links, self.edges, self.states, self.counts)
+
+    visits = property(lambda self: self.edges[:, :, _tree_kernels.VISITS])
+    value_sum = property(lambda self: self.edges[:, :, _tree_kernels.VALUE_SUM])
+    prior = property(lambda self: self.edges[:, :, _tree_kernels.PRIOR])
+    node_value = property(lambda self: self.edges[:, :, _tree_kernels.NODE_VALUE])
+    first_child = property(lambda self: self.links[:, :, _tree_kernels.FIRST])
+    num_children = property(lambda self: self.links[:, :, _tree_kernels.COUNT])
+    parent = property(lambda self: self.links[:, :, _tree_kernels.PARENT])
+    action = property(lambda self: self.links[:, :, _tree_kernels.ACTION])
+    state_row = property(lambda self: self.links[:, :, _tree_kernels.ROW])
+    kind = property(lambda self: self.links[:, :, _tree_kernels.KIND])
+    mover = property(lambda self: self.links[:, :, _tree_kernels.MOVER])
+    node_count = property(lambda self: self.counts[:, _tree_kernels.NODES])
+    row_count = property(lambda self: self.counts[:, _tree_kernels.ROWS])
+
+    @staticmethod
+    def bytes_per_tree(game: Game, max_nodes: int, max_rows: int) -> int:
+        """Memory of one tree, for sizing a forest to a budget."""
+        fields = _tree_kernels.LINK_FIELDS + _tree_kernels.EDGE_FIELDS
+        return max_nodes * fields * 4 + max_rows * game.state_size * 8 + 8
 
     def children(self, tree: int, node: int) -> np.ndarray:
         """Node indices of the children of `node` (empty unless expanded)."""
@@ -131,11 +123,12 @@ class Kernels(NamedTuple):
     add_root_noise: Callable
     classic_search: Callable
     play_moves: Callable
+    advance: Callable
 
 
 def _rules_digest(game: Game) -> str:
     """A short hash of the source files the game's rules come from (cache invalidation)."""
-    files = {inspect.getfile(_tree_kernels), inspect.getfile(random_legal_action.py_func)}
+    files = {__file__, inspect.getfile(_tree_kernels), inspect.getfile(random_legal_action.py_func)}
     for function in (game.legal_mask, game.apply_action, game.status, game.to_play, game.encode):
         files.add(inspect.getfile(getattr(function, "py_func", function)))
     digest = hashlib.sha1()
@@ -166,7 +159,8 @@ def build_kernels(game: Game, uct: bool) -> Kernels:
         copy.__qualname__ = f"{name}__{suffix}"
         copy.__module__ = _tree_kernels.__name__
         copy.__doc__ = template.__doc__
-        namespace[name] = numba.njit(cache=True)(copy)
+        # nogil: the API's event loop keeps answering while a search runs in a thread
+        namespace[name] = numba.njit(cache=True, nogil=True)(copy)
     return Kernels(*(namespace[name] for name in Kernels._fields))
 
 

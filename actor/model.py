@@ -53,6 +53,39 @@ class OnnxEvaluator:
         )
 
 
+class GuardedEvaluator:
+    """The evaluator a ModelSlot hands out: its model, checked batch by batch.
+
+    The load-time test batch cannot cover every position: a model that gives NaN or inf on a
+    real batch is refused then (`last_refusal`), the slot swaps back to the model it played
+    with before (or the uniform prior), and that one answers the batch, so a search never
+    sees non-finite numbers and self-play never stops on a bad file.
+    """
+
+    def __init__(self, model: OnnxEvaluator, slot: ModelSlot) -> None:
+        self.model = model
+        self.slot = slot
+        self.game, self.step, self.created_at, self.path = (
+            model.game,
+            model.step,
+            model.created_at,
+            model.path,
+        )
+
+    def __call__(self, planes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        logits, values = self.model(planes)
+        if np.isfinite(logits).all() and np.isfinite(values).all():
+            return logits, values
+        replacement = self.slot.refuse_at_run_time(self)
+        if replacement is None:  # the uniform prior and value 0, as with no model at all
+            count = np.shape(planes)[0]
+            return (
+                np.zeros((count, logits.shape[-1]), np.float32),
+                np.zeros(count, np.float32),
+            )
+        return replacement(planes)
+
+
 def session_options(threads: int) -> ort.SessionOptions:
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
@@ -159,8 +192,10 @@ class ModelSlot:
         self.models_dir = Path(models_dir)
         self.fallback = Path(fallback) if fallback is not None else None
         self.threads = threads
-        self.current: OnnxEvaluator | None = None
+        self.current: GuardedEvaluator | None = None
         self.source = "none"
+        # What `current` replaced, to go back to when it fails at run time.
+        self._previous: tuple[GuardedEvaluator | None, str] = (None, "none")
         self.last_refusal: str | None = None
         self.reloads = 0
         self._seen: dict[Path, tuple | None] = {}
@@ -198,10 +233,37 @@ class ModelSlot:
             return False
         if source == "pretrained" and self.source == "run":
             return False
-        self.current, self.source = model, source
+        self._previous = (self.current, self.source)
+        self.current, self.source = GuardedEvaluator(model, self), source
         self.reloads += 1
         log.info("%s: now playing with %s (step %d)", self.game.name, path, model.step)
         return True
+
+    def refuse_at_run_time(self, bad: GuardedEvaluator) -> GuardedEvaluator | None:
+        """`bad` gave non-finite numbers on a real batch: refuses it and returns what plays
+        instead (the previous model, else the fallback file, else None: the uniform prior)."""
+        with self._lock:
+            if self.current is not bad:  # another thread already refused it
+                return self.current
+            reason = f"{bad.path.name}: gave non-finite numbers (NaN or inf) on a real position"
+            self.last_refusal = reason
+            previous, source = self._previous
+            self._previous = (None, "none")
+            if previous is None and self.fallback is not None and bad.path != self.fallback:
+                try:
+                    self._seen[self.fallback] = _signature(self.fallback)
+                    model = load_model(self.fallback, self.game, threads=self.threads)
+                    previous, source = GuardedEvaluator(model, self), "pretrained"
+                except ModelError as error:
+                    log.warning("%s: fallback model refused: %s", self.game.name, error)
+            self.current, self.source = previous, (source if previous is not None else "none")
+            log.warning(
+                "%s: refused model at run time: %s; now playing with %s",
+                self.game.name,
+                reason,
+                "the uniform prior" if previous is None else f"step {previous.step}",
+            )
+            return previous
 
 
 class ModelWatcher:

@@ -7,6 +7,7 @@ that upgrades to a writer can fail with "database is locked" despite the timeout
 
 from __future__ import annotations
 
+import math
 import sqlite3
 import time
 from dataclasses import dataclass
@@ -113,12 +114,15 @@ def read_newest(path: Path, limit: int) -> tuple[list[StoredGame], int]:
         connection.close()
     games, skipped = [], 0
     for row_id, created_at, model_step, outcome, blob in rows:
-        try:
+        try:  # garbage in a typed column (SQLite stores what it is given) skips the row too
             record = decode_record(blob, outcome, model_step)
-        except RecordError:
+            created = float(created_at)
+            if not math.isfinite(created):  # JSON has no NaN
+                raise ValueError(f"created_at {created_at!r}")
+        except (RecordError, TypeError, ValueError):
             skipped += 1
             continue
-        games.append(StoredGame(int(row_id), float(created_at), record))
+        games.append(StoredGame(int(row_id), created, record))
     return games, skipped
 
 

@@ -16,26 +16,20 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from actor.mcts import (
-    DEFAULT_C_PUCT,
-    Evaluator,
-    Forest,
-    build_kernels,
-    evaluate,
-    pool_sizes,
-    seed_numba,
-)
+from actor import _tree_kernels
+from actor.mcts import DEFAULT_C_PUCT, Evaluator, Forest, build_kernels, pool_sizes, seed_numba
 from engine.game import Game
 from engine.records import GameRecord
 
 # Per-game defaults: (simulations, temperature_moves). Temperature moves ~ the opening where
 # varied play matters; simulations small enough for a 2-core machine.
 GAME_DEFAULTS = {
-    "tictactoe": (100, 3),
+    "tictactoe": (100, 9),  # every move sampled: it must see (and refute) every blunder
     "connect4": (200, 8),
     "othello": (200, 16),
 }
-DEFAULT_GAMES_IN_PARALLEL = 128  # the inference batch; see benchmarks/selfplay.py
+# The inference batch: best or level with the best in `benchmarks/selfplay.py --sweep`.
+DEFAULT_GAMES_IN_PARALLEL = 128
 
 
 @dataclass
@@ -79,14 +73,18 @@ def default_config(game: Game | str, **overrides) -> SelfPlayConfig:
 
 
 class SelfPlay:
-    """G self-play games advanced together; call `step(evaluator)` in a loop."""
+    """G self-play games advanced together; call `step(evaluator)` in a loop.
+
+    Between steps the next batch is already selected and encoded (`advance` ends with the
+    selection), so one step costs one evaluator call and one jitted call: Python overhead per
+    step is a few microseconds, whatever the batch size.
+    """
 
     def __init__(self, game: Game, config: SelfPlayConfig | None = None, seed: int = 0) -> None:
         self.game = game
         self.config = (config or default_config(game)).validate()
         cfg = self.config
         self.kernels = build_kernels(game, False)
-        self._play_moves = self.kernels.play_moves
         games = cfg.games_in_parallel
         max_nodes, max_rows = pool_sizes(game, cfg.simulations)
         self.forest = Forest.allocate(game, games, max_nodes, max_rows)
@@ -102,21 +100,22 @@ class SelfPlay:
         self._planes = np.zeros((batch, *game.plane_shape), np.float32)
         self._leaf_tree = np.zeros(batch, np.int64)
         self._leaf_node = np.zeros(batch, np.int64)
-        self._active = np.ones(games, np.bool_)
-        self._noise = np.full(games, cfg.dirichlet_fraction > 0, np.bool_)
-        self._targets = np.full(games, cfg.simulations, np.int64)
-        self._plies = np.zeros(games, np.int64)
-        self._temperature_moves = np.full(games, cfg.temperature_moves, np.int64)
+        self._no_logits = np.zeros((0, game.num_actions), np.float32)
+        self._no_values = np.zeros(0, np.float32)
+        self._games = np.zeros((games, _tree_kernels.GAME_FIELDS), np.int64)  # per-game slots
+        self._games[:, _tree_kernels.ACTIVE] = 1
+        self._games[:, _tree_kernels.NOISE] = cfg.dirichlet_fraction > 0
+        self._games[:, _tree_kernels.TARGET] = cfg.simulations
+        self._games[:, _tree_kernels.TEMPERATURE_MOVES] = cfg.temperature_moves
         length = game.max_game_length
         self._rec_moves = np.zeros((games, length), np.int64)
         self._rec_visits = np.zeros((games, length, game.num_actions), np.float32)
         self._rec_values = np.zeros((games, length), np.float32)
-        self._finished = np.zeros(games, np.bool_)
-        self._outcomes = np.zeros(games, np.int64)
+        self._initial = game.initial_state()
         seed_numba(seed)
-        initial = game.initial_state()
         for t in range(games):
-            self.kernels.init_tree(self._tree, t, initial)
+            self.kernels.init_tree(self._tree, t, self._initial)
+        self._pending = -1  # leaves selected and encoded, waiting for the evaluator (-1: none)
         self.positions = 0  # moves played
         self.nn_evals = 0  # positions sent to the evaluator
         self.batches = 0  # evaluator calls
@@ -128,69 +127,86 @@ class SelfPlay:
         return self.nn_evals / max(1, self.batches * self.batch_capacity)
 
     def step(self, evaluator: Evaluator | None) -> list[GameRecord]:
-        """One select -> evaluate -> backup round for all games; the games that finished."""
-        cfg = self.config
-        count = self.kernels.select_leaves(
-            self._tree,
-            self._active,
-            self._targets,
-            cfg.leaves_per_tree,
-            cfg.c_puct,
-            self._planes,
-            self._leaf_tree,
-            self._leaf_node,
-        )
+        """One evaluate -> backup -> play -> select round for all games; the games that
+        finished."""
+        if self._pending < 0:  # the first step: nothing selected yet
+            self._pending = self._advance(0, self._no_logits, self._no_values)[0]
+        count = self._pending
+        logits, values = self._no_logits, self._no_values
         if count:
-            logits, values = evaluate(evaluator, self._planes[:count], self.game.num_actions)
-            self.kernels.expand_backup(
-                self._tree,
-                count,
-                self._leaf_tree,
-                self._leaf_node,
-                logits,
-                values,
-                self._noise,
-                self.alpha,
-                cfg.dirichlet_fraction,
-            )
+            logits, values = self._evaluate(evaluator, count)
             self.nn_evals += count
             self.batches += 1
-        self.positions += self._play_moves(
+        next_count, moves, finished = self._advance(count, logits, values)
+        if next_count < 0:
+            raise ValueError("evaluator returned non-finite numbers")
+        self._pending = next_count
+        self.positions += moves
+        return self._collect_finished() if finished else []
+
+    def _advance(self, count: int, logits: np.ndarray, values: np.ndarray) -> tuple:
+        cfg = self.config
+        return self.kernels.advance(
             self._tree,
             self._scratch,
             self._order,
-            self._targets,
-            self._plies,
-            self._temperature_moves,
+            self._games,
             self._rec_moves,
             self._rec_visits,
             self._rec_values,
-            self._finished,
-            self._outcomes,
-            self._noise,
+            self._initial,
+            count,
+            logits,
+            values,
+            self._planes,
+            self._leaf_tree,
+            self._leaf_node,
+            cfg.leaves_per_tree,
+            cfg.c_puct,
             self.alpha,
             cfg.dirichlet_fraction,
             cfg.simulations,
             self.min_new,
             cfg.tree_reuse,
         )
-        return self._collect_finished()
+
+    def _evaluate(self, evaluator: Evaluator | None, count: int) -> tuple:
+        """The evaluator's answer for the pending batch, shape- and type-checked (finiteness is
+        checked in the jitted `advance` before anything is used): `mcts.evaluate`'s checks at
+        a fraction of the Python cost."""
+        num_actions = self.game.num_actions
+        if evaluator is None:
+            return np.zeros((count, num_actions), np.float32), np.zeros(count, np.float32)
+        logits, values = evaluator(self._planes[:count])
+        if not (
+            type(logits) is np.ndarray and logits.dtype == np.float32 and logits.flags.c_contiguous
+        ):
+            logits = np.ascontiguousarray(logits, dtype=np.float32)
+        if not (type(values) is np.ndarray and values.dtype == np.float32):
+            values = np.asarray(values, dtype=np.float32)
+        if values.ndim != 1:
+            values = values.reshape(-1)
+        if logits.shape != (count, num_actions) or values.shape != (count,):
+            raise ValueError(
+                f"evaluator returned policy {logits.shape} and value {values.shape} for a batch"
+                f" of {count}; expected ({count}, {num_actions}) and ({count},)"
+            )
+        return logits, values
 
     def _collect_finished(self) -> list[GameRecord]:
         records = []
-        for t in np.flatnonzero(self._finished):
-            ply = int(self._plies[t])
+        slots = self._games
+        for t in np.flatnonzero(slots[:, _tree_kernels.FINISHED]):
+            ply = int(slots[t, _tree_kernels.PLY])
             records.append(
                 GameRecord(
                     moves=self._rec_moves[t, :ply].copy(),
                     visits=self._rec_visits[t, :ply].copy(),
                     root_values=self._rec_values[t, :ply].copy(),
-                    outcome=int(self._outcomes[t]),
+                    outcome=int(slots[t, _tree_kernels.OUTCOME]),
                 )
             )
-            self.kernels.init_tree(self._tree, t, self.game.initial_state())
-            self._finished[t] = False
-            self._plies[t] = 0
-            self._targets[t] = self.config.simulations
+            slots[t, _tree_kernels.FINISHED] = 0
+            slots[t, _tree_kernels.PLY] = 0
         self.games += len(records)
         return records

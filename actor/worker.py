@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import threading
 import time
 from typing import Any
 
@@ -42,10 +43,15 @@ def run_worker(index: int, config: ActorConfig, stop_event: Any, counters: Any) 
         level=logging.INFO, format=f"%(asctime)s worker{index} %(levelname)s %(message)s"
     )
     stopping = False
+    parent = os.getppid()
 
     def request_stop(signum: int, frame: object) -> None:
         nonlocal stopping
         stopping = True
+
+    def orphaned() -> bool:
+        """The actor died without stopping us (SIGKILL, OOM killer): we were re-parented."""
+        return os.getppid() != parent
 
     signal.signal(signal.SIGINT, request_stop)  # Ctrl-C reaches the whole process group
     signal.signal(signal.SIGTERM, request_stop)
@@ -67,8 +73,12 @@ def run_worker(index: int, config: ActorConfig, stop_event: Any, counters: Any) 
     base = index * len(COUNTERS)
     counters[base + COUNTERS.index("batch_size")] = float(selfplay.batch_capacity)
     log.info("self-play %s: %s", game.name, sp_config)
+    threading.Thread(target=_exit_when_orphaned, args=(orphaned,), daemon=True).start()
     try:
         while not (stopping or stop_event.is_set()):
+            if orphaned():
+                log.warning("the actor process is gone; stopping")
+                break
             model = slot.current  # read once: a swap happens between two batches
             records = selfplay.step(model)
             step = 0 if model is None else model.step
@@ -90,3 +100,14 @@ def run_worker(index: int, config: ActorConfig, stop_event: Any, counters: Any) 
         watcher.stop()
         writer.close()
         log.info("stopped after %d games", selfplay.games)
+
+
+def _exit_when_orphaned(orphaned: Any, check_s: float = 1.0, grace_s: float = 20.0) -> None:
+    """Backstop for a worker stuck inside a batch or a write when the actor dies: the loop
+    stops between two batches; if it has not after `grace_s`, the process exits anyway
+    (SQLite's journal makes an interrupted insert harmless)."""
+    while not orphaned():
+        time.sleep(check_s)
+    time.sleep(grace_s)
+    log.warning("the actor process is gone and the worker did not stop; exiting")
+    os._exit(1)

@@ -3,11 +3,54 @@
 For each game, in one run with the same ORT session settings: network evaluations/s inside
 batched self-play, raw ONNX Runtime evaluations/s on random input at the same batch size,
 positions/s and games/s of self-play, and the positions/s of one-position-at-a-time search
-(`alphazero_search`, one leaf per network call) for the speed-up. The last line is JSON:
-{game: {"nn_evals_per_s", "raw_onnx_evals_per_s", "positions_per_s", "games_per_s", "batch"}}.
+(`alphazero_search`, one leaf per network call) for the speed-up. Rates are per wall-clock second
+and, because the machine is shared and wall time swings, also per CPU second of this process
+(`cpu` columns: the ratio a quiet machine would show with ORT on one thread). The last line is
+JSON: {game: {"nn_evals_per_s", "raw_onnx_evals_per_s", "positions_per_s", "games_per_s",
+"batch", "cpu_ratio"}}.
 
     .venv/bin/python benchmarks/selfplay.py --seconds 10 [--batch 128] [--threads 1]
-    .venv/bin/python benchmarks/selfplay.py --seconds 5 --sweep   # batch x threads table
+    .venv/bin/python benchmarks/selfplay.py --seconds 3 --sweep     # batch x threads table
+    .venv/bin/python benchmarks/selfplay.py --seconds 3 --profile   # tree code alone
+
+`--profile` times self-play with a free evaluator (fixed answers, no network): the CPU time of
+the tree code and its Python glue per network evaluation, the number to cut (the network's own
+cost per evaluation is 1 / raw rate). `--sweep` is how the defaults were chosen:
+
+Sweep on the 2-core dev machine (shared, loaded), `--seconds 3 --sweep`, 2026-11-26, default
+networks (tictactoe MLP, connect4/othello ResNet); self-play evals/s per wall second, (ratio to
+raw ONNX at the same batch and threads; ratio per CPU second):
+
+    game   threads batch  raw/s  selfplay/s  ratio  cpu ratio
+    tictactoe 1   32   787860   267691  0.34x  0.42x
+    tictactoe 1   64   696875   203216  0.29x  0.39x
+    tictactoe 1  128   301804   332829  1.10x  0.35x  best
+    tictactoe 1  256  1023953   300200  0.29x  0.29x
+    tictactoe 2   32   299553   118633  0.40x  0.41x
+    tictactoe 2   64   380070   149839  0.39x  0.36x
+    tictactoe 2  128   423421   151145  0.36x  0.34x
+    tictactoe 2  256   483124   137065  0.28x  0.29x
+    connect4  1   32     9218     8826  0.96x  0.95x
+    connect4  1   64     9291     9055  0.97x  0.97x
+    connect4  1  128     8956     9326  1.04x  0.96x  best
+    connect4  1  256     9377     7506  0.80x  0.96x
+    connect4  2   32     3493     3420  0.98x  0.97x
+    connect4  2   64     3476     3332  0.96x  0.96x
+    connect4  2  128     3550     3356  0.95x  0.93x
+    connect4  2  256     3850     3605  0.94x  0.92x
+    othello   1   32     5855     5431  0.93x  0.94x
+    othello   1   64     5427     5249  0.97x  0.95x
+    othello   1  128     5150     5597  1.09x  0.97x
+    othello   1  256     5647     5640  1.00x  0.97x  best
+    othello   2   32     2880     2676  0.93x  0.92x
+    othello   2   64     2929     2713  0.93x  0.94x
+    othello   2  128     2925     2875  0.98x  0.97x
+    othello   2  256     2987     2896  0.97x  0.99x
+
+Two ORT threads lose everywhere on this 2-core machine (the second core is busy with everything
+else); for connect4 and othello the batch hardly matters (the network is ~100 us per position
+and self-play stays within 5% of raw ONNX), for tictactoe (a 0.4 us MLP) the tree code
+dominates at any batch. Hence the defaults: 128 games in parallel, 1 ORT thread.
 
 Network: `learner.network.build_network(game)` (the learner's default per game) exported by
 `learner.export.onnx_bytes`; a small residual net defined here when the learner is absent.
@@ -102,14 +145,16 @@ def make_evaluator(session: ort.InferenceSession):
     return evaluate
 
 
-def raw_onnx_rate(session, game, batch: int, seconds: float) -> float:
+def raw_onnx_rate(session, game, batch: int, seconds: float) -> tuple[float, float]:
+    """(evaluations per wall second, per CPU second) on random 0/1 planes."""
     planes = (np.random.default_rng(0).random((batch, *game.plane_shape)) < 0.3).astype(np.float32)
     session.run(["policy", "value"], {"planes": planes})
-    count, start = 0, time.perf_counter()
+    count, start, cpu_start = 0, time.perf_counter(), time.process_time()
     while time.perf_counter() - start < seconds:
         session.run(["policy", "value"], {"planes": planes})
         count += batch
-    return count / (time.perf_counter() - start)
+    cpu = max(time.process_time() - cpu_start, 1e-9)
+    return count / (time.perf_counter() - start), count / cpu
 
 
 def selfplay_rates(game, evaluator, batch: int, simulations: int | None, seconds: float) -> dict:
@@ -119,17 +164,63 @@ def selfplay_rates(game, evaluator, batch: int, simulations: int | None, seconds
     while time.perf_counter() < warm_until:
         selfplay.step(evaluator)
     evals, positions, games = selfplay.nn_evals, selfplay.positions, selfplay.games
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     while time.perf_counter() - start < seconds:
         selfplay.step(evaluator)
     elapsed = time.perf_counter() - start
+    cpu = max(time.process_time() - cpu_start, 1e-9)
     return {
         "nn_evals_per_s": (selfplay.nn_evals - evals) / elapsed,
+        "nn_evals_per_cpu_s": (selfplay.nn_evals - evals) / cpu,
         "positions_per_s": (selfplay.positions - positions) / elapsed,
         "games_per_s": (selfplay.games - games) / elapsed,
         "batch_fill": selfplay.batch_fill,
         "simulations": config.simulations,
     }
+
+
+def free_evaluator(game, batch: int):
+    """Fixed answers at no cost: what is left of a step's time is the tree code and glue."""
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=(batch, game.num_actions)).astype(np.float32)
+    values = rng.uniform(-0.5, 0.5, size=(batch, 1)).astype(np.float32)
+
+    def evaluate(planes: np.ndarray):
+        return logits[: planes.shape[0]], values[: planes.shape[0]]
+
+    return evaluate
+
+
+def profile(game, batch: int, simulations: int | None, seconds: float, repeats: int) -> float:
+    """Median CPU microseconds of tree code + glue per network evaluation (free evaluator)."""
+    runs = []
+    for _ in range(repeats):
+        rates = selfplay_rates(game, free_evaluator(game, batch), batch, simulations, seconds)
+        runs.append(1e6 / rates["nn_evals_per_cpu_s"])
+    return sorted(runs)[len(runs) // 2]
+
+
+def sweep(name: str, game, model: bytes, args) -> None:
+    """Self-play against raw ONNX over games in parallel x ORT threads; the best is marked."""
+    rows = []
+    for threads in (1, 2):
+        session = make_session(model, threads)
+        for batch in (32, 64, 128, 256):
+            raw, raw_cpu = raw_onnx_rate(session, game, batch, args.seconds / 2)
+            rates = selfplay_rates(
+                game, make_evaluator(session), batch, args.simulations, args.seconds
+            )
+            rows.append((threads, batch, raw, raw_cpu, rates))
+    best = max(rows, key=lambda row: row[4]["nn_evals_per_s"])
+    for threads, batch, raw, raw_cpu, rates in rows:
+        print(
+            f"{name:10s} threads {threads} batch {batch:4d}: raw {raw:8.0f}/s  selfplay "
+            f"{rates['nn_evals_per_s']:8.0f} evals/s ({rates['nn_evals_per_s'] / raw:4.2f}x raw; "
+            f"cpu {rates['nn_evals_per_cpu_s'] / raw_cpu:4.2f}x)  "
+            f"{rates['positions_per_s']:7.1f} positions/s"
+            + ("  <- best" if (threads, batch) == best[:2] else ""),
+            flush=True,
+        )
 
 
 def single_search_positions_per_s(game, evaluator, simulations: int, seconds: float) -> float:
@@ -151,31 +242,25 @@ def main() -> None:
     parser.add_argument("--simulations", type=int, default=None, help="default: per game")
     parser.add_argument("--games", nargs="*", default=None)
     parser.add_argument("--sweep", action="store_true", help="table over batch and threads")
+    parser.add_argument("--profile", action="store_true", help="tree code alone (free evaluator)")
+    parser.add_argument("--repeats", type=int, default=3, help="--profile: median of this many")
     args = parser.parse_args()
     summary = {}
     for name in args.games or list_games():
         game = get_game(name)
+        batch = args.batch or default_config(game).games_in_parallel
+        if args.profile:
+            micros = profile(game, batch, args.simulations, args.seconds, args.repeats)
+            print(f"{name}: batch {batch}: tree code + glue {micros:.3f} CPU us per evaluation")
+            summary[name] = {"tree_cpu_us_per_eval": round(micros, 3), "batch": batch}
+            continue
         model = default_model_bytes(game)
         if args.sweep:
-            for threads in (1, 2):
-                session = make_session(model, threads)
-                for batch in (16, 32, 64, 128, 256):
-                    raw = raw_onnx_rate(session, game, batch, args.seconds / 2)
-                    rates = selfplay_rates(
-                        game, make_evaluator(session), batch, args.simulations, args.seconds
-                    )
-                    print(
-                        f"{name:10s} threads {threads} batch {batch:4d}: raw {raw:8.0f}/s  "
-                        f"selfplay {rates['nn_evals_per_s']:8.0f} evals/s "
-                        f"({rates['nn_evals_per_s'] / raw:4.2f}x raw)  "
-                        f"{rates['positions_per_s']:7.1f} positions/s",
-                        flush=True,
-                    )
+            sweep(name, game, model, args)
             continue
-        batch = args.batch or default_config(game).games_in_parallel
         session = make_session(model, args.threads)
         evaluator = make_evaluator(session)
-        raw = raw_onnx_rate(session, game, batch, args.seconds)
+        raw, raw_cpu = raw_onnx_rate(session, game, batch, args.seconds)
         rates = selfplay_rates(game, evaluator, batch, args.simulations, args.seconds)
         single = single_search_positions_per_s(
             game, evaluator, rates["simulations"], min(args.seconds, 5.0)
@@ -183,7 +268,8 @@ def main() -> None:
         print(
             f"{name}: batch {batch}, {rates['simulations']} simulations/move, ORT threads "
             f"{args.threads}: self-play {rates['nn_evals_per_s']:.0f} evals/s vs raw ONNX "
-            f"{raw:.0f}/s ({rates['nn_evals_per_s'] / raw:.2f}x), "
+            f"{raw:.0f}/s ({rates['nn_evals_per_s'] / raw:.2f}x; per CPU second "
+            f"{rates['nn_evals_per_cpu_s'] / raw_cpu:.2f}x), "
             f"{rates['positions_per_s']:.1f} positions/s, {rates['games_per_s']:.2f} games/s, "
             f"fill {rates['batch_fill']:.3f}; one-at-a-time search {single:.2f} positions/s "
             f"-> speed-up {rates['positions_per_s'] / single:.1f}x",
@@ -195,6 +281,7 @@ def main() -> None:
             "positions_per_s": round(rates["positions_per_s"], 2),
             "games_per_s": round(rates["games_per_s"], 3),
             "batch": batch,
+            "cpu_ratio": round(rates["nn_evals_per_cpu_s"] / raw_cpu, 3),
         }
     print(json.dumps(summary))
 

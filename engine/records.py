@@ -12,6 +12,7 @@ Replay record (the `data` column of table `games`), zlib-compressed::
 
 from __future__ import annotations
 
+import operator
 import struct
 import zlib
 from dataclasses import dataclass
@@ -75,8 +76,21 @@ def encode_record(record: GameRecord) -> bytes:
     return zlib.compress(header + body, 6)
 
 
+def _integer(value: object, column: str) -> int:
+    """An integer column's value; SQLite stores text or floats in them if it is given those."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    try:
+        return operator.index(value)  # type: ignore[arg-type]
+    except TypeError:
+        raise RecordError(f"{column} {str(value)[:40]!r} is not an integer") from None
+
+
 def decode_record(blob: bytes, outcome: int, model_step: int = 0) -> GameRecord:
-    """The record in `blob`; a RecordError when it is truncated, garbage or inconsistent."""
+    """The record in `blob`; a RecordError when it is truncated, garbage or inconsistent
+    (the typed columns `outcome` and `model_step` included)."""
+    outcome = _integer(outcome, "outcome")
+    model_step = _integer(model_step, "model_step")
     try:
         raw = zlib.decompress(blob)
     except (zlib.error, TypeError) as error:
@@ -98,4 +112,4 @@ def decode_record(blob: bytes, outcome: int, model_step: int = 0) -> GameRecord:
     root_values = np.frombuffer(raw, "<f2", num_moves, offset).astype(np.float32)
     if not (np.isfinite(visits).all() and np.isfinite(root_values).all()):
         raise RecordError("record holds non-finite numbers")
-    return GameRecord(moves, visits, root_values, int(outcome), int(model_step))
+    return GameRecord(moves, visits, root_values, outcome, model_step)

@@ -68,6 +68,7 @@ class LearnerConfig:
     publish_every: int = 500  # export latest.onnx every this many steps
     keep_last_models: int = 10
     milestone_every: int = 10_000  # also keep model_step files at multiples of this
+    max_milestones: int = 32  # at most this many milestones: older ones thinned, spread evenly
     checkpoint_every: int = 500  # torch checkpoint every this many steps
     stats_every_s: float = 5.0  # stats.json and progress log at most this often
     history_cap: int = 1_000  # history points kept in stats.json (older ones thinned)
@@ -176,6 +177,7 @@ def validate(config: LearnerConfig) -> LearnerConfig:
             raise ConfigError(f"{name} must be one of {', '.join(choices)}")
     positive = ("blocks", "channels", "hidden", "mlp_layers", "batch_size", "window_positions")
     positive += ("publish_every", "checkpoint_every", "keep_last_models", "milestone_every")
+    positive += ("max_milestones",)
     positive += ("read_chunk_rows", "poll_every_steps", "threads", "history_cap")
     for name in positive:
         if getattr(config, name) < 1:

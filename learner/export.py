@@ -94,6 +94,7 @@ def publish(
     *,
     keep_last: int = 10,
     milestone_every: int = 10_000,
+    max_milestones: int = 32,
 ) -> bool:
     """Exports `model` as model_step_NNNNNN.onnx and latest.onnx, then prunes old step files.
 
@@ -106,7 +107,7 @@ def publish(
     except Exception as error:  # noqa: BLE001 - a failed export must not stop training
         log.error("ONNX export at step %d failed, latest.onnx left as it was: %s", step, error)
         return False
-    prune(models_dir, keep_last, milestone_every)
+    prune(models_dir, keep_last, milestone_every, max_milestones)
     return True
 
 
@@ -120,14 +121,50 @@ def kept_steps(models_dir: Path) -> list[int]:
     return sorted(steps)
 
 
-def prune(models_dir: Path, keep_last: int, milestone_every: int) -> None:
-    """Deletes step files other than the newest `keep_last` and multiples of `milestone_every`."""
+def prune(models_dir: Path, keep_last: int, milestone_every: int, max_milestones: int = 32) -> None:
+    """Deletes step files other than the newest `keep_last` and the milestones.
+
+    Milestones are the multiples of `milestone_every`; when there are more than
+    `max_milestones`, only the multiples of 2x, 4x, 8x... `milestone_every` are kept, the
+    smallest spacing that fits. They stay spread over the whole run, the spacing only grows,
+    and a week-long run keeps a bounded number of files.
+    """
     steps = kept_steps(models_dir)
-    recent = set(steps[-keep_last:])
+    recent = set(steps[-keep_last:]) if keep_last > 0 else set()
+    spacing = milestone_every
+    if spacing > 0:
+        while sum(1 for step in steps if step % spacing == 0) > max(max_milestones, 0):
+            spacing *= 2
     for step in steps:
-        if step in recent or (milestone_every > 0 and step % milestone_every == 0):
+        if step in recent or (spacing > 0 and step % spacing == 0):
             continue
         try:
             (models_dir / step_file_name(step)).unlink()
         except FileNotFoundError:
             pass
+
+
+# Temporary files of write_atomic() in the folders only the learner writes to, and the run
+# folder's stats.json (the actor writes its own temporary files there too: those stay).
+_TEMP_PATTERNS = (("models", ".*.tmp"), ("checkpoints", ".*.tmp"), (".", ".stats.json.*.tmp"))
+
+
+def remove_stale_temp_files(run_dir: Path) -> list[str]:
+    """Deletes the temporary files a killed learner left half-written; their names.
+
+    Called when the learner starts, before it writes anything: no write of ours is in flight.
+    """
+    removed = []
+    for folder, pattern in _TEMP_PATTERNS:
+        for path in (Path(run_dir) / folder).glob(pattern):
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                continue
+            except OSError as error:
+                log.warning("cannot remove stale temporary file %s: %s", path, error)
+                continue
+            removed.append(path.name)
+    if removed:
+        log.info("removed %d temporary files of interrupted writes", len(removed))
+    return removed

@@ -372,15 +372,15 @@ class Replay:
                 record = decode_record(blob, outcome, model_step)
                 if record.visits.shape[1] != game.num_actions:
                     raise RecordError(f"record has {record.visits.shape[1]} actions")
-                if outcome not in (-1, 0, 1):
-                    raise RecordError(f"outcome {outcome!r} is not -1, 0 or 1")
+                if record.outcome not in (-1, 0, 1):
+                    raise RecordError(f"outcome {record.outcome!r} is not -1, 0 or 1")
                 if record.num_moves == 0:
                     raise RecordError("record has no moves")
-            except (RecordError, TypeError) as error:
-                self._skip(row_id, str(error))
+            except (RecordError, TypeError, ValueError) as error:  # a raise here would repeat
+                self._skip(row_id, str(error))  # on every poll and stall training
                 continue
             ids.append(row_id)
-            outcomes.append(outcome)
+            outcomes.append(record.outcome)
             moves.append(record.moves)
             visits.append(record.visits)
             roots.append(record.root_values)

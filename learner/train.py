@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import collections
 import logging
+import logging.handlers
 import math
 import threading
 import time
@@ -24,11 +25,12 @@ from engine import get_game
 from learner import stats as stats_module
 from learner.checkpoint import CHECKPOINT, load_checkpoint, save_checkpoint
 from learner.config import LearnerConfig, to_dict, write_effective
-from learner.export import publish
+from learner.export import publish, remove_stale_temp_files
 from learner.network import build_network, pick_device
 from learner.replay import Replay, ReplayUnavailable
 
 log = logging.getLogger("learner")
+LOG_FILE_BYTES = 20 * 1024 * 1024
 
 
 def alphazero_loss(
@@ -195,6 +197,7 @@ class Trainer:
             self.models_dir,
             keep_last=self.config.keep_last_models,
             milestone_every=self.config.milestone_every,
+            max_milestones=self.config.max_milestones,
         )
 
     # ------------------------------------------------------------------ data
@@ -307,6 +310,7 @@ class Trainer:
         config = self.config
         stop = stop or threading.Event()
         self.run_dir.mkdir(parents=True, exist_ok=True)
+        remove_stale_temp_files(self.run_dir)
         write_effective(config, self.run_dir / "config.json")
         log.info(
             "learner %s: %s on %s, %d parameters, run folder %s",
@@ -368,6 +372,9 @@ def setup_logging(run_dir: Path | None = None, level: int = logging.INFO) -> Non
         root.addHandler(stream)
     if run_dir is not None:
         (run_dir / "logs").mkdir(parents=True, exist_ok=True)
-        file_handler = logging.FileHandler(run_dir / "logs" / "learner.log")
+        # Bounded for week-long runs: one full file kept beside the one being written.
+        file_handler = logging.handlers.RotatingFileHandler(
+            run_dir / "logs" / "learner.log", maxBytes=LOG_FILE_BYTES, backupCount=1
+        )
         file_handler.setFormatter(formatter)
         root.addHandler(file_handler)

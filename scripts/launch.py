@@ -100,6 +100,15 @@ def pump(name: str, process: subprocess.Popen, log: CappedLog, tail: deque) -> N
         sys.stdout.flush()
 
 
+def kill_group(process: subprocess.Popen) -> None:
+    """SIGKILL whatever is left of a child's process group (each child leads its own session),
+    e.g. the self-play workers of an actor that was itself killed."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
 def stop(processes: dict[str, subprocess.Popen]) -> None:
     for process in processes.values():
         if process.poll() is None:
@@ -109,8 +118,9 @@ def stop(processes: dict[str, subprocess.Popen]) -> None:
         try:
             process.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            process.kill()
+            kill_group(process)
             process.wait()
+        kill_group(process)  # stragglers of a process that stopped without its children
 
 
 def describe_exit(code: int) -> str:
@@ -175,6 +185,7 @@ def main(argv: list[str]) -> int:
                 others = {n: p for n, p in processes.items() if n != name}
                 print(f"[launch] the {name} {describe_exit(code)}; stopping the rest", flush=True)
                 print(f"[launch] last lines of the {name}:", *tails[name], sep="\n  ", flush=True)
+                kill_group(process)
                 stop(others)
                 return 1
         stopping.wait(0.5)

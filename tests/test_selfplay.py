@@ -6,9 +6,21 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from actor.mcts import Forest, alphazero_search, build_kernels, pool_sizes
+from actor.mcts import EXPANDED, Forest, alphazero_search, build_kernels, pool_sizes
 from actor.selfplay import SelfPlay, SelfPlayConfig, default_config
 from engine import EngineContext, get_game, list_games
+
+
+def fixed_evaluator(num_actions: int):
+    """The same priors for every position (action 0 most liked) and small nonzero values."""
+    logits = np.linspace(2.0, 0.0, num_actions, dtype=np.float32)
+
+    def evaluate(planes: np.ndarray):
+        batch = planes.shape[0]
+        values = np.linspace(-0.3, 0.3, batch, dtype=np.float32).reshape(batch, 1)
+        return np.tile(logits, (batch, 1)), values
+
+    return evaluate
 
 
 def play_games(selfplay: SelfPlay, evaluator, count: int, max_steps: int = 100_000) -> list:
@@ -151,3 +163,59 @@ def test_selfplay_with_a_real_onnx_model(tmp_path):
         check_record("tictactoe", record, 16)
     assert max(batch_sizes) == 8  # one leaf per game per call
     assert selfplay.nn_evals == sum(batch_sizes)
+
+
+@pytest.mark.parametrize("name", list_games())
+def test_every_expanded_node_counts_its_own_visit_plus_its_children(name):
+    """Between steps (a batch pending, virtual losses in place), after moves, reroots and
+    restarts: visits(node) == 1 + sum(visits(children)) and |value_sum| <= visits."""
+    game = get_game(name)
+    config = default_config(game, games_in_parallel=5, simulations=24, leaves_per_tree=2)
+    selfplay = SelfPlay(game, config, seed=7)
+    forest = selfplay.forest
+    checked = 0
+    for step in range(400):
+        selfplay.step(fixed_evaluator(game.num_actions))
+        if step % 37:
+            continue
+        for t in range(config.games_in_parallel):
+            for node in range(int(forest.node_count[t])):
+                if forest.kind[t, node] != EXPANDED:
+                    continue
+                children = forest.children(t, node)
+                assert forest.visits[t, node] == 1 + forest.visits[t, children].sum()
+                assert abs(forest.value_sum[t, node]) <= forest.visits[t, node] + 1e-3
+                assert (forest.parent[t, children] == node).all()
+                checked += 1
+    assert checked > 50
+    assert selfplay.positions > 0
+
+
+def test_bad_evaluator_answers_are_refused_and_play_goes_on():
+    game = get_game("tictactoe")
+    selfplay = SelfPlay(game, default_config(game, games_in_parallel=4, simulations=8), seed=1)
+    good = fixed_evaluator(game.num_actions)
+    selfplay.step(good)
+
+    def not_finite(planes):
+        logits, values = good(planes)
+        logits[0, 3] = np.nan
+        return logits, values
+
+    def wrong_shape(planes):
+        return np.zeros((planes.shape[0], 5), np.float32), np.zeros(planes.shape[0])
+
+    def infinite_value(planes):
+        logits, values = good(planes)
+        values[-1] = np.inf
+        return logits, values
+
+    before = (selfplay.nn_evals, selfplay.positions)
+    for bad, message in ((not_finite, "non-finite"), (wrong_shape, "evaluator returned"),
+                         (infinite_value, "non-finite")):  # fmt: skip
+        with pytest.raises(ValueError, match=message):
+            selfplay.step(bad)
+    assert selfplay.positions == before[1]
+    records = play_games(selfplay, good, 4)
+    for record in records:
+        check_record("tictactoe", record, 8)
