@@ -79,6 +79,20 @@ class LearnerConfig:
         return Path(self.data_dir) / self.game
 
 
+_RESNET_DEFAULTS: dict[str, Any] = dict(
+    network="resnet",
+    blocks=4,
+    channels=32,
+    hidden=64,
+    optimizer="sgd",
+    lr=0.02,
+    batch_size=256,
+    window_positions=200_000,
+    min_positions=5_000,
+    publish_every=250,
+    checkpoint_every=250,
+)
+
 # Per-game defaults, reasoned for a 2-core CPU shared with the actor.
 GAME_DEFAULTS: dict[str, dict[str, Any]] = {
     # Tic-tac-toe has 4520 non-terminal positions: a 2x128 MLP (20k parameters) fits them, is
@@ -106,34 +120,10 @@ GAME_DEFAULTS: dict[str, dict[str, Any]] = {
         poll_every_steps=10,
     ),
     # Connect 4 (6x7): 4 blocks x 32 channels is ~6 MFLOP per position, so one core still
-    # evaluates a few thousand positions per second for self-play.
-    "connect4": dict(
-        network="resnet",
-        blocks=4,
-        channels=32,
-        hidden=64,
-        optimizer="sgd",
-        lr=0.02,
-        batch_size=256,
-        window_positions=200_000,
-        min_positions=5_000,
-        publish_every=250,
-        checkpoint_every=250,
-    ),
-    # Othello (8x8): same budget per position as Connect 4 (64 instead of 42 cells).
-    "othello": dict(
-        network="resnet",
-        blocks=4,
-        channels=32,
-        hidden=64,
-        optimizer="sgd",
-        lr=0.02,
-        batch_size=256,
-        window_positions=200_000,
-        min_positions=5_000,
-        publish_every=250,
-        checkpoint_every=250,
-    ),
+    # evaluates a few thousand positions per second for self-play. Othello (8x8): the same
+    # budget per position (64 instead of 42 cells).
+    "connect4": _RESNET_DEFAULTS,
+    "othello": _RESNET_DEFAULTS,
 }
 
 _CHOICES = {

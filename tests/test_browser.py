@@ -15,28 +15,21 @@ import json
 import math
 import os
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
-import onnx
 import pytest
-import torch
+from actor_models import free_port, make_model
 
-from engine import EngineContext, get_game
+from engine import EngineContext
 from engine.records import (
-    META_CREATED_AT,
-    META_ENCODING_VERSION,
-    META_GAME,
-    META_STEP,
     REPLAY_SCHEMA,
     GameRecord,
     encode_record,
@@ -63,50 +56,6 @@ PHONE = {"width": 390, "height": 844}
 
 
 # ---------------------------------------------------------------- run folder the actor reads
-
-
-class TinyNet(torch.nn.Module):
-    """A small conv net with the model contract's two heads; its weights are random."""
-
-    def __init__(self, planes: int, rows: int, cols: int, actions: int) -> None:
-        super().__init__()
-        self.conv = torch.nn.Conv2d(planes, 8, 3, padding=1)
-        self.policy = torch.nn.Linear(8 * rows * cols, actions)
-        self.value = torch.nn.Linear(8 * rows * cols, 1)
-
-    def forward(self, planes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        hidden = torch.relu(self.conv(planes)).flatten(1)
-        return self.policy(hidden), torch.tanh(self.value(hidden))
-
-
-def write_model(path: Path, game_name: str, step: int) -> None:
-    """Exports a tiny net for `game_name` as ONNX with the metadata the actor checks."""
-    game = get_game(game_name)
-    torch.manual_seed(step)
-    net = TinyNet(game.num_planes, game.rows, game.cols, game.num_actions).eval()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(
-            net,
-            (torch.zeros(1, *game.plane_shape),),
-            str(path),
-            dynamo=False,
-            input_names=["planes"],
-            output_names=["policy", "value"],
-            dynamic_axes={"planes": {0: "batch"}, "policy": {0: "batch"}, "value": {0: "batch"}},
-            opset_version=17,
-        )
-    model = onnx.load(str(path))
-    for key, value in {
-        META_GAME: game_name,
-        META_STEP: str(step),
-        META_ENCODING_VERSION: str(game.encoding_version),
-        META_CREATED_AT: str(time.time() - 600),
-    }.items():
-        entry = model.metadata_props.add()
-        entry.key, entry.value = key, value
-    onnx.save(model, str(path))
 
 
 def stats_document(game: str, steps: int = 60, every: int = 20) -> dict:
@@ -226,20 +175,14 @@ def write_run_folder(data_dir: Path) -> None:
     """Models for every game; stats and replays for tictactoe and othello, none for connect4."""
     for game in GAMES:
         models = data_dir / game / "models"
-        write_model(models / "latest.onnx", game, MODEL_STEP)
-        write_model(models / "model_step_000400.onnx", game, 400)
+        make_model(models / "latest.onnx", game, MODEL_STEP)
+        make_model(models / "model_step_000400.onnx", game, 400)
     for game in ("tictactoe", "othello"):
         (data_dir / game / "stats.json").write_text(json.dumps(stats_document(game)))
         write_replays(data_dir / game / "replay.db", game, 6)
 
 
 # ---------------------------------------------------------------- actor and browser fixtures
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def ensure_web_built() -> None:
