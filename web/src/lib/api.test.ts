@@ -58,6 +58,8 @@ describe('API parsing', () => {
         { step: 10, opponent: 'random', win_rate: 0.6, optimal_move_rate: 0.7 },
         { step: 20, opponent: 'random', win_rate: 0.8, optimal_move_rate: null },
         { step: 20, opponent: 'mcts', simulations: 200, win_rate: 0.3 },
+        { step: 20, opponent: 'solver', simulations: 0, win_rate: null, optimal_move_rate: 0.9 },
+        { step: 20, opponent: 'solver', simulations: 64, win_rate: null, optimal_move_rate: 1 },
       ],
       elo: [
         { player: 'alphazero', step: 10, elo: 1000 },
@@ -83,6 +85,12 @@ describe('API parsing', () => {
     expect(win.ys).toEqual([
       [0.6, 0.8],
       [null, 0.3],
+    ]);
+    const optimal = charts.find((c) => c.testid === 'chart-optimal')!;
+    expect(optimal.series.map((s) => s.label)).toEqual(['network alone', '64 simulations']);
+    expect(optimal.ys).toEqual([
+      [0.7, 0.9],
+      [null, 1],
     ]);
     const elo = charts.find((c) => c.testid === 'chart-elo')!;
     expect(elo.series.map((s) => s.label)).toEqual(['alphazero', 'random']);

@@ -90,7 +90,13 @@ export function buildCharts(stats: Stats): ChartSpec[] {
   if (evals.length > 0) {
     const name = (e: (typeof evals)[number]) =>
       e.simulations ? `${e.opponent} (${e.simulations} sims)` : e.opponent;
-    const win = grouped(evals, name, (e) => e.win_rate);
+    const searchName = (e: (typeof evals)[number]) =>
+      e.simulations ? `${e.simulations} simulations` : 'network alone';
+    const win = grouped(
+      evals.filter((e) => e.win_rate !== null),
+      name,
+      (e) => e.win_rate,
+    );
     charts.push({
       title: 'Win rate against baselines',
       testid: 'chart-winrate',
@@ -101,7 +107,7 @@ export function buildCharts(stats: Stats): ChartSpec[] {
     });
     const optimal = grouped(
       evals.filter((e) => e.optimal_move_rate !== null),
-      name,
+      searchName,
       (e) => e.optimal_move_rate,
     );
     if (optimal.x.length > 0) {
@@ -110,7 +116,7 @@ export function buildCharts(stats: Stats): ChartSpec[] {
         testid: 'chart-optimal',
         x: optimal.x,
         series: optimal.names.map((n, i) => ({
-          label: `vs ${n}`,
+          label: n,
           color: PALETTE[(i + 2) % PALETTE.length],
         })),
         ys: optimal.ys,
