@@ -91,7 +91,8 @@ def main() -> None:
     evaluator = load_model(model_path, ctx.game, threads=1)
     agent = AlphaZeroAgent(evaluator, args.simulations, name=f"model-{args.simulations}")
     spiel_game = pyspiel.load_game(SPIEL_NAMES[args.game])
-    agent.act(ctx.game, ctx.reset().state, 0)  # loads the compiled search: not a move's time
+    first = ctx.reset()  # compile/load the search and the step kernel before any timing
+    ctx.step(first.state, agent.act(ctx.game, first.state, 0))
     print(
         f"{args.game}: {model_path} (step {evaluator.step}) with {args.simulations} simulations vs "
         f"OpenSpiel MCTS ({args.opponent_impl}, {args.opponent_simulations} simulations)"
