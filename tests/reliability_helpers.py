@@ -100,25 +100,8 @@ class Proc:
         self._log.close()
 
 
-def group_members(pgid: int) -> list[int]:
-    """Live (non-zombie) pids whose process group is `pgid`, read from /proc."""
-    members = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2 :].split()
-        state, pgrp = fields[0], int(fields[2])
-        if pgrp == pgid and state not in ("Z", "X"):
-            members.append(int(entry))
-    return members
-
-
-def children_of(pid: int) -> list[int]:
-    """Direct children of `pid`, read from /proc."""
+def _process_stats() -> list[tuple[int, str, int, int]]:
+    """(pid, state, parent pid, process group) of every process, read from /proc."""
     found = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -128,9 +111,18 @@ def children_of(pid: int) -> list[int]:
         except OSError:
             continue
         fields = stat[stat.rindex(")") + 2 :].split()
-        if int(fields[1]) == pid and fields[0] not in ("Z", "X"):
-            found.append(int(entry))
+        found.append((int(entry), fields[0], int(fields[1]), int(fields[2])))
     return found
+
+
+def group_members(pgid: int) -> list[int]:
+    """Live (non-zombie) pids whose process group is `pgid`."""
+    return [p for p, state, _, group in _process_stats() if group == pgid and state not in "ZX"]
+
+
+def children_of(pid: int) -> list[int]:
+    """Live direct children of `pid`."""
+    return [p for p, state, parent, _ in _process_stats() if parent == pid and state not in "ZX"]
 
 
 def cmdline(pid: int) -> str:

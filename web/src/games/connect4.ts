@@ -3,7 +3,7 @@
  * top row, as drawn); action = column 0..6 from the left, the piece lands on the lowest empty
  * cell of that column. Red (first player) moves first.
  */
-import { checkAction, type Cell, type Position, type Rules } from './types';
+import { checkAction, placedPosition, type Cell, type Position, type Rules } from './types';
 
 const ROWS = 6;
 const COLS = 7;
@@ -64,22 +64,7 @@ export const connect4: Rules = {
     const row = landingRow(board, action);
     board[row * COLS + action] = piece;
     const winLine = lineThrough(board, row, action);
-    const status =
-      winLine.length > 0
-        ? piece === 1
-          ? 'first'
-          : 'second'
-        : board.every((cell) => cell !== 0)
-          ? 'draw'
-          : 'ongoing';
-    return {
-      board,
-      toPlay: position.toPlay === 0 ? 1 : 0,
-      status,
-      lastMove: action,
-      winLine,
-      flipped: [],
-    };
+    return placedPosition(position, board, action, winLine);
   },
   actionCell(position: Position, action: number): number | null {
     const row = landingRow(position.board, action);

@@ -5,7 +5,7 @@
  *   6 | 7 | 8
  * X (first player) moves first.
  */
-import { checkAction, type Cell, type Position, type Rules } from './types';
+import { checkAction, placedPosition, type Cell, type Position, type Rules } from './types';
 
 const LINES = [
   [0, 1, 2], [3, 4, 5], [6, 7, 8], [0, 3, 6], [1, 4, 7], [2, 5, 8], [0, 4, 8], [2, 4, 6],
@@ -41,22 +41,7 @@ export const tictactoe: Rules = {
     const board = position.board.slice();
     board[action] = piece;
     const winLine = LINES.find((line) => line.every((cell) => board[cell] === piece)) ?? [];
-    const status =
-      winLine.length > 0
-        ? piece === 1
-          ? 'first'
-          : 'second'
-        : board.every((cell) => cell !== 0)
-          ? 'draw'
-          : 'ongoing';
-    return {
-      board,
-      toPlay: position.toPlay === 0 ? 1 : 0,
-      status,
-      lastMove: action,
-      winLine,
-      flipped: [],
-    };
+    return placedPosition(position, board, action, winLine);
   },
   actionCell: (_position: Position, action: number) => action,
   actionName: (action: number) => NAMES[action] ?? `cell ${action}`,

@@ -75,3 +75,29 @@ export function checkAction(rules: Rules, position: Position, action: number): v
 export function winnerSign(status: Status): number {
   return status === 'first' ? 1 : status === 'second' ? -1 : 0;
 }
+
+/** The position after the side to move placed `piece` at `action`, with no flips (Tic-tac-toe,
+ * Connect 4): won when `winLine` is set, drawn when the board is full. */
+export function placedPosition(
+  position: Position,
+  board: Cell[],
+  action: number,
+  winLine: number[],
+): Position {
+  const status: Status =
+    winLine.length > 0
+      ? position.toPlay === 0
+        ? 'first'
+        : 'second'
+      : board.every((cell) => cell !== 0)
+        ? 'draw'
+        : 'ongoing';
+  return {
+    board,
+    toPlay: position.toPlay === 0 ? 1 : 0,
+    status,
+    lastMove: action,
+    winLine,
+    flipped: [],
+  };
+}
