@@ -153,6 +153,8 @@ def evaluate_model(
     agent = AlphaZeroAgent(evaluator, settings.simulations, c_puct=settings.c_puct)
     opponents: list[Agent] = [RandomAgent()] if settings.play_random else []
     opponents += [ClassicMctsAgent(budget) for budget in settings.mcts_budgets]
+    if settings.games_per_opponent == 0:  # positions only
+        opponents = []
     for number, opponent in enumerate(opponents):
         start = time.perf_counter()
         match = play_match(

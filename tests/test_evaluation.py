@@ -226,6 +226,14 @@ def test_evaluate_file_writes_entries_in_the_stats_shape(tmp_path):
     assert ev.read_evaluations(run_dir) == json.loads(json.dumps(entries))
 
 
+def test_zero_games_judges_positions_only(tmp_path):
+    run_dir = tmp_path / "tictactoe"
+    path = make_model(run_dir / "models" / "latest.onnx", step=5)
+    settings = ev.EvaluationSettings(simulations=8, games_per_opponent=0, mcts_budgets=(16,))
+    entries = ev.evaluate_file("tictactoe", run_dir, path, settings, save=False)
+    assert [(e["opponent"], e["simulations"]) for e in entries] == [("solver", 0), ("solver", 8)]
+
+
 def test_cli_prints_results_and_refuses_bad_input(tmp_path, capsys):
     run_dir = tmp_path / "tictactoe"
     make_model(run_dir / "models" / "latest.onnx", step=3)
