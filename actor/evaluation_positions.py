@@ -200,10 +200,10 @@ def generate_connect4_positions(
 
 
 def connect4_positions(
-    run_dir: Path | None, count: int = 200, seed: int = 0, **options: float
+    run_dir: Path | None, count: int = 500, seed: int = 0, **options: float
 ) -> PositionSet:
     """The Connect 4 test set for (`count`, `seed`): read from `<run>/evaluation/` when cached,
-    else generated (minutes for 200 positions: solving early positions is slow) and cached."""
+    else generated (minutes for 500 positions: solving early positions is slow) and cached."""
     name = f"connect4-seed{seed}-n{count}"
     path = None if run_dir is None else Path(run_dir) / CACHE_FOLDER / f"{name}.npz"
     if path is not None:
