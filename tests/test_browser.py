@@ -11,6 +11,7 @@ Set WEB_SCREENSHOTS=docs/screenshots to also save the screenshots used in the RE
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -196,17 +197,16 @@ def ensure_web_built() -> None:
     subprocess.run([npm, "run", "build"], cwd=WEB, check=True)
 
 
-@pytest.fixture(scope="module")
-def web_actor(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real actor serving the built page and the API; yields its base URL."""
+@contextlib.contextmanager
+def serve_actor(data_dir: Path, *options: str) -> Iterator[str]:
+    """A real actor on a free port serving the built page and the API from `data_dir`;
+    yields its base URL once /api/health answers."""
     ensure_web_built()
-    data_dir = tmp_path_factory.mktemp("web_data")
-    write_run_folder(data_dir)
     port = free_port()
     log_path = data_dir / "actor.log"
     with open(log_path, "w") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "actor", "--no-selfplay", "--port", str(port),
+            [sys.executable, "-m", "actor", *options, "--port", str(port),
              "--data-dir", str(data_dir), "--web-dist", str(WEB / "dist")],
             cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
@@ -233,6 +233,15 @@ def web_actor(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture(scope="module")
+def web_actor(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The actor every page test uses: serving only, run folders made by `write_run_folder`."""
+    data_dir = tmp_path_factory.mktemp("web_data")
+    write_run_folder(data_dir)
+    with serve_actor(data_dir, "--no-selfplay") as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
@@ -435,3 +444,24 @@ def test_phone_sized_screens(web_browser, web_actor) -> None:
         assert page.errors == [], f"console errors: {page.errors}"
     finally:
         page.close()
+
+
+def test_page_opens_on_the_game_being_trained(web_browser, tmp_path) -> None:
+    """An address without a game shows the dashboard of the game the actor self-plays."""
+    write_run_folder(tmp_path)
+    options = ["--game", "othello", "--workers", "1", "--games-in-parallel", "2",
+               "--simulations", "2", "--no-evaluation", "--worker-nice", "19"]  # fmt: skip
+    with serve_actor(tmp_path, *options) as base:
+        page = Page(web_browser, base, DESKTOP)
+        try:
+            page.page.goto(f"{base}/")
+            page.page.wait_for_url("**/#/dashboard/othello")
+            assert page.page.get_by_test_id("game-othello").get_attribute("aria-pressed") == "true"
+            page.page.get_by_test_id("chart-loss").locator("canvas").wait_for()
+            page.page.goto(f"{base}/#/play/connect4")
+            page.page.reload()
+            page.page.get_by_test_id("strength").wait_for()
+            assert page.page.url.endswith("#/play/connect4")
+        finally:
+            page.close()
+        assert page.errors == [], f"console errors: {page.errors}"

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { api, ApiError, parseGames, parseMove, parseReplays, parseStats } from './api';
-import { buildCharts } from './charts';
-import { parseRoute, routeHash } from './route';
+import { api, ApiError, parseGames, parseHealth, parseMove, parseReplays, parseStats } from './api';
+import { buildCharts, percentFloor } from './charts';
+import { parseRoute, routeHash, startRoute } from './route';
 
 afterEach(() => vi.unstubAllGlobals());
 
@@ -92,9 +92,17 @@ describe('API parsing', () => {
       [0.7, 0.9],
       [null, 1],
     ]);
+    expect(optimal.yMin).toBeCloseTo(0.6);
+    expect(win.yMin).toBeCloseTo(0.2);
     const elo = charts.find((c) => c.testid === 'chart-elo')!;
     expect(elo.series.map((s) => s.label)).toEqual(['alphazero', 'random']);
     expect(elo.ys[1]).toEqual([500]);
+  });
+
+  it('floors percent charts 10 points below their lowest value', () => {
+    expect(percentFloor([[0.95, 0.97], [null, 0.999]])).toBeCloseTo(0.8);
+    expect(percentFloor([[0.05, 1]])).toBe(0);
+    expect(percentFloor([[null]])).toBe(0);
   });
 
   it('reads replays and rejects visits of the wrong size', () => {
@@ -140,5 +148,31 @@ describe('routes', () => {
       game: 'tictactoe',
     });
     expect(routeHash({ view: 'replays', game: 'connect4' })).toBe('#/replays/connect4');
+  });
+
+  it('opens on the game being trained unless the hash names one', () => {
+    const games = ['tictactoe', 'connect4'];
+    expect(startRoute('', games, 'tictactoe', 'connect4')).toEqual({
+      view: 'dashboard',
+      game: 'connect4',
+    });
+    expect(startRoute('#/play', games, 'tictactoe', 'connect4')).toEqual({
+      view: 'play',
+      game: 'connect4',
+    });
+    expect(startRoute('#/replays/tictactoe', games, 'tictactoe', 'connect4')).toEqual({
+      view: 'replays',
+      game: 'tictactoe',
+    });
+    expect(startRoute('', games, 'tictactoe', null)).toEqual({ view: 'play', game: 'tictactoe' });
+    expect(startRoute('', games, 'tictactoe', 'chess')).toEqual({ view: 'play', game: 'tictactoe' });
+  });
+
+  it('reads the health answer', () => {
+    expect(parseHealth({ status: 'ok', training_game: 'othello' })).toEqual({
+      trainingGame: 'othello',
+    });
+    expect(parseHealth({ status: 'ok', training_game: null })).toEqual({ trainingGame: null });
+    expect(() => parseHealth({ training_game: 3 })).toThrow(ApiError);
   });
 });

@@ -3,6 +3,11 @@
  * that answers something unexpected gives a clear message instead of a broken page.
  */
 
+export interface Health {
+  /** The game this actor self-plays (its training run), or null when it only serves. */
+  trainingGame: string | null;
+}
+
 export interface GameInfo {
   name: string;
   rows: number;
@@ -134,6 +139,12 @@ function list(value: unknown, what: string): unknown[] {
 
 function numbers(value: unknown, what: string): number[] {
   return list(value, what).map((item, i) => num(item, `${what}[${i}]`));
+}
+
+export function parseHealth(body: unknown): Health {
+  const health = object(body, 'health');
+  const game = health.training_game;
+  return { trainingGame: game === null || game === undefined ? null : str(game, 'training_game') };
 }
 
 export function parseGames(body: unknown): GameInfo[] {
@@ -292,6 +303,7 @@ async function request(path: string, init?: RequestInit): Promise<unknown> {
 const base = 'api';
 
 export const api = {
+  health: async () => parseHealth(await request(`${base}/health`)),
   games: async () => parseGames(await request(`${base}/games`)),
   move: async (game: string, req: MoveRequest, numActions: number) =>
     parseMove(

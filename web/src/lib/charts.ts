@@ -18,6 +18,8 @@ export interface ChartSpec {
   yLabel?: string;
   rightLabel?: string;
   percent?: boolean;
+  /** Bottom of a percent chart's y axis (top: 100%). */
+  yMin?: number;
   log?: boolean;
 }
 
@@ -41,6 +43,16 @@ function grouped<T extends { step: number | null }>(
     if (v !== null) ys[names.indexOf(key(row))][index.get(row.step) as number] = v;
   }
   return { x: steps, names, ys };
+}
+
+/**
+ * A percent chart's floor: 10 points below its lowest value, on a multiple of 10%, so that
+ * 94% and 97% look different once an agent is good (0 when nothing is low-and-known).
+ */
+export function percentFloor(ys: (number | null)[][]): number {
+  const values = ys.flat().filter((v): v is number => v !== null && Number.isFinite(v));
+  if (values.length === 0) return 0;
+  return Math.max(0, Math.floor(Math.min(...values) * 10 + 1e-9) / 10 - 0.1);
 }
 
 export function buildCharts(stats: Stats): ChartSpec[] {
@@ -104,6 +116,7 @@ export function buildCharts(stats: Stats): ChartSpec[] {
       series: win.names.map((n, i) => ({ label: n, color: PALETTE[i % PALETTE.length] })),
       ys: win.ys,
       percent: true,
+      yMin: percentFloor(win.ys),
     });
     const optimal = grouped(
       evals.filter((e) => e.optimal_move_rate !== null),
@@ -121,6 +134,7 @@ export function buildCharts(stats: Stats): ChartSpec[] {
         })),
         ys: optimal.ys,
         percent: true,
+        yMin: percentFloor(optimal.ys),
       });
     }
   }

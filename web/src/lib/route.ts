@@ -16,6 +16,24 @@ export function parseRoute(hash: string, games: string[], fallbackGame: string):
   };
 }
 
+/**
+ * Where the page opens: the hash's route, except that a hash naming no game shows the game
+ * being trained (`trainingGame`, from /api/health), and an empty hash its training dashboard.
+ */
+export function startRoute(
+  hash: string,
+  games: string[],
+  fallbackGame: string,
+  trainingGame: string | null,
+): Route {
+  const route = parseRoute(hash, games, fallbackGame);
+  const [view, game] = hash.replace(/^#\/?/, '').split('/');
+  if (trainingGame === null || !games.includes(trainingGame) || games.includes(game)) {
+    return route;
+  }
+  return { view: view ? route.view : 'dashboard', game: trainingGame };
+}
+
 export function routeHash(route: Route): string {
   return `#/${route.view}/${route.game}`;
 }
