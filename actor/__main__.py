@@ -29,28 +29,17 @@ def set_thread_env(config: ActorConfig) -> None:
 class Progress:
     """Sums the workers' counters and logs rates every few seconds; notices dead workers."""
 
-    def __init__(self, config: ActorConfig, counters, processes, on_failure, evaluation) -> None:
-        from actor.worker import COUNTERS
-
-        self.fields = COUNTERS
+    def __init__(self, config: ActorConfig, board, processes, on_failure, evaluation) -> None:
         self.config = config
-        self.counters = counters
+        self.board = board  # an actor.worker.WorkerBoard
         self.processes = processes
         self.on_failure = on_failure
         self.evaluation = evaluation  # an EvaluationService or None
         self.stop = threading.Event()
         self.failed: str | None = None
 
-    def totals(self) -> dict[str, float]:
-        size = len(self.fields)
-        values = list(self.counters)
-        return {
-            name: sum(values[w * size + i] for w in range(len(self.processes)))
-            for i, name in enumerate(self.fields)
-        }
-
     def run(self) -> None:
-        previous, previous_time = self.totals(), time.monotonic()
+        previous, previous_time = self.board.totals(), time.monotonic()
         while not self.stop.wait(self.config.log_interval_s):
             for index, process in enumerate(self.processes):
                 if not process.is_alive() and not self.stop.is_set():
@@ -60,17 +49,14 @@ class Progress:
                     return
             if self.evaluation is not None:
                 self.evaluation.poll()  # starts a background evaluation of a new model if due
-            now, current = time.monotonic(), self.totals()
+            now, current = time.monotonic(), self.board.totals()
             elapsed = max(now - previous_time, 1e-9)
             rate = {k: (current[k] - previous[k]) / elapsed for k in ("games", "positions")}
             evals = (current["nn_evals"] - previous["nn_evals"]) / elapsed
             batches = current["batches"] - previous["batches"]
             fill = (current["nn_evals"] - previous["nn_evals"]) / batches if batches else 0.0
             capacity = current["batch_size"] / max(len(self.processes), 1)
-            steps = [
-                int(self.counters[w * len(self.fields) + self.fields.index("model_step")])
-                for w in range(len(self.processes))
-            ]
+            steps = [int(self.board.value(w, "model_step")) for w in range(len(self.processes))]
             log.info(
                 "self-play %s: %.2f games/s, %.0f positions/s, %.0f nn evals/s, batch fill "
                 "%.1f/%.0f, games %d, model step %s",
@@ -112,15 +98,15 @@ def main(argv: list[str] | None = None) -> int:
     context = multiprocessing.get_context("spawn")
     stop_event = context.Event()
     processes = []
-    counters = None
+    board = None
     if config.selfplay:
-        from actor.worker import COUNTERS, run_worker
+        from actor.worker import WorkerBoard, run_worker
 
-        counters = context.Array("d", config.workers * len(COUNTERS), lock=False)
+        board = WorkerBoard.create(context, config.workers)
         for index in range(config.workers):
             process = context.Process(
                 target=run_worker,
-                args=(index, config, stop_event, counters),
+                args=(index, config, stop_event, board),
                 name=f"selfplay-{index}",
                 daemon=True,
             )
@@ -128,7 +114,10 @@ def main(argv: list[str] | None = None) -> int:
             processes.append(process)
 
     app = create_app(
-        config, training_game=config.game if config.selfplay else None, warm_up=config.warm_up
+        config,
+        training_game=config.game if config.selfplay else None,
+        warm_up=config.warm_up,
+        workers=board,
     )
     server = uvicorn.Server(
         uvicorn.Config(
@@ -154,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
             from actor.evaluation import EvaluationService
 
             evaluation = EvaluationService(config.game, config.run_dir())
-        progress = Progress(config, counters, processes, request_exit, evaluation)
+        progress = Progress(config, board, processes, request_exit, evaluation)
         threading.Thread(target=progress.run, name="progress", daemon=True).start()
     try:
         server.run()

@@ -55,11 +55,21 @@ class ModelInfo(BaseModel):
     last_refusal: str | None
 
 
+class WorkerInfo(BaseModel):
+    """A self-play worker: the model step it plays with and why it last refused a model."""
+
+    index: int
+    model_step: int
+    games: int
+    last_refusal: str | None
+
+
 class HealthAnswer(BaseModel):
     status: Literal["ok"]
     training_game: str | None
     selfplay: bool
     models: dict[str, ModelInfo]
+    workers: list[WorkerInfo]
 
 
 class GameInfo(BaseModel):
@@ -325,9 +335,14 @@ class MoveService:
 
 
 def create_app(
-    config: ActorConfig, *, training_game: str | None = None, warm_up: bool = False
+    config: ActorConfig,
+    *,
+    training_game: str | None = None,
+    warm_up: bool = False,
+    workers: Any = None,
 ) -> FastAPI:
-    """The FastAPI app: API routes first, then web/dist (or a page that says how to build it)."""
+    """The FastAPI app: API routes first, then web/dist (or a page that says how to build it).
+    `workers`: the self-play workers' `actor.worker.WorkerBoard`, shown by /api/health."""
     service = MoveService(config)
 
     @asynccontextmanager
@@ -366,6 +381,7 @@ def create_app(
             training_game=training_game,
             selfplay=training_game is not None,
             models=models,
+            workers=[] if workers is None else workers.snapshot(),
         )
 
     @app.get("/api/games", response_model=GamesAnswer)

@@ -1,8 +1,9 @@
 """A self-play worker process: batched self-play -> one INSERT per finished game.
 
 Each worker owns its SelfPlay, its ONNX session (hot-reloaded by its own watcher thread) and its
-SQLite connection. It publishes its counters into a shared array that the main process sums
-for the progress log, and stops between two batches when the stop event is set.
+SQLite connection. It publishes its counters and its model slot's last refusal on a shared
+`WorkerBoard`, which the main process reads for the progress log and /api/health, and stops
+between two batches when the stop event is set.
 """
 
 from __future__ import annotations
@@ -12,14 +13,67 @@ import os
 import signal
 import threading
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from actor.config import ActorConfig
 
 # Per-worker counters in the shared array (doubles), in this order.
 COUNTERS = ("games", "positions", "nn_evals", "batches", "model_step", "batch_size", "alive_at")
+REFUSAL_BYTES = 400  # room per worker for the last refusal's text (UTF-8, cut to fit)
 
 log = logging.getLogger(__name__)
+
+
+@dataclass
+class WorkerBoard:
+    """What the workers tell the main process, in shared memory (no lock: each worker writes
+    only its own row, and a torn read of a counter or a message is harmless)."""
+
+    workers: int
+    counters: Any  # doubles [workers * len(COUNTERS)]
+    refusals: Any  # bytes [workers * REFUSAL_BYTES], NUL-padded
+
+    @classmethod
+    def create(cls, context: Any, workers: int) -> WorkerBoard:
+        return cls(
+            workers,
+            context.Array("d", workers * len(COUNTERS), lock=False),
+            context.Array("c", workers * REFUSAL_BYTES, lock=False),
+        )
+
+    def publish(self, index: int, **values: float) -> None:
+        base = index * len(COUNTERS)
+        for name, value in values.items():
+            self.counters[base + COUNTERS.index(name)] = float(value)
+
+    def value(self, index: int, name: str) -> float:
+        return float(self.counters[index * len(COUNTERS) + COUNTERS.index(name)])
+
+    def totals(self) -> dict[str, float]:
+        return {name: sum(self.value(w, name) for w in range(self.workers)) for name in COUNTERS}
+
+    def set_refusal(self, index: int, text: str) -> None:
+        data = text.encode("utf-8")[:REFUSAL_BYTES].decode("utf-8", "ignore").encode("utf-8")
+        start = index * REFUSAL_BYTES
+        self.refusals[start : start + REFUSAL_BYTES] = data.ljust(REFUSAL_BYTES, b"\0")
+
+    def refusal(self, index: int) -> str | None:
+        start = index * REFUSAL_BYTES
+        text = bytes(self.refusals[start : start + REFUSAL_BYTES]).rstrip(b"\0")
+        return text.decode("utf-8", "replace") or None
+
+    def snapshot(self) -> list[dict[str, Any]]:
+        """One entry per worker for /api/health."""
+        return [
+            {
+                "index": w,
+                "model_step": int(self.value(w, "model_step")),
+                "games": int(self.value(w, "games")),
+                "last_refusal": self.refusal(w),
+            }
+            for w in range(self.workers)
+        ]
 
 
 def selfplay_config(game: Any, config: ActorConfig) -> Any:
@@ -37,7 +91,7 @@ def selfplay_config(game: Any, config: ActorConfig) -> Any:
     )
 
 
-def run_worker(index: int, config: ActorConfig, stop_event: Any, counters: Any) -> None:
+def run_worker(index: int, config: ActorConfig, stop_event: Any, board: WorkerBoard) -> None:
     """Entry point of worker `index` (a spawned process)."""
     logging.basicConfig(
         level=logging.INFO, format=f"%(asctime)s worker{index} %(levelname)s %(message)s"
@@ -70,8 +124,8 @@ def run_worker(index: int, config: ActorConfig, stop_event: Any, counters: Any) 
     writer = ReplayWriter(run_dir / "replay.db")
     sp_config = selfplay_config(game, config)
     selfplay = SelfPlay(game, sp_config, seed=config.seed * 1_000_003 + index)
-    base = index * len(COUNTERS)
-    counters[base + COUNTERS.index("batch_size")] = float(selfplay.batch_capacity)
+    board.publish(index, batch_size=selfplay.batch_capacity)
+    refusal = None
     log.info("self-play %s: %s", game.name, sp_config)
     threading.Thread(target=_exit_when_orphaned, args=(orphaned,), daemon=True).start()
     try:
@@ -85,17 +139,18 @@ def run_worker(index: int, config: ActorConfig, stop_event: Any, counters: Any) 
             for record in records:
                 record.model_step = step
                 writer.insert(record)
-            values = (
-                selfplay.games,
-                selfplay.positions,
-                selfplay.nn_evals,
-                selfplay.batches,
-                step,
-                selfplay.batch_capacity,
-                time.time(),
+            board.publish(
+                index,
+                games=selfplay.games,
+                positions=selfplay.positions,
+                nn_evals=selfplay.nn_evals,
+                batches=selfplay.batches,
+                model_step=step,
+                alive_at=time.time(),
             )
-            for offset, value in enumerate(values):
-                counters[base + offset] = float(value)
+            if slot.last_refusal != refusal:
+                refusal = slot.last_refusal
+                board.set_refusal(index, refusal or "")
     finally:
         watcher.stop()
         writer.close()

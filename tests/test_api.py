@@ -63,6 +63,7 @@ def test_health_and_games_have_the_contract_shapes(client: TestClient) -> None:
     assert health["selfplay"] is False
     assert set(health["models"]) == set(list_games())
     assert health["models"]["tictactoe"] == {"step": None, "source": "none", "last_refusal": None}
+    assert health["workers"] == []  # serving only: no self-play workers
     games = {g["name"]: g for g in client.get("/api/games").json()["games"]}
     assert set(games) == set(list_games())
     assert games["tictactoe"] == {
@@ -340,3 +341,25 @@ def test_command_line_refuses_an_unknown_game(tmp_path: Path) -> None:
         timeout=120,
     )
     assert result.returncode == 2 and "unknown game 'chess'" in result.stderr
+
+
+def test_worker_board_carries_counters_and_refusals_between_processes() -> None:
+    """What self-play workers publish for the progress log and /api/health: counters per
+    worker, and a refusal text cut to its room without breaking a UTF-8 character."""
+    import multiprocessing
+
+    from actor.worker import REFUSAL_BYTES, WorkerBoard
+
+    board = WorkerBoard.create(multiprocessing.get_context("spawn"), 2)
+    board.publish(0, games=3, model_step=250)
+    board.publish(1, games=4, model_step=500)
+    long_text = "é" * REFUSAL_BYTES  # 2 bytes each: must be cut on a character boundary
+    board.set_refusal(1, long_text)
+    assert board.totals()["games"] == 7
+    first, second = board.snapshot()
+    assert first == {"index": 0, "model_step": 250, "games": 3, "last_refusal": None}
+    assert second["model_step"] == 500 and second["last_refusal"] == "é" * (REFUSAL_BYTES // 2)
+    board.set_refusal(1, "shorter")
+    assert board.refusal(1) == "shorter"
+    board.set_refusal(1, "")
+    assert board.refusal(1) is None

@@ -366,7 +366,11 @@ def test_model_with_nan_on_real_positions_does_not_stop_play(tmp_path: Path) -> 
         count = len(read_ids(db))
         if not wait_for(lambda: len(read_ids(db)) > count + 20, 12, 0.3) or not actor.alive():
             problems.append(f"self-play stopped (actor alive: {actor.alive()})")
-        if actor.alive():
+        if actor.alive():  # the worker's refusal shows in /api/health, and the step it went back to
+            workers = httpx.get(actor.url + "/api/health", timeout=10).json()["workers"]
+            refusal = workers[0]["last_refusal"] or ""
+            if "non-finite" not in refusal or workers[0]["model_step"] != 5:
+                problems.append(f"/api/health does not show the worker's refusal: {workers}")
             response = httpx.post(
                 actor.url + "/api/games/tictactoe/move",
                 json={"moves": [0, 4, 8], "simulations": 16},
