@@ -33,6 +33,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 PONS_DIR = REPO_ROOT.parent / "shared" / "benchmarks" / "connect4"
 PONS_SETS = ("Test_L3_R1", "Test_L2_R1", "Test_L2_R2", "Test_L1_R1", "Test_L1_R2", "Test_L1_R3")
 CACHE_FOLDER = "evaluation"  # inside the run folder
+PROGRESS_EVERY_S = 15.0  # a log line this often while a test set is being solved
 
 
 @dataclass(frozen=True, eq=False)
@@ -170,7 +171,14 @@ def generate_connect4_positions(
     seen: set[bytes] = set()
     skipped = 0
     attempts = 0
+    started = last_report = time.perf_counter()
     while len(states) < count:
+        if time.perf_counter() - last_report >= PROGRESS_EVERY_S:  # minutes of solving: say so
+            last_report = time.perf_counter()
+            log.info(
+                "solving connect4 test positions: %d/%d (%.1f/s, %d skipped so far)",
+                len(states), count, len(states) / (last_report - started), skipped,
+            )  # fmt: skip
         attempts += 1
         if attempts > 20 * count + 100:
             raise RuntimeError(f"could not make {count} connect4 positions ({skipped} unsolved)")

@@ -6,6 +6,7 @@ Real ONNX Runtime sessions on small models made here, the project's real solvers
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 
@@ -294,9 +295,12 @@ def test_service_evaluates_in_a_separate_process(tmp_path):
     assert [e["step"] for e in ev.read_evaluations(run_dir)] == [9] * 4
 
 
-def test_connect4_test_set_is_solved_deterministic_and_cached(tmp_path):
+def test_connect4_test_set_is_solved_deterministic_and_cached(tmp_path, monkeypatch, caplog):
     options = {"min_stones": 24, "max_stones": 30, "strong_share": 0.0}
-    first = connect4_positions(tmp_path, count=4, seed=2, **options)
+    monkeypatch.setattr("actor.evaluation_positions.PROGRESS_EVERY_S", 0.0)
+    with caplog.at_level(logging.INFO, logger="actor.evaluation_positions"):
+        first = connect4_positions(tmp_path, count=4, seed=2, **options)
+    assert "solving connect4 test positions: 3/4" in caplog.text  # progress while solving
     cache = tmp_path / "evaluation" / "connect4-seed2-n4.npz"
     assert cache.exists() and len(first) == 4
     stones = [bin(int(s[0] | s[1])).count("1") for s in first.states]
