@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from actor_models import make_model
 
 from actor.mcts import EXPANDED, Forest, alphazero_search, build_kernels, pool_sizes
 from actor.selfplay import SelfPlay, SelfPlayConfig, default_config
@@ -123,32 +124,9 @@ def test_bad_config_is_refused():
 
 
 def test_selfplay_with_a_real_onnx_model(tmp_path):
-    torch = pytest.importorskip("torch")
     ort = pytest.importorskip("onnxruntime")
     game = get_game("tictactoe")
-    torch.manual_seed(0)
-
-    class Tiny(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.body = torch.nn.Linear(game.num_planes * game.rows * game.cols, 16)
-            self.policy = torch.nn.Linear(16, game.num_actions)
-            self.value = torch.nn.Linear(16, 1)
-
-        def forward(self, planes):
-            hidden = torch.relu(self.body(planes.flatten(1)))
-            return self.policy(hidden), torch.tanh(self.value(hidden))
-
-    path = tmp_path / "tiny.onnx"
-    torch.onnx.export(
-        Tiny(),
-        (torch.zeros(1, *game.plane_shape),),
-        str(path),
-        dynamo=False,
-        input_names=["planes"],
-        output_names=["policy", "value"],
-        dynamic_axes={"planes": {0: "batch"}, "policy": {0: "batch"}, "value": {0: "batch"}},
-    )
+    path = make_model(tmp_path / "tiny.onnx")
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     batch_sizes = []
 
