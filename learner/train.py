@@ -9,6 +9,7 @@ trim replay.db to the window.
 
 from __future__ import annotations
 
+import bisect
 import collections
 import logging
 import logging.handlers
@@ -52,6 +53,8 @@ def lr_factor(config: LearnerConfig, step: int) -> float:
         return (step + 1) / config.warmup_steps
     if config.lr_schedule == "step":
         return config.lr_gamma ** (step // config.lr_step_every)
+    if config.lr_schedule == "milestones":
+        return config.lr_gamma ** bisect.bisect_right(config.lr_milestones, step)
     if config.lr_schedule == "cosine":
         progress = min(1.0, step / max(1, config.lr_total_steps))
         low = config.lr_min_ratio

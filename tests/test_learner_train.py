@@ -14,7 +14,7 @@ from engine import get_game
 from learner import stats as stats_module
 from learner.config import ConfigError, make_config, parse_args
 from learner.synthetic import insert_records, random_records
-from learner.train import Trainer
+from learner.train import Trainer, lr_factor
 
 TICTACTOE = get_game("tictactoe")
 ROOT = Path(__file__).resolve().parents[1]
@@ -184,6 +184,25 @@ def test_config_precedence_and_errors(tmp_path) -> None:
     toml.write_text("learning_rate = 1\n")
     with pytest.raises(ConfigError, match="unknown setting"):
         parse_args(["--config", str(toml)])
+
+
+def test_learning_rate_schedules() -> None:
+    milestones = make_config("tictactoe", lr_schedule="milestones", lr_milestones="100, 300")
+    assert milestones.lr_milestones == (100, 300)
+    factors = [lr_factor(milestones, step) for step in (0, 99, 100, 299, 300, 10_000)]
+    assert factors == pytest.approx([1, 1, 0.1, 0.1, 0.01, 0.01])
+    step = make_config("tictactoe", lr_schedule="step", lr_step_every=50, lr_gamma=0.5)
+    assert [lr_factor(step, s) for s in (0, 49, 50, 149)] == pytest.approx([1, 1, 0.5, 0.25])
+    warm = make_config("tictactoe", warmup_steps=10)
+    assert lr_factor(warm, 4) == pytest.approx(0.5) and lr_factor(warm, 10) == 1
+    assert make_config("connect4").lr_schedule == "milestones"  # the shipped model's schedule
+    for bad in ({"lr_milestones": "300,100"}, {"lr_milestones": "0"}, {"lr_milestones": "x"}):
+        with pytest.raises(ConfigError):
+            make_config("tictactoe", lr_schedule="milestones", **bad)
+    with pytest.raises(ConfigError, match="needs lr_milestones"):
+        make_config("tictactoe", lr_schedule="milestones")
+    toml_like = make_config("tictactoe", lr_milestones=[5, 7])  # a TOML list
+    assert toml_like.lr_milestones == (5, 7)
 
 
 def test_command_line_runs_and_survives_a_garbage_row(tmp_path) -> None:
