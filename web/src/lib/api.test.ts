@@ -92,11 +92,21 @@ describe('API parsing', () => {
       [0.7, 0.9],
       [null, 1],
     ]);
+    expect(charts.find((c) => c.testid === 'chart-lr')!.log).toBe(false); // no rates known
     expect(optimal.yMin).toBeCloseTo(0.6);
     expect(win.yMin).toBeCloseTo(0.2);
     const elo = charts.find((c) => c.testid === 'chart-elo')!;
     expect(elo.series.map((s) => s.label)).toEqual(['alphazero', 'random']);
     expect(elo.ys[1]).toEqual([500]);
+  });
+
+  it('draws the learning rate on a log scale when every rate is positive', () => {
+    const lr = (rates: number[]) =>
+      buildCharts(
+        parseStats({ history: rates.map((rate, i) => ({ step: i, learning_rate: rate })) }),
+      ).find((c) => c.testid === 'chart-lr')!;
+    expect(lr([0.02, 0.002, 0.0002]).log).toBe(true);
+    expect(lr([0.01, 0]).log).toBe(false);
   });
 
   it('floors percent charts 10 points below their lowest value', () => {

@@ -76,6 +76,8 @@ export function buildCharts(stats: Stats): ChartSpec[] {
       x,
       series: [{ label: 'learning rate', color: PALETTE[3] }],
       ys: [h.map((p) => p.learning_rate)],
+      // Step-downs (0.02 -> 0.002 -> 0.0002) only show on a log scale.
+      log: h.some((p) => p.learning_rate !== null) && h.every((p) => (p.learning_rate ?? 1) > 0),
     },
     {
       title: 'Replay buffer',
