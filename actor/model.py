@@ -208,11 +208,12 @@ class ModelSlot:
         return None if model is None else model.step
 
     def refresh(self, min_interval_s: float = 0.0) -> bool:
-        """Loads latest.onnx (or the fallback) when the file changed; True when swapped."""
-        now = time.monotonic()
-        if now - self._last_check < min_interval_s:
-            return False
+        """Loads latest.onnx (or the fallback) when the file changed; True when swapped. A call
+        during another's load waits for it, so that no caller answers with the old model."""
         with self._lock:
+            now = time.monotonic()
+            if now - self._last_check < min_interval_s:
+                return False
             self._last_check = now
             if self._try(self.models_dir / LATEST, "run"):
                 return True

@@ -6,6 +6,7 @@ Every model here is a real ONNX file exported from a tiny torch net, run by ONNX
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 from pathlib import Path
 
@@ -86,6 +87,28 @@ def test_refused_file_with_no_previous_model_leaves_uniform_prior(tmp_path: Path
     slot = ModelSlot(GAME, latest.parent)
     slot.refresh()
     assert slot.current is None and slot.source == "none" and "connect4" in slot.last_refusal
+
+
+def test_refresh_during_another_load_waits_for_the_new_model(tmp_path: Path, monkeypatch) -> None:
+    """Two requests at once (the page asks /api/health and /api/games together): the one that
+    finds a load in progress must not answer with the old model."""
+    import actor.model as model_module
+
+    load = model_module.load_model
+
+    def slow_load(*args, **kwargs):
+        time.sleep(0.4)
+        return load(*args, **kwargs)
+
+    monkeypatch.setattr(model_module, "load_model", slow_load)
+    slot = ModelSlot(GAME, tmp_path / "models")
+    make_model(tmp_path / "models" / "latest.onnx", step=5)
+    first = threading.Thread(target=slot.refresh, kwargs={"min_interval_s": 1.0})
+    first.start()
+    time.sleep(0.1)  # the first refresh is loading now
+    slot.refresh(min_interval_s=1.0)
+    assert slot.step == 5
+    first.join()
 
 
 def test_watcher_swaps_to_a_published_model(tmp_path: Path) -> None:
