@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import time
 import warnings
 from pathlib import Path
@@ -140,3 +141,17 @@ class ActorProcess:
             code = self.process.wait(10)
         self._log.close()
         return code
+
+
+def model_steps(db: Path) -> list[int]:
+    """The model step of every game in a replay.db, oldest first (read-only; [] before the
+    actor has made the table)."""
+    if not db.exists():
+        return []
+    connection = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
+    try:
+        return [r[0] for r in connection.execute("SELECT model_step FROM games ORDER BY id")]
+    except sqlite3.OperationalError:
+        return []
+    finally:
+        connection.close()

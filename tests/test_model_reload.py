@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
-from actor_models import ActorProcess, make_model
+from actor_models import ActorProcess, make_model, model_steps
 
 from actor.model import CheckpointCache, ModelError, ModelSlot, ModelWatcher, list_checkpoints
 from engine import get_game
@@ -147,18 +147,6 @@ def test_checkpoints_are_listed_and_loaded_on_demand(tmp_path: Path) -> None:
         cache.get(GAME, models, 40)
 
 
-def _steps(db: Path) -> list[int]:
-    if not db.exists():
-        return []
-    connection = sqlite3.connect(db, timeout=30)
-    try:
-        return [row[0] for row in connection.execute("SELECT model_step FROM games ORDER BY id")]
-    except sqlite3.OperationalError:
-        return []
-    finally:
-        connection.close()
-
-
 def test_publishing_while_selfplay_runs_switches_the_actor(tmp_path: Path) -> None:
     """A real actor with self-play: rows start at step 0, switch to the published model's step;
     a bad file after that is refused (shown in /api/health) and self-play goes on."""
@@ -170,10 +158,10 @@ def test_publishing_while_selfplay_runs_switches_the_actor(tmp_path: Path) -> No
         "--log-interval", "1",
     )  # fmt: skip
     try:
-        assert wait_for(lambda: len(_steps(db)) > 0, 90), actor.log()
-        assert set(_steps(db)) == {0}
+        assert wait_for(lambda: len(model_steps(db)) > 0, 90), actor.log()
+        assert set(model_steps(db)) == {0}
         make_model(run / "models" / "latest.onnx", step=5)
-        assert wait_for(lambda: 5 in _steps(db), 60), actor.log()
+        assert wait_for(lambda: 5 in model_steps(db), 60), actor.log()
 
         def api_step() -> int | None:
             return httpx.get(actor.url + "/api/health", timeout=10).json()["models"]["tictactoe"][
@@ -181,7 +169,7 @@ def test_publishing_while_selfplay_runs_switches_the_actor(tmp_path: Path) -> No
             ]
 
         assert wait_for(lambda: api_step() == 5, 30)  # the API process loads it too
-        count = len(_steps(db))
+        count = len(model_steps(db))
         write_bad(run / "models" / "latest.onnx", "corrupt")
 
         def refused() -> bool:
@@ -192,8 +180,8 @@ def test_publishing_while_selfplay_runs_switches_the_actor(tmp_path: Path) -> No
         health = httpx.get(actor.url + "/api/health", timeout=10).json()
         assert health["selfplay"] and health["training_game"] == "tictactoe"
         assert health["models"]["tictactoe"]["step"] == 5
-        assert wait_for(lambda: len(_steps(db)) > count + 5, 60), actor.log()
-        assert _steps(db)[-1] == 5
+        assert wait_for(lambda: len(model_steps(db)) > count + 5, 60), actor.log()
+        assert model_steps(db)[-1] == 5
         assert "refused model" in actor.log()
         assert "games/s" in actor.log()
     finally:

@@ -31,7 +31,7 @@ import numpy as np
 import pytest
 import schemathesis
 import torch
-from actor_models import make_model
+from actor_models import make_model, model_steps
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
@@ -252,18 +252,6 @@ BAD_MODELS = {
     "wrong policy shape": "outputs must be policy [batch, 9]",
     "outputs NaN": "non-finite",
 }
-
-
-def model_steps(db: Path) -> list[int]:
-    if not db.exists():
-        return []
-    connection = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
-    try:
-        return [r[0] for r in connection.execute("SELECT model_step FROM games ORDER BY id")]
-    except sqlite3.OperationalError:
-        return []
-    finally:
-        connection.close()
 
 
 def test_bad_models_are_refused_while_play_and_selfplay_go_on(tmp_path: Path) -> None:
