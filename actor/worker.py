@@ -20,6 +20,7 @@ from actor.config import ActorConfig
 
 # Per-worker counters in the shared array (doubles), in this order.
 COUNTERS = ("games", "positions", "nn_evals", "batches", "model_step", "batch_size", "alive_at")
+_OFFSET = {name: offset for offset, name in enumerate(COUNTERS)}
 REFUSAL_BYTES = 400  # room per worker for the last refusal's text (UTF-8, cut to fit)
 
 log = logging.getLogger(__name__)
@@ -45,10 +46,10 @@ class WorkerBoard:
     def publish(self, index: int, **values: float) -> None:
         base = index * len(COUNTERS)
         for name, value in values.items():
-            self.counters[base + COUNTERS.index(name)] = float(value)
+            self.counters[base + _OFFSET[name]] = float(value)
 
     def value(self, index: int, name: str) -> float:
-        return float(self.counters[index * len(COUNTERS) + COUNTERS.index(name)])
+        return float(self.counters[index * len(COUNTERS) + _OFFSET[name]])
 
     def totals(self) -> dict[str, float]:
         return {name: sum(self.value(w, name) for w in range(self.workers)) for name in COUNTERS}

@@ -8,8 +8,14 @@ export interface Route {
 
 const VIEWS: View[] = ['play', 'dashboard', 'replays'];
 
+/** The hash's two parts, as written (either may be empty or unknown). */
+function hashParts(hash: string): [string, string] {
+  const [view = '', game = ''] = hash.replace(/^#\/?/, '').split('/');
+  return [view, game];
+}
+
 export function parseRoute(hash: string, games: string[], fallbackGame: string): Route {
-  const [view, game] = hash.replace(/^#\/?/, '').split('/');
+  const [view, game] = hashParts(hash);
   return {
     view: VIEWS.includes(view as View) ? (view as View) : 'play',
     game: games.includes(game) ? game : fallbackGame,
@@ -27,7 +33,7 @@ export function startRoute(
   trainingGame: string | null,
 ): Route {
   const route = parseRoute(hash, games, fallbackGame);
-  const [view, game] = hash.replace(/^#\/?/, '').split('/');
+  const [view, game] = hashParts(hash);
   if (trainingGame === null || !games.includes(trainingGame) || games.includes(game)) {
     return route;
   }
