@@ -160,11 +160,25 @@ class Trainer:
         if resumed is None:
             return
         self.step, extra = resumed
+        self._apply_config_to_optimizer()
         self.samples_trained = int(extra.get("samples_trained", 0))
         self.replay.counters.new_positions = int(extra.get("new_positions", 0))
         self.replay.counters.skipped_rows = int(extra.get("skipped_rows", 0))
         self.replay.resume_last_id = int(extra.get("last_id", 0))
         log.info("resumed %s at step %d from %s", self.game.name, self.step, self.checkpoint_path)
+
+    def _apply_config_to_optimizer(self) -> None:
+        """Gives a resumed optimiser this run's settings: loading a checkpoint restores the old
+        run's lr, momentum and weight decay, so a run restarted with a new --lr kept the old one."""
+        config = self.config
+        self.scheduler.base_lrs = [config.lr] * len(self.optimizer.param_groups)
+        for group in self.optimizer.param_groups:
+            group["initial_lr"] = config.lr
+            group["lr"] = config.lr * lr_factor(config, self.step)
+            group["weight_decay"] = config.weight_decay
+            if "momentum" in group:  # SGD (AdamW has betas instead)
+                group["momentum"] = config.momentum
+                group["nesterov"] = config.momentum > 0
 
     def save_checkpoint(self) -> None:
         """Saves the checkpoint; a disk error is logged and retried at the next interval."""

@@ -75,6 +75,20 @@ def test_resume_continues_step_and_optimizer_state(tmp_path) -> None:
     assert resumed.samples_trained == straight.samples_trained
 
 
+def test_resume_takes_the_new_runs_lr_momentum_and_weight_decay(tmp_path) -> None:
+    fill_db(tmp_path)
+    Trainer(small_config(tmp_path, max_steps=25, optimizer="sgd", lr=0.05)).run()
+    changed = dict(optimizer="sgd", lr=0.004, momentum=0.5, weight_decay=3e-4)
+    milestones = dict(lr_schedule="milestones", lr_milestones=(10,), lr_gamma=0.5)
+    resumed = Trainer(small_config(tmp_path, max_steps=30, **changed, **milestones))
+    assert resumed.step == 25
+    group = resumed.optimizer.param_groups[0]
+    assert group["lr"] == pytest.approx(0.002)  # 0.004 x 0.5: past the milestone at step 10
+    assert (group["momentum"], group["weight_decay"]) == (0.5, 3e-4)
+    resumed.run()
+    assert resumed.optimizer.param_groups[0]["lr"] == pytest.approx(0.002)
+
+
 def test_replay_ratio_waits_for_new_games(tmp_path) -> None:
     fill_db(tmp_path, 20)
     trainer = Trainer(small_config(tmp_path, replay_ratio=2.0, max_steps=1_000))
