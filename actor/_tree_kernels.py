@@ -451,16 +451,20 @@ def classic_search(tree, state, simulations, c, seed):
                 break
 
 
-def pick(visit_dist, sample):
-    """Sample an action by visit share, or the most visited (ties at random)."""
-    if sample:
-        r = np.random.random()
+def pick(visit_dist, temperature):
+    """Sample an action with probability ~ visits ** (1 / temperature); the most visited (ties
+    at random) at temperature 0."""
+    if temperature > 0.0:
+        weights = visit_dist.astype(np.float64)
+        if temperature != 1.0:
+            weights = weights ** (1.0 / temperature)
+        r = np.random.random() * weights.sum()
         acc = 0.0
         last = -1
         for a in range(num_actions):
-            if visit_dist[a] > 0.0:
+            if weights[a] > 0.0:
                 last = a
-                acc += visit_dist[a]
+                acc += weights[a]
                 if r < acc:
                     return a
         return last
@@ -479,8 +483,9 @@ def pick(visit_dist, sample):
 
 
 def play_moves(tree, scratch, order, games, rec_moves, rec_visits, rec_values, initial, alpha,
-               fraction, simulations, min_new, reuse):  # fmt: skip
-    """Every game whose search is done plays its move (record row, tree reuse); a game that
+               fraction, simulations, min_new, reuse, final_temperature):  # fmt: skip
+    """Every game whose search is done plays its move (sampled by visits for the first
+    TEMPERATURE_MOVES plies, then at `final_temperature`; record row, tree reuse); a game that
     ends is marked FINISHED (its record stays until Python collects it) and its slot starts a
     new game at once. Returns (moves played, games finished)."""
     links, edges, states = tree[0], tree[1], tree[2]
@@ -496,7 +501,7 @@ def play_moves(tree, scratch, order, games, rec_moves, rec_visits, rec_values, i
             continue
         ply = games[t, PLY]
         root_value, _ = root_stats(tree, t, visit_dist)
-        chosen = pick(visit_dist, ply < games[t, TEMPERATURE_MOVES])
+        chosen = pick(visit_dist, 1.0 if ply < games[t, TEMPERATURE_MOVES] else final_temperature)
         rec_moves[t, ply] = chosen
         rec_visits[t, ply, :] = visit_dist
         rec_values[t, ply] = root_value
@@ -537,7 +542,7 @@ def check_evaluations(count, logits, values):
 
 def advance(tree, scratch, order, games, rec_moves, rec_visits, rec_values, initial,
             count, logits, values, planes, leaf_tree, leaf_node, leaves_per_tree, c, alpha,
-            fraction, simulations, min_new, reuse):  # fmt: skip
+            fraction, simulations, min_new, reuse, final_temperature):  # fmt: skip
     """One self-play round after the network answered for the `count` pending leaves: back
     them up, play the moves whose search is done, and select (and encode) the next batch.
     Returns (next batch size, moves played, games finished); (-1, 0, 0) on a non-finite
@@ -548,7 +553,7 @@ def advance(tree, scratch, order, games, rec_moves, rec_visits, rec_values, init
                   fraction)  # fmt: skip
     moves, finished = play_moves(
         tree, scratch, order, games, rec_moves, rec_visits, rec_values, initial, alpha,
-        fraction, simulations, min_new, reuse,
+        fraction, simulations, min_new, reuse, final_temperature,
     )  # fmt: skip
     next_count = select_leaves(
         tree, games[:, ACTIVE], games[:, TARGET], leaves_per_tree, c, planes, leaf_tree,

@@ -29,6 +29,7 @@ class ActorConfig:
     simulations: int | None = None
     games_in_parallel: int | None = None
     temperature_moves: int | None = None
+    final_temperature: float | None = None
     c_puct: float | None = None
     dirichlet_alpha: float | None = None
     dirichlet_fraction: float | None = None
@@ -98,6 +99,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=None,
         help="self-play samples moves by visit count for this many plies, then plays the best",
+    )
+    parser.add_argument(
+        "--final-temperature",
+        type=float,
+        default=None,
+        help="after those plies, sample moves at this temperature (0: play the most visited)",
     )
     parser.add_argument("--c-puct", type=float, default=None, help="PUCT exploration constant")
     parser.add_argument(

@@ -41,7 +41,8 @@ class SelfPlayConfig:
     c_puct: float = DEFAULT_C_PUCT
     dirichlet_alpha: float | None = None  # None: the game's default
     dirichlet_fraction: float = 0.25
-    temperature_moves: int = 3  # sample by visit counts for this many plies, then most-visited
+    temperature_moves: int = 3  # sample by visit counts for this many plies, then...
+    final_temperature: float = 0.0  # ...sample at this temperature (0: the most visited)
     leaves_per_tree: int = 1  # leaves per tree per batch (virtual loss beyond 1)
     tree_reuse: bool = True
     min_new_simulations: int | None = None  # None: simulations // 4 (at least 1)
@@ -56,6 +57,8 @@ class SelfPlayConfig:
             raise ValueError(f"dirichlet_alpha must be > 0, got {self.dirichlet_alpha}")
         if self.temperature_moves < 0 or self.c_puct <= 0:
             raise ValueError("temperature_moves must be >= 0 and c_puct > 0")
+        if not 0.0 <= self.final_temperature <= 10.0:
+            raise ValueError("final_temperature must be between 0 and 10")
         return self
 
 
@@ -168,6 +171,7 @@ class SelfPlay:
             cfg.simulations,
             self.min_new,
             cfg.tree_reuse,
+            cfg.final_temperature,
         )
 
     def _evaluate(self, evaluator: Evaluator | None, count: int) -> tuple:

@@ -86,6 +86,7 @@ def selfplay_config(game: Any, config: ActorConfig) -> Any:
         simulations=config.simulations,
         games_in_parallel=config.games_in_parallel,
         temperature_moves=config.temperature_moves,
+        final_temperature=config.final_temperature,
         c_puct=config.c_puct,
         dirichlet_alpha=config.dirichlet_alpha,
         dirichlet_fraction=config.dirichlet_fraction,

@@ -73,6 +73,20 @@ def test_temperature_gives_varied_openings_and_greedy_play_is_greedy():
             assert record.visits[ply, action] == record.visits[ply].max()
 
 
+def test_final_temperature_samples_moves_after_the_opening():
+    game = get_game("connect4")
+    config = default_config(
+        game, games_in_parallel=8, simulations=30, temperature_moves=0, final_temperature=1.0
+    )
+    records = play_games(SelfPlay(game, config, seed=5), None, 8)
+    not_most_visited = sum(
+        record.visits[ply, action] < record.visits[ply].max()
+        for record in records
+        for ply, action in enumerate(record.moves)
+    )
+    assert not_most_visited > 10  # at temperature 0 this count is 0 (the test above)
+
+
 @pytest.mark.parametrize("name", list_games())
 def test_reroot_keeps_the_chosen_subtree_statistics(name):
     game = get_game(name)
@@ -117,6 +131,8 @@ def test_bad_config_is_refused():
         default_config("tictactoe", simulations=0)
     with pytest.raises(ValueError):
         default_config("tictactoe", dirichlet_fraction=1.5)
+    with pytest.raises(ValueError, match="final_temperature"):
+        default_config("tictactoe", final_temperature=-0.5)
     with pytest.raises(ValueError, match="unknown"):
         default_config("tictactoe", no_such_setting=3)
     with pytest.raises(ValueError):
