@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { api, ApiError, parseGames, parseHealth, parseMove, parseReplays, parseStats } from './api';
-import { buildCharts, percentFloor } from './charts';
+import { buildCharts, logTickLabel, percentFloor } from './charts';
 import { parseRoute, routeHash, startRoute } from './route';
 
 afterEach(() => vi.unstubAllGlobals());
@@ -109,6 +109,11 @@ describe('API parsing', () => {
     expect(lr([0.01, 0]).log).toBe(false);
   });
 
+  it('labels log ticks short enough for the axis', () => {
+    expect(['0.02', '0.001', '1e-4', '2e-5', '']).toEqual(
+      [0.02, 0.001, 0.0001, 0.00002, null].map(logTickLabel),
+    );
+  });
   it('floors percent charts 10 points below their lowest value', () => {
     expect(percentFloor([[0.95, 0.97], [null, 0.999]])).toBeCloseTo(0.8);
     expect(percentFloor([[0.05, 1]])).toBe(0);

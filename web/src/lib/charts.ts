@@ -45,6 +45,13 @@ function grouped<T extends { step: number | null }>(
   return { x: steps, names, ys };
 }
 
+/** A log axis tick label: "1e-5" below 0.001 (fits the axis), else the plain number. */
+export function logTickLabel(value: number | null): string {
+  if (value === null) return ''; // a tick uPlot leaves unlabelled
+  if (value > 0 && value < 1e-3) return value.toExponential(0);
+  return String(Number(value.toPrecision(2)));
+}
+
 /**
  * A percent chart's floor: 10 points below its lowest value, on a multiple of 10%, so that
  * 94% and 97% look different once an agent is good (0 when nothing is low-and-known).
