@@ -455,8 +455,8 @@ def pick(visit_dist, temperature):
     """Sample an action with probability ~ visits ** (1 / temperature); the most visited (ties
     at random) at temperature 0."""
     if temperature > 0.0:
-        weights = visit_dist.astype(np.float64)
-        if temperature != 1.0:
+        weights = visit_dist / np.float64(visit_dist.max())  # the top move keeps weight 1:
+        if temperature != 1.0:  # a low temperature cannot underflow every weight to 0
             weights = weights ** (1.0 / temperature)
         r = np.random.random() * weights.sum()
         acc = 0.0

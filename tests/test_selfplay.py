@@ -87,6 +87,16 @@ def test_final_temperature_samples_moves_after_the_opening():
     assert not_most_visited > 10  # at temperature 0 this count is 0 (the test above)
 
 
+def test_a_tiny_final_temperature_plays_the_most_visited_move():
+    game = get_game("connect4")  # 7 moves, 14 visits: every share^2000 underflows to 0
+    config = default_config(
+        game, games_in_parallel=8, simulations=14, temperature_moves=0, final_temperature=5e-4
+    )
+    for record in play_games(SelfPlay(game, config, seed=6), None, 8):
+        for ply, action in enumerate(record.moves):
+            assert record.visits[ply, action] == record.visits[ply].max()
+
+
 @pytest.mark.parametrize("name", list_games())
 def test_reroot_keeps_the_chosen_subtree_statistics(name):
     game = get_game(name)

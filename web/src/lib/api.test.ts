@@ -114,6 +114,7 @@ describe('API parsing', () => {
       [0.02, 0.001, 0.0001, 0.00002, null].map(logTickLabel),
     );
   });
+
   it('floors percent charts 10 points below their lowest value', () => {
     expect(percentFloor([[0.95, 0.97], [null, 0.999]])).toBeCloseTo(0.8);
     expect(percentFloor([[0.05, 1]])).toBe(0);
