@@ -17,6 +17,7 @@ from engine.records import REPLAY_SCHEMA, GameRecord, RecordError, decode_record
 
 BUSY_TIMEOUT_MS = 30_000
 INSERT_ATTEMPTS = 3
+SETUP_ATTEMPTS = 30  # about 9 s of retries in all
 
 
 def connect(path: Path, *, create: bool = True) -> sqlite3.Connection:
@@ -31,10 +32,24 @@ def connect(path: Path, *, create: bool = True) -> sqlite3.Connection:
     )
     connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     if create:
-        connection.execute("PRAGMA journal_mode=WAL")
-        connection.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL survives process kills
-        connection.execute(REPLAY_SCHEMA)
+        _set_up(connection)
     return connection
+
+
+def _set_up(connection: sqlite3.Connection) -> None:
+    """WAL mode, sync level and the table. Workers that open a new file at the same moment can
+    get "database is locked" at once while one of them switches it to WAL (SQLite skips the
+    busy handler there), so the setup is retried for a few seconds."""
+    for attempt in range(SETUP_ATTEMPTS):
+        try:
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL survives process kills
+            connection.execute(REPLAY_SCHEMA)
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or attempt == SETUP_ATTEMPTS - 1:
+                raise
+            time.sleep(0.02 * (attempt + 1))
 
 
 @dataclass

@@ -96,6 +96,32 @@ def test_missing_database_reads_as_empty(tmp_path: Path) -> None:
     assert not (tmp_path / "none.db").exists()
 
 
+def _open_at_once(db: str, barrier, errors) -> None:
+    barrier.wait()  # every process opens the new file at the same moment
+    try:
+        connect(Path(db)).close()
+    except sqlite3.Error as error:
+        errors.put(str(error))
+
+
+def test_processes_opening_a_new_db_at_once_all_succeed(tmp_path: Path) -> None:
+    # Without the setup retry about one round in four had a "database is locked" here.
+    context = multiprocessing.get_context("fork")  # cheap processes: rounds are the point
+    errors = context.Queue()
+    for round_ in range(15):
+        barrier = context.Barrier(6)
+        db = str(tmp_path / f"replay{round_}.db")
+        processes = [
+            context.Process(target=_open_at_once, args=(db, barrier, errors)) for _ in range(6)
+        ]
+        for process in processes:
+            process.start()
+        for process in processes:
+            process.join(timeout=60)
+            assert process.exitcode == 0
+    assert errors.empty(), errors.get()
+
+
 def _writer_process(db: str, worker: int, games: int) -> None:
     """Writes `games` small records (numpy only: spawned processes start fast)."""
     rng = np.random.default_rng(worker)
