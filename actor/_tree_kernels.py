@@ -36,7 +36,7 @@ EDGE_FIELDS = 4
 # counts int32 [T, 2]
 NODES, ROWS = 0, 1
 # per-game slots of batched self-play, int64 [G, GAME_FIELDS]
-TARGET, PLY, TEMPERATURE_MOVES, FINISHED, OUTCOME, NOISE, ACTIVE = 0, 1, 2, 3, 4, 5, 6
+TARGET, PLY, TEMPERATURE_MOVES, FINISHED, OUTCOME, NOISE, ACTIVE, OPENING = range(8)
 GAME_FIELDS = 8
 
 # Bound per game by actor.mcts.build_kernels (placeholders so the module reads and lints).
@@ -48,8 +48,8 @@ uct = False  # True: UCT selection with random tie-breaks among unvisited (class
 TEMPLATES = (
     "terminal_value", "init_tree", "select_child", "materialise", "add_virtual_loss",
     "backup", "add_root_noise", "expand", "select_leaves", "expand_backup", "root_stats",
-    "reroot", "rollout", "classic_search", "pick", "play_moves", "check_evaluations",
-    "advance",
+    "reroot", "rollout", "classic_search", "pick", "new_game", "play_moves",
+    "check_evaluations", "advance",
 )  # fmt: skip
 def terminal_value(state):
     """Exact value of a finished game for the side that would move next."""
@@ -482,8 +482,33 @@ def pick(visit_dist, temperature):
     return -1
 
 
-def play_moves(tree, scratch, order, games, rec_moves, rec_visits, rec_values, initial, alpha,
-               fraction, simulations, min_new, reuse, final_temperature):  # fmt: skip
+def new_game(tree, t, games, openings, initial, opening_moves, work, mask, simulations):
+    """Start slot t's next game: from `initial` after a uniformly random number (0 to
+    `opening_moves`) of uniformly random moves, so self-play also meets positions strong play
+    never reaches. The moves go to `openings[t]` and their count to OPENING: the slot's record
+    rows may still hold the game that just ended, so Python moves them in when it collects
+    that one (`SelfPlay._start_records`). A random move that would end the game ends the
+    opening."""
+    work[:] = initial
+    plies = np.random.randint(opening_moves + 1) if opening_moves > 0 else 0
+    ply = 0
+    while ply < plies:
+        action = random_legal_action(legal_mask(work, mask))
+        state = work.copy()
+        apply_action(state, action)
+        if status(state) != ONGOING:
+            break
+        work[:] = state
+        openings[t, ply] = action
+        ply += 1
+    games[t, OPENING] = ply
+    games[t, TARGET] = simulations
+    init_tree(tree, t, work)
+
+
+def play_moves(tree, scratch, order, games, rec_moves, rec_visits, rec_values, openings,
+               initial, alpha, fraction, simulations, min_new, reuse, final_temperature,
+               opening_moves):  # fmt: skip
     """Every game whose search is done plays its move (sampled by visits for the first
     TEMPERATURE_MOVES plies, then at `final_temperature`; record row, tree reuse); a game that
     ends is marked FINISHED (its record stays until Python collects it) and its slot starts a
@@ -492,6 +517,8 @@ def play_moves(tree, scratch, order, games, rec_moves, rec_visits, rec_values, i
     moves_played = 0
     finished_now = 0
     visit_dist = np.zeros(num_actions, np.float32)
+    work = initial.copy()
+    mask = np.zeros(num_actions, np.bool_)
     for t in range(games.shape[0]):
         if (
             links[t, 0, KIND] != EXPANDED
@@ -520,8 +547,7 @@ def play_moves(tree, scratch, order, games, rec_moves, rec_visits, rec_values, i
                 1 if result == FIRST_PLAYER_WON else (-1 if result == SECOND_PLAYER_WON else 0)
             )
             finished_now += 1
-            init_tree(tree, t, initial)
-            games[t, TARGET] = simulations
+            new_game(tree, t, games, openings, initial, opening_moves, work, mask, simulations)
             continue
         games[t, TARGET] = max(simulations, np.int64(edges[t, 0, VISITS]) - 1 + min_new)
         if games[t, NOISE] and links[t, 0, KIND] == EXPANDED:
@@ -540,9 +566,10 @@ def check_evaluations(count, logits, values):
     return True
 
 
-def advance(tree, scratch, order, games, rec_moves, rec_visits, rec_values, initial,
+def advance(tree, scratch, order, games, rec_moves, rec_visits, rec_values, openings, initial,
             count, logits, values, planes, leaf_tree, leaf_node, leaves_per_tree, c, alpha,
-            fraction, simulations, min_new, reuse, final_temperature):  # fmt: skip
+            fraction, simulations, min_new, reuse, final_temperature,
+            opening_moves):  # fmt: skip
     """One self-play round after the network answered for the `count` pending leaves: back
     them up, play the moves whose search is done, and select (and encode) the next batch.
     Returns (next batch size, moves played, games finished); (-1, 0, 0) on a non-finite
@@ -552,8 +579,8 @@ def advance(tree, scratch, order, games, rec_moves, rec_visits, rec_values, init
     expand_backup(tree, count, leaf_tree, leaf_node, logits, values, games[:, NOISE], alpha,
                   fraction)  # fmt: skip
     moves, finished = play_moves(
-        tree, scratch, order, games, rec_moves, rec_visits, rec_values, initial, alpha,
-        fraction, simulations, min_new, reuse, final_temperature,
+        tree, scratch, order, games, rec_moves, rec_visits, rec_values, openings, initial,
+        alpha, fraction, simulations, min_new, reuse, final_temperature, opening_moves,
     )  # fmt: skip
     next_count = select_leaves(
         tree, games[:, ACTIVE], games[:, TARGET], leaves_per_tree, c, planes, leaf_tree,

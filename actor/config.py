@@ -30,6 +30,7 @@ class ActorConfig:
     games_in_parallel: int | None = None
     temperature_moves: int | None = None
     final_temperature: float | None = None
+    opening_moves: int | None = None
     c_puct: float | None = None
     dirichlet_alpha: float | None = None
     dirichlet_fraction: float | None = None
@@ -105,6 +106,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=None,
         help="after those plies, sample moves at this temperature (0: play the most visited)",
+    )
+    parser.add_argument(
+        "--opening-moves",
+        type=int,
+        default=None,
+        help="each self-play game starts after 0..N uniformly random moves (not trained on),"
+        " so the network also learns positions strong play never reaches (default 0)",
     )
     parser.add_argument("--c-puct", type=float, default=None, help="PUCT exploration constant")
     parser.add_argument(

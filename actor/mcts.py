@@ -123,6 +123,7 @@ class Kernels(NamedTuple):
     add_root_noise: Callable
     classic_search: Callable
     play_moves: Callable
+    new_game: Callable
     advance: Callable
 
 

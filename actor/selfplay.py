@@ -43,6 +43,7 @@ class SelfPlayConfig:
     dirichlet_fraction: float = 0.25
     temperature_moves: int = 3  # sample by visit counts for this many plies, then...
     final_temperature: float = 0.0  # ...sample at this temperature (0: the most visited)
+    opening_moves: int = 0  # each game starts after 0..this many uniformly random moves
     leaves_per_tree: int = 1  # leaves per tree per batch (virtual loss beyond 1)
     tree_reuse: bool = True
     min_new_simulations: int | None = None  # None: simulations // 4 (at least 1)
@@ -59,6 +60,8 @@ class SelfPlayConfig:
             raise ValueError("temperature_moves must be >= 0 and c_puct > 0")
         if not 0.0 <= self.final_temperature <= 10.0:
             raise ValueError("final_temperature must be between 0 and 10")
+        if not 0 <= self.opening_moves <= 100:
+            raise ValueError(f"opening_moves must be between 0 and 100, got {self.opening_moves}")
         return self
 
 
@@ -114,10 +117,16 @@ class SelfPlay:
         self._rec_moves = np.zeros((games, length), np.int64)
         self._rec_visits = np.zeros((games, length, game.num_actions), np.float32)
         self._rec_values = np.zeros((games, length), np.float32)
+        self._openings = np.zeros((games, length), np.int64)  # see `_tree_kernels.new_game`
         self._initial = game.initial_state()
         seed_numba(seed)
+        work, mask = self._initial.copy(), np.zeros(game.num_actions, np.bool_)
         for t in range(games):
-            self.kernels.init_tree(self._tree, t, self._initial)
+            self.kernels.new_game(
+                self._tree, t, self._games, self._openings, self._initial,
+                min(cfg.opening_moves, length), work, mask, cfg.simulations,
+            )  # fmt: skip
+            self._start_record(t)
         self._pending = -1  # leaves selected and encoded, waiting for the evaluator (-1: none)
         self.positions = 0  # moves played
         self.nn_evals = 0  # positions sent to the evaluator
@@ -157,6 +166,7 @@ class SelfPlay:
             self._rec_moves,
             self._rec_visits,
             self._rec_values,
+            self._openings,
             self._initial,
             count,
             logits,
@@ -172,6 +182,7 @@ class SelfPlay:
             self.min_new,
             cfg.tree_reuse,
             cfg.final_temperature,
+            min(cfg.opening_moves, self.game.max_game_length),
         )
 
     def _evaluate(self, evaluator: Evaluator | None, count: int) -> tuple:
@@ -211,6 +222,15 @@ class SelfPlay:
                 )
             )
             slots[t, _tree_kernels.FINISHED] = 0
-            slots[t, _tree_kernels.PLY] = 0
+            self._start_record(t)
         self.games += len(records)
         return records
+
+    def _start_record(self, t: int) -> None:
+        """Slot t's record rows begin with its new game's random opening moves: played
+        without a search, they get an all-zero visit row (no policy or value target)."""
+        plies = int(self._games[t, _tree_kernels.OPENING])
+        self._rec_moves[t, :plies] = self._openings[t, :plies]
+        self._rec_visits[t, :plies] = 0.0
+        self._rec_values[t, :plies] = 0.0
+        self._games[t, _tree_kernels.PLY] = plies

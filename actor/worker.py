@@ -87,6 +87,7 @@ def selfplay_config(game: Any, config: ActorConfig) -> Any:
         games_in_parallel=config.games_in_parallel,
         temperature_moves=config.temperature_moves,
         final_temperature=config.final_temperature,
+        opening_moves=config.opening_moves,
         c_puct=config.c_puct,
         dirichlet_alpha=config.dirichlet_alpha,
         dirichlet_fraction=config.dirichlet_fraction,

@@ -6,7 +6,9 @@ Replay record (the `data` column of table `games`), zlib-compressed::
 
     header  "<4sHHHf": magic b"C2R1", num_actions, num_moves, reserved (0), unused (0.0)
     moves         int16[num_moves]
-    visits        float16[num_moves, num_actions]   MCTS visit distribution (sums to 1)
+    visits        float16[num_moves, num_actions]   MCTS visit distribution (sums to 1; all
+                                                    zero: played without a search, e.g. a
+                                                    random opening move, not a training target)
     root_values   float16[num_moves]                root value for the side to move
 """
 
@@ -53,7 +55,7 @@ class GameRecord:
     """
 
     moves: np.ndarray  # int [num_moves]
-    visits: np.ndarray  # float [num_moves, num_actions], rows sum to 1
+    visits: np.ndarray  # float [num_moves, num_actions], rows sum to 1 (0: no search)
     root_values: np.ndarray  # float [num_moves], for the side to move at each move
     outcome: int
     model_step: int = 0

@@ -270,6 +270,10 @@ class ReplayDB:
         rows = self._query("SELECT MIN(id) FROM games")
         return int(rows[0][0] or 0)
 
+    def newest_id(self) -> int:
+        """The id of the newest game (0 when the table is empty)."""
+        return int(self._query("SELECT COALESCE(MAX(id), 0) FROM games")[0][0])
+
     def read_after(self, last_id: int, limit: int) -> list[tuple[int, int, int, bytes]]:
         """Up to `limit` rows (id, outcome, model_step, data) with id > last_id, oldest first."""
         return self._query(
@@ -334,7 +338,8 @@ class Replay:
         self.root_value_mix = float(root_value_mix)
         self.read_chunk_rows = int(read_chunk_rows)
         self.last_id = 0
-        self.resume_last_id = 0  # rows up to here were counted before a restart
+        self.resume_last_id = 0  # rows up to here were counted before a restart (the
+        # checkpoint's): the replay-ratio throttle counts only newer games as new positions
         self.counters = IngestCounters()
         self._decode = build_decoder(game)
         self._started = False
@@ -345,6 +350,14 @@ class Replay:
         Raises ReplayUnavailable when the database is missing or busy (the caller waits).
         """
         if not self._started:
+            if self.db.newest_id() < self.resume_last_id:
+                log.info(
+                    "%s holds no game after the checkpoint's last one (id %d): a new replay"
+                    " database, so every game in it counts as new",
+                    self.db.path,
+                    self.resume_last_id,
+                )
+                self.resume_last_id = 0
             first = self.db.first_id_for_window(self.window.capacity)
             self.last_id = max(self.last_id, first - 1)
             self._started = True
@@ -396,11 +409,11 @@ class Replay:
         ok = self._decode(flat_moves, offsets, np.array(outcomes, np.int64), planes, values)
         policy = np.concatenate(visits)
         sums = policy.sum(axis=1)
-        bad_rows = (sums <= 0) | (policy < 0).any(axis=1)
-        ok &= np.add.reduceat(bad_rows.astype(np.int64), offsets[:-1]) == 0
+        ok &= np.add.reduceat((policy < 0).any(axis=1).astype(np.int64), offsets[:-1]) == 0
         for g in np.flatnonzero(~ok):
             self._skip(ids[g], "illegal moves, bad visits or an outcome the moves contradict")
-        keep = np.repeat(ok, lengths)
+        searched = sums > 0  # an all-zero row: a move played without a search (random opening)
+        keep = np.repeat(ok, lengths) & searched
         policy = policy[keep] / sums[keep, None]
         if self.root_value_mix > 0:
             root = np.concatenate(roots)[keep]
@@ -408,12 +421,12 @@ class Replay:
             values_kept = ((1 - mix) * values[keep] + mix * root).astype(np.float32)
         else:
             values_kept = values[keep]
-        game_ids = np.repeat(np.array(ids, np.int64), lengths)[keep]
-        self.window.add(planes[keep], policy, values_kept, game_ids)
-        good_ids = np.array(ids, np.int64)[ok]
-        self.counters.games += len(good_ids)
+        row_ids = np.array(ids, np.int64)
+        self.window.add(planes[keep], policy, values_kept, np.repeat(row_ids, lengths)[keep])
+        self.counters.games += int(ok.sum())
         self.counters.positions += int(keep.sum())
-        self.counters.new_positions += int(lengths[ok][good_ids > self.resume_last_id].sum())
+        new_games = np.repeat(ok & (row_ids > self.resume_last_id), lengths)
+        self.counters.new_positions += int((new_games & searched).sum())
 
     def _skip(self, row_id: int, reason: str) -> None:
         self.counters.skipped_rows += 1

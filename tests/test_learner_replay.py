@@ -58,6 +58,37 @@ def test_root_value_mix(tmp_path) -> None:
     np.testing.assert_allclose(replay.window.values[:5], [0.75, -0.25, 0.75, -0.25, 0.75])
 
 
+def test_moves_played_without_a_search_are_no_training_positions(tmp_path) -> None:
+    # Two random opening moves (all-zero visit rows), then three searched moves; x wins.
+    visits = np.full((5, 9), 1 / 9, np.float32)
+    visits[:2] = 0.0
+    record = GameRecord(np.array([0, 3, 1, 4, 2]), visits, np.zeros(5, np.float32), outcome=1)
+    insert_records(tmp_path / "replay.db", [record])
+    replay = Replay(TICTACTOE, tmp_path / "replay.db", 100, root_value_mix=0.0)
+    assert replay.poll() == 1
+    assert replay.counters.skipped_rows == 0 and replay.counters.games == 1
+    assert replay.size == replay.counters.positions == replay.counters.new_positions == 3
+    np.testing.assert_array_equal(replay.window.values[:3], [1, -1, 1])  # x, o, x to move
+    np.testing.assert_allclose(replay.window.policy[:3].sum(axis=1), 1.0)
+    planes = decode_moves(TICTACTOE, record.moves, outcome=1)
+    np.testing.assert_array_equal(replay.window.planes[0], planes[2].reshape(2, -1))
+
+
+def test_games_after_the_checkpoint_count_as_new(tmp_path) -> None:
+    path = tmp_path / "replay.db"
+    records = random_records(TICTACTOE, 5, seed=3)
+    insert_records(path, records)  # ids 1..5
+    same_db = Replay(TICTACTOE, path, 1000)
+    same_db.resume_last_id = 3  # the checkpoint had read up to id 3 of this database
+    same_db.poll()
+    assert same_db.counters.new_positions == sum(r.num_moves for r in records[3:])
+    new_db = Replay(TICTACTOE, path, 1000)
+    new_db.resume_last_id = 150_000  # a checkpoint from another run (a shipped .pt, say)
+    new_db.poll()  # without the check no game here would ever count and training would stall
+    assert new_db.resume_last_id == 0
+    assert new_db.counters.new_positions == sum(r.num_moves for r in records)
+
+
 def test_reads_incrementally_and_keeps_newest_window(tmp_path) -> None:
     path = tmp_path / "replay.db"
     records = random_records(TICTACTOE, 40, seed=1)

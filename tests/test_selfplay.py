@@ -33,11 +33,16 @@ def play_games(selfplay: SelfPlay, evaluator, count: int, max_steps: int = 100_0
     raise AssertionError("self-play made no progress")
 
 
-def check_record(name: str, record, simulations: int) -> None:
+def check_record(name: str, record, simulations: int, opening: int = 0) -> None:
+    """Legal moves to the recorded end; the first `opening` moves unsearched (all-zero rows)."""
     ctx = EngineContext(name)
     result = ctx.reset()
     for ply, action in enumerate(record.moves):
         visits = record.visits[ply]
+        if ply < opening:
+            assert (visits == 0).all() and record.root_values[ply] == 0
+            result = ctx.step(result.state, int(action))
+            continue
         assert visits.sum() == pytest.approx(1.0, abs=1e-5)
         assert (visits[~result.legal_mask] == 0).all()  # visits only on legal moves
         assert visits[action] > 0  # the move played was searched
@@ -98,6 +103,29 @@ def test_a_tiny_final_temperature_plays_the_most_visited_move():
 
 
 @pytest.mark.parametrize("name", list_games())
+def test_random_openings_start_games_off_the_beaten_track(name):
+    game = get_game(name)
+    limit = 9 if name == "tictactoe" else 12  # tictactoe: random moves that would end the game
+    config = default_config(  # stop the opening early (the limit equals the longest game)
+        game, games_in_parallel=4, simulations=10, temperature_moves=0, opening_moves=limit
+    )
+    selfplay = SelfPlay(game, config, seed=7)
+    records = play_games(selfplay, fixed_evaluator(game.num_actions), 24)  # slots reused
+    lengths = []
+    for record in records:
+        opening = int(np.argmax(record.visits.sum(axis=1) > 0))  # the first searched move
+        assert opening <= limit
+        check_record(name, record, 10, opening)
+        lengths.append(opening)
+    assert len(set(lengths)) >= 4  # 0..limit, uniformly
+    assert len({tuple(r.moves[:3]) for r in records}) >= 4  # the fixed evaluator alone: 1
+    greedy = SelfPlay(game, default_config(game, games_in_parallel=4, simulations=10,
+                                           temperature_moves=0), seed=7)  # fmt: skip
+    for record in play_games(greedy, fixed_evaluator(game.num_actions), 8):
+        assert (record.visits.sum(axis=1) > 0).all()  # no openings unless asked for
+
+
+@pytest.mark.parametrize("name", list_games())
 def test_reroot_keeps_the_chosen_subtree_statistics(name):
     game = get_game(name)
     kernels = build_kernels(game, False)
@@ -143,6 +171,8 @@ def test_bad_config_is_refused():
         default_config("tictactoe", dirichlet_fraction=1.5)
     with pytest.raises(ValueError, match="final_temperature"):
         default_config("tictactoe", final_temperature=-0.5)
+    with pytest.raises(ValueError, match="opening_moves"):
+        default_config("tictactoe", opening_moves=-1)
     with pytest.raises(ValueError, match="unknown"):
         default_config("tictactoe", no_such_setting=3)
     with pytest.raises(ValueError):
@@ -223,3 +253,17 @@ def test_bad_evaluator_answers_are_refused_and_play_goes_on():
     records = play_games(selfplay, good, 4)
     for record in records:
         check_record("tictactoe", record, 8)
+
+
+def test_command_line_self_play_settings_reach_the_worker():
+    from actor.config import parse_args
+    from actor.worker import selfplay_config
+
+    config = parse_args(
+        ["--game", "connect4", "--opening-moves", "14", "--final-temperature", "0.4"]
+    )
+    settings = selfplay_config(get_game("connect4"), config)
+    assert settings.opening_moves == 14 and settings.final_temperature == 0.4
+    assert (
+        selfplay_config(get_game("connect4"), parse_args(["--game", "connect4"])).opening_moves == 0
+    )
