@@ -151,8 +151,11 @@ def random_record(game_name: str, rng: np.random.Generator) -> GameRecord:
     )
 
 
-def write_replays(path: Path, game_name: str, count: int, seed: int = 7) -> list[int]:
-    """A replay.db made the way the actor makes it (engine.records schema and blob)."""
+def write_replays(
+    path: Path, game_name: str, count: int, seed: int = 7, opening: int = 0
+) -> list[int]:
+    """A replay.db made the way the actor makes it (engine.records schema and blob); each game's
+    first `opening` moves are random opening moves (all-zero visit rows)."""
     rng = np.random.default_rng(seed)
     path.parent.mkdir(parents=True, exist_ok=True)
     connection = sqlite3.connect(path)
@@ -160,6 +163,8 @@ def write_replays(path: Path, game_name: str, count: int, seed: int = 7) -> list
     ids = []
     for i in range(count):
         record = random_record(game_name, rng)
+        record.visits[:opening] = 0.0
+        record.root_values[:opening] = 0.0
         cursor = connection.execute(
             "INSERT INTO games (created_at, model_step, num_moves, outcome, data) "
             "VALUES (?, ?, ?, ?, ?)",
@@ -180,7 +185,9 @@ def write_run_folder(data_dir: Path) -> None:
         make_model(models / "model_step_000400.onnx", game, 400)
     for game in ("tictactoe", "othello"):
         (data_dir / game / "stats.json").write_text(json.dumps(stats_document(game)))
-        write_replays(data_dir / game / "replay.db", game, 6)
+        write_replays(
+            data_dir / game / "replay.db", game, 6, opening=2 if game == "tictactoe" else 0
+        )
 
 
 # ---------------------------------------------------------------- actor and browser fixtures
@@ -425,6 +432,19 @@ def test_replays_step_through_a_game(web_page: Page) -> None:
     web_page.screenshot("replays")
     page.keyboard.press("End")
     assert "Final position" in page.get_by_test_id("replay-caption").inner_text()
+
+
+def test_replays_say_which_moves_were_random_openings(web_page: Page) -> None:
+    page = web_page.open("replays/tictactoe")
+    page.get_by_test_id("replay-6").click()
+    caption = page.get_by_test_id("replay-caption")
+    assert "random opening move" in caption.inner_text()
+    assert page.locator("[data-testid^=cell-] .heat").count() == 0  # no visits to show
+    web_page.screenshot("replays-opening")
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    assert page.get_by_test_id("replay-ply").inner_text().startswith("move 2 /")
+    assert "the search chose" in caption.inner_text()
 
 
 def test_phone_sized_screens(web_browser, web_actor) -> None:
