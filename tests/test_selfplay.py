@@ -58,12 +58,16 @@ def test_records_replay_legally(name):
     config = default_config(game, games_in_parallel=6, simulations=12, temperature_moves=4)
     selfplay = SelfPlay(game, config, seed=1)
     records = play_games(selfplay, None, 6)
+    searched = 0
     for record in records:
-        check_record(name, record, 12)
+        opening = int(np.argmax(record.visits.sum(axis=1) > 0))  # the game's default openings
+        assert opening <= config.opening_moves
+        check_record(name, record, 12, opening)
+        searched += record.num_moves - opening
     assert selfplay.games == len(records)
     assert selfplay.nn_evals >= selfplay.positions  # at least one evaluation per move...
     assert selfplay.batches > 0 and 0 < selfplay.batch_fill <= 1.0
-    assert sum(r.num_moves for r in records) <= selfplay.positions
+    assert searched <= selfplay.positions
 
 
 def test_temperature_gives_varied_openings_and_greedy_play_is_greedy():
@@ -119,10 +123,11 @@ def test_random_openings_start_games_off_the_beaten_track(name):
         lengths.append(opening)
     assert len(set(lengths)) >= 4  # 0..limit, uniformly
     assert len({tuple(r.moves[:3]) for r in records}) >= 4  # the fixed evaluator alone: 1
-    greedy = SelfPlay(game, default_config(game, games_in_parallel=4, simulations=10,
-                                           temperature_moves=0), seed=7)  # fmt: skip
-    for record in play_games(greedy, fixed_evaluator(game.num_actions), 8):
-        assert (record.visits.sum(axis=1) > 0).all()  # no openings unless asked for
+    config = default_config(
+        game, games_in_parallel=4, simulations=10, temperature_moves=0, opening_moves=0
+    )
+    for record in play_games(SelfPlay(game, config, seed=7), fixed_evaluator(game.num_actions), 8):
+        assert (record.visits.sum(axis=1) > 0).all()  # 0: every move searched
 
 
 @pytest.mark.parametrize("name", list_games())
@@ -264,6 +269,8 @@ def test_command_line_self_play_settings_reach_the_worker():
     )
     settings = selfplay_config(get_game("connect4"), config)
     assert settings.opening_moves == 14 and settings.final_temperature == 0.4
-    assert (
-        selfplay_config(get_game("connect4"), parse_args(["--game", "connect4"])).opening_moves == 0
-    )
+    connect4 = get_game("connect4")
+    assert selfplay_config(connect4, parse_args(["--game", "connect4"])).opening_moves == 14
+    off = parse_args(["--game", "connect4", "--opening-moves", "0"])
+    assert selfplay_config(connect4, off).opening_moves == 0
+    assert selfplay_config(get_game("tictactoe"), parse_args([])).opening_moves == 0
