@@ -487,7 +487,7 @@ def new_game(tree, t, games, openings, initial, opening_moves, work, mask, simul
     `opening_moves`) of uniformly random moves, so self-play also meets positions strong play
     never reaches. The moves go to `openings[t]` and their count to OPENING: the slot's record
     rows may still hold the game that just ended, so Python moves them in when it collects
-    that one (`SelfPlay._start_records`). A random move that would end the game ends the
+    that one (`SelfPlay._start_record`). A random move that would end the game ends the
     opening."""
     work[:] = initial
     plies = np.random.randint(opening_moves + 1) if opening_moves > 0 else 0

@@ -112,7 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=None,
         help="each self-play game starts after 0..N uniformly random moves (not trained on),"
-        " so the network also learns positions strong play never reaches (default 0)",
+        " so the network also learns positions strong play never reaches (default: connect4 14,"
+        " other games 0)",
     )
     parser.add_argument("--c-puct", type=float, default=None, help="PUCT exploration constant")
     parser.add_argument(

@@ -120,13 +120,14 @@ class SelfPlay:
         self._rec_visits = np.zeros((games, length, game.num_actions), np.float32)
         self._rec_values = np.zeros((games, length), np.float32)
         self._openings = np.zeros((games, length), np.int64)  # see `_tree_kernels.new_game`
+        self._opening_moves = min(cfg.opening_moves, length)
         self._initial = game.initial_state()
         seed_numba(seed)
         work, mask = self._initial.copy(), np.zeros(game.num_actions, np.bool_)
         for t in range(games):
             self.kernels.new_game(
                 self._tree, t, self._games, self._openings, self._initial,
-                min(cfg.opening_moves, length), work, mask, cfg.simulations,
+                self._opening_moves, work, mask, cfg.simulations,
             )  # fmt: skip
             self._start_record(t)
         self._pending = -1  # leaves selected and encoded, waiting for the evaluator (-1: none)
@@ -184,7 +185,7 @@ class SelfPlay:
             self.min_new,
             cfg.tree_reuse,
             cfg.final_temperature,
-            min(cfg.opening_moves, self.game.max_game_length),
+            self._opening_moves,
         )
 
     def _evaluate(self, evaluator: Evaluator | None, count: int) -> tuple:
