@@ -22,7 +22,7 @@ from typing import Any, Literal
 import numpy as np
 from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from starlette.concurrency import run_in_threadpool
@@ -189,18 +189,23 @@ async def _too_large(send: Send, limit: int) -> None:
 # ---- static files ----------------------------------------------------------------------------
 
 
+PAGE_VIEWS = ("play", "dashboard", "replays")  # the page's hash routes (web/src/lib/route.ts)
+
+
 class SpaStaticFiles(StaticFiles):
-    """web/dist with a fallback to index.html for client-side routes. Starlette's lookup keeps
-    every path inside the folder (realpath + commonpath) and symlinks are not followed."""
+    """web/dist; a path naming one of the page's views, such as /replays/connect4, redirects to
+    its hash route (/#/replays/connect4). Serving index.html there instead gave a blank page:
+    the build's asset paths are relative, so they resolved under /replays/. Starlette's lookup
+    keeps every path inside the folder (realpath + commonpath) and symlinks are not followed."""
 
     async def get_response(self, path: str, scope: Scope):
         try:
             return await super().get_response(path, scope)
         except StarletteHTTPException as error:
-            last_segment = path.replace("\\", "/").rsplit("/", 1)[-1]
-            if error.status_code != 404 or path.startswith("api") or "." in last_segment:
-                raise  # a missing asset stays a 404; only page routes fall back
-            return await super().get_response("index.html", scope)
+            parts = path.strip("/").split("/")
+            if error.status_code != 404 or parts[0] not in PAGE_VIEWS or len(parts) > 2:
+                raise
+            return RedirectResponse("/#/" + "/".join(parts), status_code=307)
 
 
 NOT_BUILT_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>Cartridge 2</title>

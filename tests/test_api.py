@@ -242,7 +242,10 @@ def test_refused_model_shows_in_health(config: ActorConfig, client: TestClient) 
 
 def test_static_files_and_spa_fallback(client: TestClient) -> None:
     assert "cartridge index" in client.get("/").text
-    assert "cartridge index" in client.get("/play/connect4").text  # client-side route
+    route = client.get("/replays/connect4/", follow_redirects=False)  # the page's hash route
+    assert route.status_code == 307 and route.headers["location"] == "/#/replays/connect4"
+    assert client.get("/dashboard", follow_redirects=False).headers["location"] == "/#/dashboard"
+    assert client.get("/no/such/page").status_code == 404
     assert client.get("/assets/app.js").text == "console.log('app')"
     assert client.get("/assets/missing.js").status_code == 404  # a missing asset is no page
     response = client.get("/api/nothing")

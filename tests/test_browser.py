@@ -434,6 +434,13 @@ def test_replays_step_through_a_game(web_page: Page) -> None:
     assert "Final position" in page.get_by_test_id("replay-caption").inner_text()
 
 
+def test_a_path_route_opens_its_view(web_page: Page) -> None:
+    page = web_page.page
+    page.goto(f"{web_page.base}/replays/othello")
+    page.get_by_test_id("replay-6").wait_for()  # the replays view, not a blank page
+    assert page.url.endswith("/#/replays/othello")
+
+
 def test_replays_say_which_moves_were_random_openings(web_page: Page) -> None:
     page = web_page.open("replays/tictactoe")
     page.get_by_test_id("replay-6").click()
