@@ -23,7 +23,7 @@ from engine.records import GameRecord
 
 # Per-game defaults. Temperature moves ~ the opening where varied play matters; simulations small
 # enough for a 2-core machine; Connect 4's random openings took the shipped model from 95.3% to
-# 97% optimal moves on positions from strong/random play (data/pretrained/README.md).
+# 97.3% optimal moves on positions from strong/random play (data/pretrained/README.md).
 GAME_DEFAULTS: dict[str, dict[str, int]] = {
     # every move sampled: it must see (and refute) every blunder
     "tictactoe": {"simulations": 100, "temperature_moves": 9},
