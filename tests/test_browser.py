@@ -447,6 +447,9 @@ def test_replays_say_which_moves_were_random_openings(web_page: Page) -> None:
     caption = page.get_by_test_id("replay-caption")
     assert "random opening move" in caption.inner_text()
     assert page.locator("[data-testid^=cell-] .heat").count() == 0  # no visits to show
+    moves = int(page.get_by_test_id("replay-ply").inner_text().split("/")[1])
+    line = page.locator(".spark path").get_attribute("d") or ""
+    assert line.count("L") + line.count("M") == moves - 2  # the win estimate skips the opening
     web_page.screenshot("replays-opening")
     page.keyboard.press("ArrowRight")
     page.keyboard.press("ArrowRight")
