@@ -517,8 +517,6 @@ def play_moves(tree, scratch, order, games, rec_moves, rec_visits, rec_values, o
     moves_played = 0
     finished_now = 0
     visit_dist = np.zeros(num_actions, np.float32)
-    work = initial.copy()
-    mask = np.zeros(num_actions, np.bool_)
     for t in range(games.shape[0]):
         if (
             links[t, 0, KIND] != EXPANDED
@@ -547,6 +545,7 @@ def play_moves(tree, scratch, order, games, rec_moves, rec_visits, rec_values, o
                 1 if result == FIRST_PLAYER_WON else (-1 if result == SECOND_PLAYER_WON else 0)
             )
             finished_now += 1
+            work, mask = initial.copy(), np.zeros(num_actions, np.bool_)  # per game, not step
             new_game(tree, t, games, openings, initial, opening_moves, work, mask, simulations)
             continue
         games[t, TARGET] = max(simulations, np.int64(edges[t, 0, VISITS]) - 1 + min_new)
