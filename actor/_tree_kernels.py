@@ -110,7 +110,7 @@ def select_child(links, edges, t, node, c):
     best, best_score = first, -np.inf
     for child in range(first, first + count):
         n = np.float64(edges[t, child, VISITS])  # float64 arithmetic, as with integer visits
-        q = edges[t, child, VALUE_SUM] / n if n > 0 else 0.0
+        q = edges[t, child, VALUE_SUM] / max(n, 1.0)  # branch-free: no visits, no value
         score = q + scale * edges[t, child, PRIOR] / (1.0 + n)
         if score > best_score:
             best, best_score = child, score
@@ -281,7 +281,7 @@ def expand_backup(tree, count, leaf_tree, leaf_node, logits, values, noise, alph
     counting (see the module's speed rules)."""
     links, edges, states, counts = tree
     mask = np.empty(num_actions, np.bool_)
-    weights = np.empty(num_actions, np.float64)
+    weights = np.empty(num_actions, np.float32)
     max_nodes = links.shape[1]
     for b in range(count):
         t = leaf_tree[b]
@@ -292,7 +292,7 @@ def expand_backup(tree, count, leaf_tree, leaf_node, logits, values, noise, alph
         legal_mask(states[t, row], mask)
         player = to_play(states[t, row])
         legal = 0
-        top = -np.inf
+        top = np.float32(-np.inf)
         for a in range(num_actions):
             if mask[a]:
                 legal += 1
@@ -302,7 +302,7 @@ def expand_backup(tree, count, leaf_tree, leaf_node, logits, values, noise, alph
             links[t, node, KIND] = EVALUATED  # pool full: keep the value, never expand
         else:
             counts[t, NODES] = first + legal
-            total = 0.0
+            total = np.float32(0.0)
             for a in range(num_actions):
                 if mask[a]:
                     weights[a] = math.exp(logits[b, a] - top)
