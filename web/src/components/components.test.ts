@@ -91,6 +91,23 @@ describe('Board', () => {
     expect(enabled.map((b) => b.dataset.testid)).toEqual(['cell-19', 'cell-26', 'cell-37', 'cell-44']);
   });
 
+  it("keeps the player's legal-move dots in Othello while the bot's heat is shown", () => {
+    const heat = new Array(65).fill(0);
+    heat[19] = 0.7; // a legal cell the heat labels: its label, not a dot
+    heat[20] = 0.3; // an illegal cell
+    const { container } = render(Board, {
+      rules: othello,
+      position: othello.initial(),
+      interactive: true,
+      heat,
+    });
+    const dotted = [...container.querySelectorAll('.hint')].map(
+      (dot) => (dot.closest('button') as HTMLElement).dataset.testid,
+    );
+    expect(dotted).toEqual(['cell-26', 'cell-37', 'cell-44']);
+    expect(screen.getByTestId('cell-19').textContent).toContain('70%');
+  });
+
   it('shows the heat overlay as percentages per column', () => {
     render(Board, {
       rules: connect4,
