@@ -477,17 +477,24 @@ def test_phone_sized_screens(web_browser, web_actor) -> None:
 
 
 def test_page_opens_on_the_game_being_trained(web_browser, tmp_path) -> None:
-    """An address without a game shows the dashboard of the game the actor self-plays."""
+    """An address without a game shows the dashboard of the game the actor self-plays.
+
+    No view loads another game's data first (it used to fetch Tic-tac-toe's stats, a 404 on a
+    fresh run, before switching)."""
     write_run_folder(tmp_path)
     options = ["--game", "othello", "--workers", "1", "--games-in-parallel", "2",
                "--simulations", "2", "--no-evaluation", "--worker-nice", "19"]  # fmt: skip
     with serve_actor(tmp_path, *options) as base:
         page = Page(web_browser, base, DESKTOP)
+        requested: list[str] = []
+        page.page.on("request", lambda request: requested.append(request.url))
         try:
             page.page.goto(f"{base}/")
             page.page.wait_for_url("**/#/dashboard/othello")
             assert page.page.get_by_test_id("game-othello").get_attribute("aria-pressed") == "true"
             page.page.get_by_test_id("chart-loss").locator("canvas").wait_for()
+            other_games = [url for url in requested if "/api/games/othello" not in url]
+            assert not [url for url in other_games if "/api/games/" in url], requested
             page.page.goto(f"{base}/#/play/connect4")
             page.page.reload()
             page.page.get_by_test_id("strength").wait_for()

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { api, ApiError, parseGames, parseHealth, parseMove, parseReplays, parseStats } from './api';
 import { buildCharts, logTickLabel, percentFloor } from './charts';
-import { parseRoute, routeHash, startRoute } from './route';
+import { namesGame, parseRoute, routeHash, startRoute } from './route';
 
 afterEach(() => vi.unstubAllGlobals());
 
@@ -182,6 +182,9 @@ describe('routes', () => {
     });
     expect(startRoute('', games, 'tictactoe', null)).toEqual({ view: 'play', game: 'tictactoe' });
     expect(startRoute('', games, 'tictactoe', 'chess')).toEqual({ view: 'play', game: 'tictactoe' });
+    expect(namesGame('#/replays/connect4', games)).toBe(true);
+    expect(namesGame('#/play', games)).toBe(false);
+    expect(namesGame('#/play/chess', games)).toBe(false);
   });
 
   it('reads the health answer', () => {

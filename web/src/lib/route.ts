@@ -14,6 +14,11 @@ function hashParts(hash: string): [string, string] {
   return [view, game];
 }
 
+/** Whether the hash names one of `games`: if not, the page waits for /api/health to pick one. */
+export function namesGame(hash: string, games: string[]): boolean {
+  return games.includes(hashParts(hash)[1]);
+}
+
 export function parseRoute(hash: string, games: string[], fallbackGame: string): Route {
   const [view, game] = hashParts(hash);
   return {
@@ -33,11 +38,10 @@ export function startRoute(
   trainingGame: string | null,
 ): Route {
   const route = parseRoute(hash, games, fallbackGame);
-  const [view, game] = hashParts(hash);
-  if (trainingGame === null || !games.includes(trainingGame) || games.includes(game)) {
+  if (trainingGame === null || !games.includes(trainingGame) || namesGame(hash, games)) {
     return route;
   }
-  return { view: view ? route.view : 'dashboard', game: trainingGame };
+  return { view: hashParts(hash)[0] ? route.view : 'dashboard', game: trainingGame };
 }
 
 export function routeHash(route: Route): string {
