@@ -24,7 +24,7 @@ from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -78,6 +78,8 @@ class GameInfo(BaseModel):
     cols: int
     num_actions: int
     model_step: int | None
+    model_source: Literal["run", "pretrained", "none"]
+    pretrained_step: int | None = Field(description="the shipped model's step (None: none)")
     players: list[str]
     max_simulations: int
 
@@ -94,6 +96,9 @@ class MoveRequest(BaseModel):
     simulations: StrictInt = Field(200, ge=0, description="MCTS budget; capped by the server")
     player: str = Field("alphazero", description=f"one of {', '.join(PLAYERS)}")
     checkpoint: StrictInt | None = Field(None, description="an older kept model's step")
+    pretrained: StrictBool = Field(
+        False, description="play the shipped model even when the run has models of its own"
+    )
 
 
 class MoveAnswer(BaseModel):
@@ -237,7 +242,7 @@ class MoveService:
             )
             for name, game in self.games.items()
         }
-        self.checkpoints = CheckpointCache(size=4, threads=config.ort_threads)
+        self.checkpoints = CheckpointCache(size=6, threads=config.ort_threads)  # 3 shipped
         self.executor = ThreadPoolExecutor(config.search_threads, thread_name_prefix="search")
         self._capacity = threading.BoundedSemaphore(config.search_threads + config.search_queue)
 
@@ -272,7 +277,9 @@ class MoveService:
             raise HTTPException(400, "the game is already finished; there is no move to make")
         return state
 
-    def evaluator_for(self, game: Game, checkpoint: int | None):
+    def evaluator_for(self, game: Game, checkpoint: int | None, pretrained: bool = False):
+        if pretrained:
+            return self.shipped_model(game)
         if checkpoint is None:
             return self.slots[game.name].current
         models_dir = self.config.run_dir(game.name) / "models"
@@ -282,6 +289,23 @@ class MoveService:
             raise HTTPException(404, str(error)) from None
         except ModelError as error:
             raise HTTPException(422, f"checkpoint {checkpoint} is refused: {error}") from None
+
+    def shipped_model(self, game: Game):
+        """The shipped `<pretrained_dir>/<game>.onnx`: 404 when there is none, 422 when it is
+        refused."""
+        path = self.config.pretrained_dir / f"{game.name}.onnx"
+        if not path.is_file():
+            raise HTTPException(404, f"{game.name} has no shipped model ({path.name})")
+        try:
+            return self.checkpoints.load(game, path)
+        except ModelError as error:
+            raise HTTPException(422, f"the shipped model is refused: {error}") from None
+
+    def shipped_step(self, game: Game) -> int | None:
+        try:
+            return self.shipped_model(game).step
+        except HTTPException:
+            return None
 
     async def run_search(self, function):
         """Runs `function` in the pool; 503 when the pool and its queue are full or on timeout.
@@ -392,6 +416,10 @@ def create_app(
     @app.get("/api/games", response_model=GamesAnswer)
     async def games() -> GamesAnswer:
         await run_in_threadpool(service.refresh_models)
+        shipped = {
+            name: await run_in_threadpool(service.shipped_step, game)
+            for name, game in service.games.items()
+        }
         return GamesAnswer(
             games=[
                 GameInfo(
@@ -400,6 +428,8 @@ def create_app(
                     cols=game.cols,
                     num_actions=game.num_actions,
                     model_step=service.slots[name].step,
+                    model_source=service.slots[name].source,
+                    pretrained_step=shipped[name],
                     players=players_for(name),
                     max_simulations=config.max_simulations,
                 )
@@ -419,12 +449,18 @@ def create_app(
             raise HTTPException(422, f"simulations must be between 0 and {config.max_simulations}")
         if request.checkpoint is not None and request.player != "alphazero":
             raise HTTPException(400, "checkpoint applies only to player 'alphazero'")
+        if request.pretrained and request.player != "alphazero":
+            raise HTTPException(400, "pretrained applies only to player 'alphazero'")
+        if request.pretrained and request.checkpoint is not None:
+            raise HTTPException(400, "give either checkpoint or pretrained, not both")
         state = service.replay_moves(rules, request.moves)
         evaluator = None
         if request.player == "alphazero":
-            if request.checkpoint is None:
+            if request.checkpoint is None and not request.pretrained:
                 await run_in_threadpool(service.slots[game].refresh, 1.0)
-            evaluator = await run_in_threadpool(service.evaluator_for, rules, request.checkpoint)
+            evaluator = await run_in_threadpool(
+                service.evaluator_for, rules, request.checkpoint, request.pretrained
+            )
         seed = secrets.randbits(31)
 
         def search():

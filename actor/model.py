@@ -321,7 +321,8 @@ def list_checkpoints(models_dir: Path) -> list[tuple[int, Path]]:
 
 
 class CheckpointCache:
-    """Older kept models loaded on demand, the few most recently used kept in memory."""
+    """Older kept models (and the shipped ones) loaded on demand, the few most recently used
+    kept in memory."""
 
     def __init__(self, size: int = 4, threads: int = 1) -> None:
         self.size = size
@@ -337,7 +338,12 @@ class CheckpointCache:
             if not matches:
                 raise FileNotFoundError(f"checkpoint {step} of {game.name} is not kept")
             path = matches[0]
-        key = (game.name, step, _signature(path))
+        return self.load(game, path)
+
+    def load(self, game: Game, path: Path) -> OnnxEvaluator:
+        """The model in `path`, loaded again only when the file changed; ModelError when
+        refused."""
+        key = (game.name, str(path), _signature(path))
         with self._lock:
             if key in self._cache:
                 self._cache.move_to_end(key)

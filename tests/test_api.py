@@ -68,6 +68,7 @@ def test_health_and_games_have_the_contract_shapes(client: TestClient) -> None:
     assert set(games) == set(list_games())
     assert games["tictactoe"] == {
         "name": "tictactoe", "rows": 3, "cols": 3, "num_actions": 9, "model_step": None,
+        "model_source": "none", "pretrained_step": None,
         "players": ["alphazero", "mcts", "random", "perfect"], "max_simulations": 1600,
     }  # fmt: skip
     if "othello" in games:
@@ -103,6 +104,41 @@ def test_pretrained_model_is_used_when_no_run_model(tmp_path: Path) -> None:
     with TestClient(create_app(config)) as client:
         assert move(client, simulations=0).json()["model_step"] == 777
         assert client.get("/api/health").json()["models"]["tictactoe"]["source"] == "pretrained"
+        games = {g["name"]: g for g in client.get("/api/games").json()["games"]}
+        assert games["tictactoe"]["model_source"] == "pretrained"
+        assert games["tictactoe"]["pretrained_step"] == 777
+        assert games["connect4"]["pretrained_step"] is None  # none shipped in this folder
+
+
+def test_the_shipped_model_plays_on_request_while_the_run_has_models(tmp_path: Path) -> None:
+    config = make_config(tmp_path)
+    make_model(config.pretrained_dir / "tictactoe.onnx", step=777)
+    models = config.data_dir / "tictactoe" / "models"
+    make_model(models / "latest.onnx", step=12)
+    make_model(models / "model_step_000003.onnx", step=3)
+    with TestClient(create_app(config)) as client:
+        games = {g["name"]: g for g in client.get("/api/games").json()["games"]}
+        assert games["tictactoe"]["model_step"] == 12
+        assert games["tictactoe"]["model_source"] == "run"
+        assert games["tictactoe"]["pretrained_step"] == 777
+        assert move(client, simulations=8).json()["model_step"] == 12
+        answer = move(client, moves=[4], simulations=8, pretrained=True)
+        assert answer.status_code == 200 and answer.json()["model_step"] == 777
+        assert answer.json()["action"] != 4
+        both = move(client, simulations=8, pretrained=True, checkpoint=3)
+        assert both.status_code == 400 and "not both" in both.json()["detail"]
+        other = move(client, simulations=8, pretrained=True, player="mcts")
+        assert other.status_code == 400 and "only to player 'alphazero'" in other.json()["detail"]
+        text = move(client, simulations=8, pretrained="yes")
+        assert text.status_code == 422 and "pretrained" in text.json()["detail"]
+        missing = move(client, "connect4", simulations=8, pretrained=True)
+        assert missing.status_code == 404 and "no shipped model" in missing.json()["detail"]
+        (config.pretrained_dir / "tictactoe.onnx").write_bytes(b"not an onnx file")
+        refused = move(client, simulations=8, pretrained=True)
+        assert refused.status_code == 422 and "shipped model is refused" in refused.json()["detail"]
+        assert move(client, simulations=8).json()["model_step"] == 12  # the run still plays
+        games = {g["name"]: g for g in client.get("/api/games").json()["games"]}
+        assert games["tictactoe"]["pretrained_step"] is None
 
 
 def test_mcts_and_random_players_answer_legal_moves(client: TestClient) -> None:

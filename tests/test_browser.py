@@ -379,6 +379,25 @@ def test_connect4_bot_answers_and_pieces_drop(web_page: Page) -> None:
     web_page.screenshot("play-connect4")
 
 
+def test_the_shipped_model_plays_while_the_run_has_its_own(web_page: Page) -> None:
+    """The run has models, yet the opponent list also offers the shipped one, which answers."""
+    with urllib.request.urlopen(f"{web_page.base}/api/games", timeout=10) as answer:
+        games = {g["name"]: g for g in json.load(answer)["games"]}
+    shipped = games["tictactoe"]["pretrained_step"]
+    assert games["tictactoe"]["model_source"] == "run" and shipped not in (None, MODEL_STEP)
+    page = web_page.open("play/tictactoe")
+    options = page.get_by_test_id("opponent").locator("option").all_inner_texts()
+    assert options[:2] == [
+        f"AlphaZero, run (step {MODEL_STEP})",
+        f"AlphaZero, shipped (step {shipped})",
+    ]
+    page.get_by_test_id("opponent").select_option("pretrained")
+    page.get_by_test_id("your-turn").wait_for()
+    page.get_by_test_id("cell-4").click()
+    wait_for_moves(page, 2)
+    page.get_by_text(f"model step {shipped}").wait_for()
+
+
 def test_connect4_swap_sides_lets_the_bot_open(web_page: Page) -> None:
     page = web_page.open("play/connect4")
     page.get_by_test_id("your-turn").wait_for()

@@ -15,6 +15,8 @@ const INFO = {
   cols: 3,
   numActions: 9,
   modelStep: 42,
+  modelSource: 'run' as const,
+  pretrainedStep: null,
   players: ['alphazero', 'mcts', 'random'],
   maxSimulations: 800,
 };
@@ -127,7 +129,12 @@ describe('Play', () => {
     await fireEvent.click(screen.getByTestId('cell-4'));
     await waitFor(() => expect(screen.getByTestId('move-count').textContent).toContain('Move 2'));
     const move = calls.find((c) => c.url.endsWith('/move'));
-    expect(move?.body).toMatchObject({ moves: [4], player: 'alphazero', checkpoint: null });
+    expect(move?.body).toMatchObject({
+      moves: [4],
+      player: 'alphazero',
+      checkpoint: null,
+      pretrained: false,
+    });
     expect(screen.getByTestId('cell-0').getAttribute('data-piece')).toBe('o');
     expect(screen.getByTestId('bot-win').textContent).toBe('75%');
     await fireEvent.click(screen.getByTestId('undo'));

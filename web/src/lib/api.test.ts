@@ -15,6 +15,8 @@ describe('API parsing', () => {
           cols: 7,
           num_actions: 7,
           model_step: null,
+          model_source: 'pretrained',
+          pretrained_step: 246018,
           players: ['alphazero', 'mcts'],
           max_simulations: 1600,
         },
@@ -26,6 +28,8 @@ describe('API parsing', () => {
       cols: 7,
       numActions: 7,
       modelStep: null,
+      modelSource: 'pretrained',
+      pretrainedStep: 246018,
       players: ['alphazero', 'mcts'],
       maxSimulations: 1600,
     });

@@ -14,6 +14,10 @@ export interface GameInfo {
   cols: number;
   numActions: number;
   modelStep: number | null;
+  /** Where the newest model comes from: the run's models/, the shipped file, or none. */
+  modelSource: 'run' | 'pretrained' | 'none';
+  /** The shipped model's step (data/pretrained), or null when there is none. */
+  pretrainedStep: number | null;
   players: string[];
   maxSimulations: number;
 }
@@ -23,6 +27,8 @@ export interface MoveRequest {
   simulations: number;
   player: string;
   checkpoint: number | null;
+  /** Play the shipped model even when the run has models of its own. */
+  pretrained: boolean;
 }
 
 export interface MoveAnswer {
@@ -147,6 +153,10 @@ export function parseHealth(body: unknown): Health {
   return { trainingGame: game === null || game === undefined ? null : str(game, 'training_game') };
 }
 
+function modelSource(value: unknown): GameInfo['modelSource'] {
+  return value === 'run' || value === 'pretrained' ? value : 'none';
+}
+
 export function parseGames(body: unknown): GameInfo[] {
   return list(object(body, 'games').games, 'games').map((raw, i) => {
     const game = object(raw, `games[${i}]`);
@@ -156,6 +166,8 @@ export function parseGames(body: unknown): GameInfo[] {
       cols: num(game.cols, 'cols'),
       numActions: num(game.num_actions, 'num_actions'),
       modelStep: optNum(game.model_step),
+      modelSource: modelSource(game.model_source),
+      pretrainedStep: optNum(game.pretrained_step),
       players: list(game.players ?? [], 'players').map((p) => str(p, 'player')),
       maxSimulations: optNum(game.max_simulations) ?? 800,
     };

@@ -12,11 +12,13 @@ export interface Thinking {
 }
 
 export interface Opponent {
-  /** Select value: "alphazero", "checkpoint:1200", "mcts", "perfect", "random". */
+  /** Select value: "alphazero", "pretrained", "checkpoint:1200", "mcts", "perfect", "random". */
   key: string;
   label: string;
   player: string;
   checkpoint: number | null;
+  /** The shipped model, while the run has models of its own. */
+  pretrained: boolean;
   /** Whether the simulation count matters. */
   searches: boolean;
 }
@@ -33,13 +35,29 @@ export function opponents(info: GameInfo | null, checkpoints: Checkpoint[]): Opp
   for (const player of players) {
     if (player === 'alphazero') {
       const step = info?.modelStep;
+      const shipped = info?.pretrainedStep ?? null;
+      const both = info?.modelSource === 'run' && shipped !== null;
       out.push({
         key: 'alphazero',
-        label: step === null || step === undefined ? 'AlphaZero' : `AlphaZero (step ${step})`,
+        label:
+          step === null || step === undefined
+            ? 'AlphaZero'
+            : `AlphaZero${both ? ', run' : ''} (step ${step})`,
         player,
         checkpoint: null,
+        pretrained: false,
         searches: true,
       });
+      if (both) {
+        out.push({
+          key: 'pretrained',
+          label: `AlphaZero, shipped (step ${shipped})`,
+          player,
+          checkpoint: null,
+          pretrained: true,
+          searches: true,
+        });
+      }
       for (const checkpoint of [...checkpoints].sort((a, b) => b.step - a.step)) {
         if (checkpoint.step === step) continue;
         out.push({
@@ -47,6 +65,7 @@ export function opponents(info: GameInfo | null, checkpoints: Checkpoint[]): Opp
           label: `AlphaZero, older: step ${checkpoint.step}`,
           player,
           checkpoint: checkpoint.step,
+          pretrained: false,
           searches: true,
         });
       }
@@ -56,6 +75,7 @@ export function opponents(info: GameInfo | null, checkpoints: Checkpoint[]): Opp
         label: LABELS[player] ?? player,
         player,
         checkpoint: null,
+        pretrained: false,
         searches: player === 'mcts',
       });
     }
