@@ -48,6 +48,9 @@ class ActorConfig:
     log_interval_s: float = 5.0
     warm_up: bool = True  # compile every game's search at start so first moves are quick
     evaluation: bool = True  # evaluate new models against baselines while self-play runs
+    # A run with a learner checkpoint but no model yet: wait this long for the learner to
+    # publish the checkpoint's model before bootstrapping with a uniform prior.
+    resume_wait_s: float = 60.0
 
     def run_dir(self, game: str | None = None) -> Path:
         return self.data_dir / (game or self.game)
@@ -170,6 +173,14 @@ def build_parser() -> argparse.ArgumentParser:
         dest="evaluation",
         action="store_false",
         help="do not evaluate new models in the background (actor.evaluation)",
+    )
+    parser.add_argument(
+        "--resume-wait",
+        dest="resume_wait_s",
+        type=float,
+        default=default.resume_wait_s,
+        help="seconds self-play waits for the model of a resumed learner checkpoint before"
+        " playing with a uniform prior (default %(default)s)",
     )
     parser.add_argument(
         "--no-warmup",

@@ -13,7 +13,9 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from actor.config import ActorConfig
@@ -124,6 +126,9 @@ def run_worker(index: int, config: ActorConfig, stop_event: Any, board: WorkerBo
     run_dir = config.run_dir()
     slot = ModelSlot(game, run_dir / "models", None, threads=config.ort_threads)
     watcher = ModelWatcher(slot).start()
+    wait_for_resumed_model(
+        slot, run_dir, config.resume_wait_s, lambda: stopping or stop_event.is_set() or orphaned()
+    )
     writer = ReplayWriter(run_dir / "replay.db")
     sp_config = selfplay_config(game, config)
     selfplay = SelfPlay(game, sp_config, seed=config.seed * 1_000_003 + index)
@@ -158,6 +163,24 @@ def run_worker(index: int, config: ActorConfig, stop_event: Any, board: WorkerBo
         watcher.stop()
         writer.close()
         log.info("stopped after %d games", selfplay.games)
+
+
+def wait_for_resumed_model(
+    slot: Any, run_dir: Path, timeout_s: float, stopped: Callable[[], bool]
+) -> None:
+    """A run folder with a learner checkpoint but no model (a run resumed from a copied
+    checkpoint, or with models/ removed) waits until the learner publishes the checkpoint's
+    model: self-play with a uniform prior meanwhile would fill the replay window with games far
+    below the model's level, and the learner would train the model down on them."""
+    if slot.current is not None or not any((run_dir / "checkpoints").glob("*.pt")):
+        return
+    log.info("a learner checkpoint but no model yet: waiting up to %.0f s for one", timeout_s)
+    deadline = time.monotonic() + timeout_s
+    while slot.current is None and not stopped():
+        if time.monotonic() >= deadline:
+            log.warning("no model after %.0f s: self-play starts with a uniform prior", timeout_s)
+            return
+        time.sleep(0.2)
 
 
 def _exit_when_orphaned(orphaned: Any, check_s: float = 1.0, grace_s: float = 20.0) -> None:

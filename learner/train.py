@@ -26,7 +26,7 @@ from engine import get_game
 from learner import stats as stats_module
 from learner.checkpoint import CHECKPOINT, load_checkpoint, save_checkpoint
 from learner.config import LearnerConfig, to_dict, write_effective
-from learner.export import publish, remove_stale_temp_files
+from learner.export import LATEST, publish, remove_stale_temp_files
 from learner.network import build_network, pick_device
 from learner.replay import Replay, ReplayUnavailable
 
@@ -337,6 +337,11 @@ class Trainer:
             sum(p.numel() for p in self.model.parameters()),
             self.run_dir,
         )
+        if self.step > 0 and not (self.models_dir / LATEST).exists():
+            log.info(
+                "publishing the checkpoint's model (step %d): self-play waits for it", self.step
+            )
+            self.publish()
         steps_since_poll = config.poll_every_steps
         last_stats = last_trim = time.monotonic()
         try:

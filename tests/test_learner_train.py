@@ -7,6 +7,7 @@ import threading
 from pathlib import Path
 
 import numpy as np
+import onnx
 import pytest
 import torch
 
@@ -87,6 +88,31 @@ def test_resume_takes_the_new_runs_lr_momentum_and_weight_decay(tmp_path) -> Non
     assert (group["momentum"], group["weight_decay"]) == (0.5, 3e-4)
     resumed.run()
     assert resumed.optimizer.param_groups[0]["lr"] == pytest.approx(0.002)
+
+
+def test_a_resumed_run_without_a_model_publishes_the_checkpoints_model_first(tmp_path) -> None:
+    """A checkpoint copied into a fresh run folder (or models/ removed): the checkpoint's model
+    is published before any training, so self-play has it at once."""
+    fill_db(tmp_path)
+    Trainer(small_config(tmp_path, max_steps=25)).run()
+    models = tmp_path / "tictactoe" / "models"
+    for path in models.iterdir():
+        path.unlink()
+    (tmp_path / "tictactoe" / "replay.db").unlink()  # no data: nothing to train on
+    stop = threading.Event()
+    resumed = Trainer(small_config(tmp_path, max_steps=1_000))
+    thread = threading.Thread(target=resumed.run, args=(stop,))
+    thread.start()
+    try:
+        for _ in range(600):
+            if (models / "latest.onnx").exists():
+                break
+            stop.wait(0.05)
+        meta = {p.key: p.value for p in onnx.load(models / "latest.onnx").metadata_props}
+        assert meta["step"] == "25" and resumed.step == 25
+    finally:
+        stop.set()
+        thread.join(timeout=60)
 
 
 def test_replay_ratio_waits_for_new_games(tmp_path) -> None:

@@ -190,3 +190,26 @@ def test_publishing_while_selfplay_runs_switches_the_actor(tmp_path: Path) -> No
     connection = sqlite3.connect(db)
     assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     connection.close()
+
+
+def test_a_resumed_run_plays_its_checkpoints_model_not_a_uniform_prior(tmp_path: Path) -> None:
+    """With a learner checkpoint and no model yet, self-play waits for the learner's first
+    publication instead of filling the replay window with uniform-prior games."""
+    run = tmp_path / "tictactoe"
+    (run / "checkpoints").mkdir(parents=True)
+    (run / "checkpoints" / "latest.pt").write_bytes(b"a learner checkpoint")
+    db = run / "replay.db"
+    actor = ActorProcess(
+        tmp_path, "--game", "tictactoe", "--simulations", "16", "--games-in-parallel", "8",
+        "--log-interval", "1",
+    )  # fmt: skip
+    try:
+        assert wait_for(lambda: "waiting up to 60 s" in actor.log(), 90), actor.log()
+        time.sleep(2)
+        assert model_steps(db) == []
+        make_model(run / "models" / "latest.onnx", step=7)
+        assert wait_for(lambda: len(model_steps(db)) > 0, 60), actor.log()
+        assert set(model_steps(db)) == {7}
+    finally:
+        code = actor.stop()
+    assert code == 0, actor.log()
