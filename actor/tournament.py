@@ -1,5 +1,9 @@
 """Tournament of AlphaZero: a round robin among the kept checkpoints and the baselines, with Elo.
 
+The baselines are random, classic MCTS, perfect play where asked for, and the shipped model
+(`data/pretrained/<game>.onnx`, named `shipped-<its step>`): a run can see when its own
+checkpoints pass it. Baselines have no step in the table (the dashboard draws them as lines).
+
 Every pair of players meets `games_per_pair` times, colours alternating; each pair of games
 starts from the same short random opening (colours swapped), so two deterministic searchers do
 not replay one game. Ratings are a maximum-likelihood Bradley-Terry fit (`actor.elo.fit_elo`),
@@ -10,7 +14,7 @@ anchored at random = 0, written atomically (after every pair) to `<run>/tourname
      "results": [{"a": str, "b": str, "a_wins": int, "draws": int, "b_wins": int, "games": int}]}
 
     python -m actor.tournament --game tictactoe --data-dir data [--games-per-pair 10]
-        [--simulations 64] [--mcts 64 400] [--max-checkpoints 8] [--perfect]
+        [--simulations 64] [--mcts 64 400] [--max-checkpoints 8] [--perfect] [--no-shipped]
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from actor.arena import (
     RandomAgent,
     play_match,
 )
+from actor.config import ActorConfig
 from actor.elo import fit_elo
 from actor.evaluation import write_json_atomic
 from engine import get_game
@@ -83,6 +88,22 @@ def checkpoint_entrants(game: Game, run_dir: Path, simulations: int, limit: int)
         Entrant(AlphaZeroAgent(model, simulations, name=f"step-{step}"), step)
         for step, model in pick_checkpoints(usable, limit)
     ]
+
+
+def shipped_entrant(game: Game, pretrained_dir: Path, simulations: int) -> Entrant | None:
+    """The shipped model as an AlphaZero player, or None when there is none (or it is
+    refused)."""
+    from actor.model import ModelError, load_model
+
+    path = Path(pretrained_dir) / f"{game.name}.onnx"
+    if not path.is_file():
+        return None
+    try:
+        model = load_model(path, game, threads=1)
+    except ModelError as error:
+        print(f"skipping the shipped model: {error}", file=sys.stderr)
+        return None
+    return Entrant(AlphaZeroAgent(model, simulations, name=f"shipped-{model.step}"))
 
 
 class ProgressBar:
@@ -222,6 +243,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mcts", type=int, nargs="*", help="classic MCTS baseline budgets")
     parser.add_argument("--max-checkpoints", type=int, default=8)
     parser.add_argument("--perfect", action="store_true", help="add the solver as a player")
+    parser.add_argument(
+        "--pretrained-dir", type=Path, default=ActorConfig.pretrained_dir, help="shipped models"
+    )
+    parser.add_argument(
+        "--no-shipped", dest="shipped", action="store_false", help="leave out the shipped model"
+    )
     parser.add_argument("--opening-moves", type=int, help="random moves opening each game pair")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
@@ -242,6 +269,9 @@ def main(argv: list[str] | None = None) -> int:
             if game.name not in ("tictactoe", "connect4"):
                 raise ValueError(f"--perfect: no solver for {game.name}")
             entrants.append(Entrant(PerfectAgent()))
+        shipped = shipped_entrant(game, args.pretrained_dir, simulations) if args.shipped else None
+        if shipped is not None:
+            entrants.append(shipped)
         checkpoints = checkpoint_entrants(game, run_dir, simulations, args.max_checkpoints)
         if not checkpoints:
             print(f"no checkpoints in {run_dir / 'models'}: baselines only", file=sys.stderr)

@@ -41,9 +41,11 @@ def test_cli_ranks_strong_above_weak_and_writes_tournament_json(tmp_path, capsys
     for step in (100, 200, 300):
         make_model(models / f"model_step_{step:06d}.onnx", step=step)
     (models / "model_step_000400.onnx").write_bytes(b"broken")  # refused, skipped
+    make_model(tmp_path / "pretrained" / "tictactoe.onnx", step=777)
     code = tournament.main(
         ["--game", "tictactoe", "--data-dir", str(tmp_path), "--games-per-pair", "6",
-         "--simulations", "2", "--mcts", "200", "--perfect", "--max-checkpoints", "3"]
+         "--simulations", "2", "--mcts", "200", "--perfect", "--max-checkpoints", "3",
+         "--pretrained-dir", str(tmp_path / "pretrained")]
     )  # fmt: skip
     captured = capsys.readouterr()
     assert code == 0, captured.err
@@ -51,12 +53,15 @@ def test_cli_ranks_strong_above_weak_and_writes_tournament_json(tmp_path, capsys
     document = json.loads((tmp_path / "tictactoe" / "tournament.json").read_text())
     assert {"updated_at", "players", "results"} <= set(document)
     players = {row["player"]: row for row in document["players"]}
-    assert set(players) == {"random", "mcts-200", "perfect", "step-100", "step-200", "step-300"}
+    assert set(players) == {
+        "random", "mcts-200", "perfect", "shipped-777", "step-100", "step-200", "step-300"
+    }  # fmt: skip
     assert players["random"]["elo"] == 0.0 and players["random"]["step"] is None
-    assert players["step-200"]["step"] == 200 and players["step-200"]["games"] == 5 * 6
+    assert players["shipped-777"]["step"] is None  # a baseline: a line on the dashboard
+    assert players["step-200"]["step"] == 200 and players["step-200"]["games"] == 6 * 6
     assert players["perfect"]["elo"] > players["random"]["elo"] + 100
     assert players["mcts-200"]["elo"] > players["random"]["elo"]
-    assert len(document["results"]) == 15
+    assert len(document["results"]) == 21
     assert all(r["a_wins"] + r["draws"] + r["b_wins"] == 6 for r in document["results"])
     ranking = [row["player"] for row in document["players"]]
     assert ranking.index("perfect") < ranking.index("random")
@@ -67,6 +72,25 @@ def test_cli_refuses_bad_input(tmp_path, capsys):
     assert tournament.main(["--game", "chess", "--data-dir", str(tmp_path)]) == 2
     args = ["--game", "tictactoe", "--data-dir", str(tmp_path)]
     assert tournament.main([*args, "--games-per-pair", "0"]) == 2
-    assert tournament.main([*args, "--mcts", "--max-checkpoints", "0"]) == 2  # random alone
+    alone = [*args, "--mcts", "--max-checkpoints", "0", "--no-shipped"]
+    assert tournament.main(alone) == 2  # random alone
     assert tournament.main(["--game", "othello", "--data-dir", str(tmp_path), "--perfect"]) == 2
     assert "python -m actor.tournament" in capsys.readouterr().err
+
+
+def test_the_shipped_model_is_left_out_when_asked_or_missing_or_refused(tmp_path):
+    pretrained = tmp_path / "pretrained"
+    assert tournament.shipped_entrant(TICTACTOE, pretrained, 2) is None  # none shipped
+    make_model(pretrained / "tictactoe.onnx", step=777)
+    assert tournament.shipped_entrant(TICTACTOE, pretrained, 2).name == "shipped-777"
+    make_model(pretrained / "connect4.onnx", "connect4", step=5)
+    (pretrained / "tictactoe.onnx").write_bytes((pretrained / "connect4.onnx").read_bytes())
+    assert tournament.shipped_entrant(TICTACTOE, pretrained, 2) is None  # another game's
+    make_model(pretrained / "tictactoe.onnx", step=777)
+    args = ["--game", "tictactoe", "--data-dir", str(tmp_path), "--pretrained-dir",
+            str(pretrained), "--mcts", "--max-checkpoints", "0",
+            "--games-per-pair", "2"]  # fmt: skip
+    assert tournament.main([*args, "--no-shipped"]) == 2  # random alone
+    assert tournament.main(args) == 0
+    document = json.loads((tmp_path / "tictactoe" / "tournament.json").read_text())
+    assert [row["player"] for row in document["players"]].count("shipped-777") == 1
