@@ -57,11 +57,13 @@ class Progress:
             fill = (current["nn_evals"] - previous["nn_evals"]) / batches if batches else 0.0
             capacity = current["batch_size"] / max(len(self.processes), 1)
             steps = [int(self.board.value(w, "model_step")) for w in range(len(self.processes))]
+            step = max(steps, default=0)  # 0: no worker has a model (learners publish from 1)
+            model = f"model step {step}" if step else "no model yet (uniform prior, no network)"
             log.info(
-                "self-play %s: %.2f games/s, %.0f positions/s, %.0f nn evals/s, batch fill "
-                "%.1f/%.0f, games %d, model step %s",
-                self.config.game, rate["games"], rate["positions"], evals, fill, capacity,
-                current["games"], max(steps) if steps else 0,
+                "self-play %s: %.2f games/s, %.0f positions/s, %.0f %s evals/s, batch fill "
+                "%.1f/%.0f, games %d, %s",
+                self.config.game, rate["games"], rate["positions"], evals,
+                "nn" if step else "leaf", fill, capacity, current["games"], model,
             )  # fmt: skip
             previous, previous_time = current, now
 

@@ -160,6 +160,8 @@ def test_publishing_while_selfplay_runs_switches_the_actor(tmp_path: Path) -> No
     try:
         assert wait_for(lambda: len(model_steps(db)) > 0, 90), actor.log()
         assert set(model_steps(db)) == {0}
+        assert wait_for(lambda: "leaf evals/s" in actor.log(), 30), actor.log()
+        assert "no model yet (uniform prior, no network)" in actor.log()
         make_model(run / "models" / "latest.onnx", step=5)
         assert wait_for(lambda: 5 in model_steps(db), 60), actor.log()
 
@@ -183,7 +185,7 @@ def test_publishing_while_selfplay_runs_switches_the_actor(tmp_path: Path) -> No
         assert wait_for(lambda: len(model_steps(db)) > count + 5, 60), actor.log()
         assert model_steps(db)[-1] == 5
         assert "refused model" in actor.log()
-        assert "games/s" in actor.log()
+        assert "nn evals/s" in actor.log() and "model step 5" in actor.log()
     finally:
         code = actor.stop()
     assert code == 0, actor.log()
