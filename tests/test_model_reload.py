@@ -147,16 +147,21 @@ def test_checkpoints_are_listed_and_loaded_on_demand(tmp_path: Path) -> None:
         cache.get(GAME, models, 40)
 
 
+def small_selfplay_actor(data_dir: Path) -> ActorProcess:
+    """A real actor self-playing Tic-tac-toe in `data_dir`, small searches, a log line a second."""
+    return ActorProcess(
+        data_dir, "--game", "tictactoe", "--simulations", "16", "--games-in-parallel", "8",
+        "--log-interval", "1",
+    )  # fmt: skip
+
+
 def test_publishing_while_selfplay_runs_switches_the_actor(tmp_path: Path) -> None:
     """A real actor with self-play: rows start at step 0, switch to the published model's step;
     a bad file after that is refused (shown in /api/health) and self-play goes on."""
     pytest.importorskip("actor.selfplay")
     run = tmp_path / "tictactoe"
     db = run / "replay.db"
-    actor = ActorProcess(
-        tmp_path, "--game", "tictactoe", "--simulations", "16", "--games-in-parallel", "8",
-        "--log-interval", "1",
-    )  # fmt: skip
+    actor = small_selfplay_actor(tmp_path)
     try:
         assert wait_for(lambda: len(model_steps(db)) > 0, 90), actor.log()
         assert set(model_steps(db)) == {0}
@@ -201,10 +206,7 @@ def test_a_resumed_run_plays_its_checkpoints_model_not_a_uniform_prior(tmp_path:
     (run / "checkpoints").mkdir(parents=True)
     (run / "checkpoints" / "latest.pt").write_bytes(b"a learner checkpoint")
     db = run / "replay.db"
-    actor = ActorProcess(
-        tmp_path, "--game", "tictactoe", "--simulations", "16", "--games-in-parallel", "8",
-        "--log-interval", "1",
-    )  # fmt: skip
+    actor = small_selfplay_actor(tmp_path)
     try:
         assert wait_for(lambda: "waiting up to 60 s" in actor.log(), 90), actor.log()
         time.sleep(2)
