@@ -35,6 +35,9 @@ VISITS, VALUE_SUM, PRIOR, NODE_VALUE = 0, 1, 2, 3
 EDGE_FIELDS = 4
 # counts int32 [T, 2]
 NODES, ROWS = 0, 1
+# evaluation cache: the network's answers by position, (keys int64 [C] (0: empty), states
+# int64 [C, state_size], logits float32 [C, A], values float32 [C]); C a power of two
+FNV_OFFSET, FNV_PRIME = 14695981039346656037, 1099511628211
 # per-game slots of batched self-play, int64 [G, GAME_FIELDS]
 TARGET, PLY, TEMPERATURE_MOVES, FINISHED, OUTCOME, NOISE, ACTIVE, OPENING = range(8)
 GAME_FIELDS = 8
@@ -46,7 +49,7 @@ uct = False  # True: UCT selection with random tie-breaks among unvisited (class
 
 
 TEMPLATES = (
-    "terminal_value", "init_tree", "select_child", "materialise", "add_virtual_loss",
+    "terminal_value", "cache_slot", "init_tree", "select_child", "materialise", "add_virtual_loss",
     "backup", "add_root_noise", "expand", "select_leaves", "expand_backup", "root_stats",
     "reroot", "rollout", "classic_search", "pick", "new_game", "play_moves",
     "check_evaluations", "advance",
@@ -58,6 +61,25 @@ def terminal_value(state):
         return 0.0
     winner = 0 if result == FIRST_PLAYER_WON else 1
     return 1.0 if winner == to_play(state) else -1.0
+
+
+def cache_slot(cache, state):
+    """(slot, key, found) of `state` in the evaluation cache: where it is, or where it goes
+    (one slot per key, the newest answer wins). The key is FNV-1a over the state's words,
+    mixed so that the slot bits depend on every bit; a hit also compares the whole state."""
+    keys, states = cache[0], cache[1]
+    h = np.uint64(FNV_OFFSET)
+    for i in range(state.shape[0]):
+        h = (h ^ np.uint64(state[i])) * np.uint64(FNV_PRIME)
+        h ^= h >> np.uint64(29)
+    key = np.int64(h | np.uint64(1))  # never 0, the empty mark
+    slot = np.int64(h >> np.uint64(17)) & (keys.shape[0] - 1)
+    if keys[slot] != key:
+        return slot, key, False
+    for i in range(state.shape[0]):
+        if states[slot, i] != state[i]:
+            return slot, key, False
+    return slot, key, True
 
 
 def init_tree(tree, t, state):
@@ -178,9 +200,10 @@ def add_root_noise(tree, t, alpha, fraction):
 def expand(links, edges, counts, t, node, logits, mask, player, weights):
     """Create `node`'s children with softmax priors over the legal moves `mask` (`player`: the
     side to move there; `weights`: a scratch buffer of num_actions entries). Numba does not
-    prune this one's reference counting, so the batched path (`expand_backup`) has it inline."""
+    prune this one's reference counting, so the batched path (`expand_backup`) has it inline,
+    with the same float32 arithmetic: a cached answer gives the priors the network's did."""
     count = 0
-    top = -np.inf
+    top = np.float32(-np.inf)
     for a in range(num_actions):
         if mask[a]:
             count += 1
@@ -190,7 +213,7 @@ def expand(links, edges, counts, t, node, logits, mask, player, weights):
         links[t, node, KIND] = EVALUATED  # pool full: keep the value, never expand
     else:
         counts[t, NODES] = first + count
-        total = 0.0
+        total = np.float32(0.0)
         for a in range(num_actions):
             if mask[a]:
                 weights[a] = math.exp(logits[a] - top)
@@ -216,11 +239,16 @@ def expand(links, edges, counts, t, node, logits, mask, player, weights):
         links[t, node, KIND] = EXPANDED
 
 
-def select_leaves(tree, active, targets, leaves_per_tree, c, planes, leaf_tree, leaf_node):
+def select_leaves(tree, active, targets, leaves_per_tree, c, planes, leaf_tree, leaf_node,
+                  cache, use_cache, noise, alpha, fraction):  # fmt: skip
     """Pick up to `leaves_per_tree` leaves in each active tree (virtual loss between them),
-    write their planes, and return how many. Terminal leaves are backed up on the spot.
-    A tree stops at `targets[t]` simulations (root visits minus its own evaluation)."""
+    write their planes, and return how many. Terminal leaves are backed up on the spot, and
+    so, when `use_cache`, are leaves whose position is in the evaluation cache (expanded with
+    the cached answer, Dirichlet noise at a root where `noise[t]`). A tree stops at
+    `targets[t]` simulations (root visits minus its own evaluation)."""
     links, edges, states, counts = tree
+    mask = np.empty(num_actions, np.bool_)
+    weights = np.empty(num_actions, np.float32)
     count = 0
     for t in range(active.shape[0]):
         if not active[t]:
@@ -262,6 +290,19 @@ def select_leaves(tree, active, targets, leaves_per_tree, c, planes, leaf_tree, 
                 continue
             if kind == PENDING:  # already in this batch: try again next batch
                 break
+            if use_cache:
+                slot, _, found = cache_slot(cache, states[t, links[t, leaf, ROW]])
+                if found:  # the network's answer is known: no batch slot
+                    state = states[t, links[t, leaf, ROW]]
+                    player = to_play(state)
+                    value = np.float64(cache[3][slot])
+                    edges[t, leaf, NODE_VALUE] = value
+                    expand(links, edges, counts, t, leaf, cache[2][slot], legal_mask(state, mask),
+                           player, weights)  # fmt: skip
+                    if leaf == 0 and noise[t]:
+                        add_root_noise(tree, t, alpha, fraction)
+                    backup(links, edges, t, leaf, player, value, False)
+                    continue
             links[t, leaf, KIND] = PENDING
             add_virtual_loss(links, edges, t, leaf)
             encode(states[t, links[t, leaf, ROW]], planes[count])
@@ -274,11 +315,13 @@ def select_leaves(tree, active, targets, leaves_per_tree, c, planes, leaf_tree, 
     return count
 
 
-def expand_backup(tree, count, leaf_tree, leaf_node, logits, values, noise, alpha, fraction):
+def expand_backup(tree, count, leaf_tree, leaf_node, logits, values, noise, alpha, fraction,
+                  cache, use_cache):  # fmt: skip
     """Expand each evaluated leaf (softmax priors over its legal moves) and back its value
-    (clipped to -1..1) up, adding Dirichlet noise at a root where `noise[t]`. This is `expand`
-    and `backup` inline: a per-leaf call to a function taking arrays costs atomic reference
-    counting (see the module's speed rules)."""
+    (clipped to -1..1) up, adding Dirichlet noise at a root where `noise[t]`; when `use_cache`,
+    keep the answer in the evaluation cache. This is `expand` and `backup` inline: a per-leaf
+    call to a function taking arrays costs atomic reference counting (see the module's speed
+    rules)."""
     links, edges, states, counts = tree
     mask = np.empty(num_actions, np.bool_)
     weights = np.empty(num_actions, np.float32)
@@ -291,6 +334,12 @@ def expand_backup(tree, count, leaf_tree, leaf_node, logits, values, noise, alph
         row = links[t, node, ROW]
         legal_mask(states[t, row], mask)
         player = to_play(states[t, row])
+        if use_cache:
+            slot, key, _ = cache_slot(cache, states[t, row])
+            cache[0][slot] = key
+            cache[1][slot] = states[t, row]
+            cache[2][slot] = logits[b]
+            cache[3][slot] = value
         legal = 0
         top = np.float32(-np.inf)
         for a in range(num_actions):
@@ -424,7 +473,7 @@ def classic_search(tree, state, simulations, c, seed):
     links, edges, states, counts = tree
     uniform = np.zeros(num_actions, np.float32)
     mask = np.empty(num_actions, np.bool_)
-    weights = np.empty(num_actions, np.float64)
+    weights = np.empty(num_actions, np.float32)
     work = state.copy()
     for _ in range(simulations + 1):  # the first one evaluates the root
         node = 0
@@ -567,22 +616,23 @@ def check_evaluations(count, logits, values):
 
 def advance(tree, scratch, order, games, rec_moves, rec_visits, rec_values, openings, initial,
             count, logits, values, planes, leaf_tree, leaf_node, leaves_per_tree, c, alpha,
-            fraction, simulations, min_new, reuse, final_temperature,
-            opening_moves):  # fmt: skip
+            fraction, simulations, min_new, reuse, final_temperature, opening_moves, cache,
+            use_cache):  # fmt: skip
     """One self-play round after the network answered for the `count` pending leaves: back
     them up, play the moves whose search is done, and select (and encode) the next batch.
     Returns (next batch size, moves played, games finished); (-1, 0, 0) on a non-finite
     answer, with nothing changed."""
     if not check_evaluations(count, logits, values):
         return -1, 0, 0
-    expand_backup(tree, count, leaf_tree, leaf_node, logits, values, games[:, NOISE], alpha,
-                  fraction)  # fmt: skip
+    noise = games[:, NOISE]
+    expand_backup(tree, count, leaf_tree, leaf_node, logits, values, noise, alpha, fraction,
+                  cache, use_cache)  # fmt: skip
     moves, finished = play_moves(
         tree, scratch, order, games, rec_moves, rec_visits, rec_values, openings, initial,
         alpha, fraction, simulations, min_new, reuse, final_temperature, opening_moves,
     )  # fmt: skip
     next_count = select_leaves(
         tree, games[:, ACTIVE], games[:, TARGET], leaves_per_tree, c, planes, leaf_tree,
-        leaf_node,
+        leaf_node, cache, use_cache, noise, alpha, fraction,
     )  # fmt: skip
     return next_count, moves, finished

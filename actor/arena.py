@@ -255,6 +255,7 @@ def search_actions(
     leaf_tree = np.zeros(batch, dtype=np.int64)
     leaf_node = np.zeros(batch, dtype=np.int64)
     noise = np.zeros(chunk, dtype=np.bool_)
+    cache = mcts.no_cache(game)
     visit_dist = np.zeros(game.num_actions, dtype=np.float32)
     for begin in range(0, count, chunk):
         part = states[begin : begin + chunk]
@@ -265,13 +266,14 @@ def search_actions(
         targets = np.full(chunk, simulations, dtype=np.int64)
         while True:
             leaves = kernels.select_leaves(
-                tree, active, targets, leaves_per_tree, c_puct, planes, leaf_tree, leaf_node
-            )
+                tree, active, targets, leaves_per_tree, c_puct, planes, leaf_tree, leaf_node,
+                cache, False, noise, 1.0, 0.0,
+            )  # fmt: skip
             if leaves == 0:
                 break
             logits, values = mcts.evaluate(evaluator, planes[:leaves], game.num_actions)
             kernels.expand_backup(
-                tree, leaves, leaf_tree, leaf_node, logits, values, noise, 1.0, 0.0
+                tree, leaves, leaf_tree, leaf_node, logits, values, noise, 1.0, 0.0, cache, False
             )
         for t in range(len(part)):
             _, action = kernels.root_stats(tree, t, visit_dist)

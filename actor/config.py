@@ -34,6 +34,7 @@ class ActorConfig:
     c_puct: float | None = None
     dirichlet_alpha: float | None = None
     dirichlet_fraction: float | None = None
+    eval_cache: int | None = None
     seed: int = 0
     # Threads: the machine this targets has 2 cores shared by self-play and the API.
     ort_threads: int = 1
@@ -124,6 +125,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--dirichlet-fraction", type=float, default=None, help="share of root noise in the prior"
+    )
+    parser.add_argument(
+        "--eval-cache",
+        type=int,
+        default=None,
+        help="network answers kept by position, a power of two (0: none; default 65536)",
     )
     parser.add_argument("--seed", type=int, default=default.seed)
     parser.add_argument(

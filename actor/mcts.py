@@ -171,6 +171,16 @@ def seed_numba(seed: int) -> None:
     np.random.seed(seed)
 
 
+def no_cache(game: Game) -> tuple:
+    """An empty evaluation cache, for the searches that keep none (`use_cache` False)."""
+    return (
+        np.zeros(1, np.int64),
+        np.zeros((1, game.state_size), np.int64),
+        np.zeros((1, game.num_actions), np.float32),
+        np.zeros(1, np.float32),
+    )
+
+
 def _softmax_legal(logits: np.ndarray, legal: np.ndarray) -> np.ndarray:
     masked = np.where(legal, logits.astype(np.float64), -np.inf)
     exp = np.exp(masked - masked.max())
@@ -241,12 +251,14 @@ def alphazero_search(
     leaf_tree = np.zeros(batch, np.int64)
     leaf_node = np.zeros(batch, np.int64)
     legal = game.legal_mask(state)
+    cache = no_cache(game)
     prior = None
     root_value = 0.0
     while True:
         count = kernels.select_leaves(
-            tree, active, targets, batch, c_puct, planes, leaf_tree, leaf_node
-        )
+            tree, active, targets, batch, c_puct, planes, leaf_tree, leaf_node, cache, False,
+            noise, alpha, dirichlet_fraction,
+        )  # fmt: skip
         if count == 0:
             break
         logits, values = evaluate(evaluator, planes[:count], game.num_actions)
@@ -257,8 +269,9 @@ def alphazero_search(
                 action = int(np.argmax(prior))
                 return SearchResult(action, prior.copy(), root_value, prior)
         kernels.expand_backup(
-            tree, count, leaf_tree, leaf_node, logits, values, noise, alpha, dirichlet_fraction
-        )
+            tree, count, leaf_tree, leaf_node, logits, values, noise, alpha, dirichlet_fraction,
+            cache, False,
+        )  # fmt: skip
     visit_dist = np.zeros(game.num_actions, np.float32)
     value, action = kernels.root_stats(tree, 0, visit_dist)
     return SearchResult(int(action), visit_dist, float(value), prior)

@@ -8,6 +8,14 @@ that finishes is returned as a `GameRecord` and its slot starts a new game.
 Tree reuse: after a move the chosen child's subtree becomes the new tree, statistics included,
 and the search for the next move stops when the root has `simulations` child visits in total,
 but always runs at least `min_new_simulations` (so Dirichlet noise at the new root acts).
+
+Evaluation cache: the network's answers for the last `eval_cache` positions (by position,
+shared by the G games, emptied when the model changes). A leaf whose position is there is
+expanded at once and takes no batch slot. Searches revisit positions (subtrees of the moves not
+played, transpositions, the openings games share). Measured with the shipped models on the
+2-core machine (/tmp scripts, steady state): Connect 4 self-play makes 21% fewer network calls
+per position and plays 19-26% more positions per CPU second; Othello about 1% more (its
+positions rarely repeat); Tic-tac-toe, whose 5,478 positions all fit, 2.2 times as many.
 """
 
 from __future__ import annotations
@@ -49,6 +57,7 @@ class SelfPlayConfig:
     opening_moves: int = 0  # each game starts after 0..this many uniformly random moves
     leaves_per_tree: int = 1  # leaves per tree per batch (virtual loss beyond 1)
     tree_reuse: bool = True
+    eval_cache: int = 1 << 16  # network answers kept, by position (0: none); a power of two
     min_new_simulations: int | None = None  # None: simulations // 4 (at least 1)
     extra: dict = field(default_factory=dict)  # free-form notes kept with the run's config
 
@@ -63,6 +72,8 @@ class SelfPlayConfig:
             raise ValueError("temperature_moves must be >= 0 and c_puct > 0")
         if not 0.0 <= self.final_temperature <= 10.0:
             raise ValueError("final_temperature must be between 0 and 10")
+        if self.eval_cache < 0 or self.eval_cache & (self.eval_cache - 1):
+            raise ValueError(f"eval_cache must be 0 or a power of two, got {self.eval_cache}")
         if not 0 <= self.opening_moves <= 100:
             raise ValueError(f"opening_moves must be between 0 and 100, got {self.opening_moves}")
         return self
@@ -122,6 +133,14 @@ class SelfPlay:
         self._openings = np.zeros((games, length), np.int64)  # see `_tree_kernels.new_game`
         self._opening_moves = min(cfg.opening_moves, length)
         self._initial = game.initial_state()
+        entries = max(cfg.eval_cache, 1)  # one unused slot when off: the kernels take arrays
+        self._cache = (
+            np.zeros(entries, np.int64),
+            np.zeros((entries, game.state_size), np.int64),
+            np.zeros((entries, game.num_actions), np.float32),
+            np.zeros(entries, np.float32),
+        )
+        self._cache_model: Evaluator | None = None  # whose answers the cache holds
         seed_numba(seed)
         work, mask = self._initial.copy(), np.zeros(game.num_actions, np.bool_)
         for t in range(games):
@@ -144,6 +163,9 @@ class SelfPlay:
     def step(self, evaluator: Evaluator | None) -> list[GameRecord]:
         """One evaluate -> backup -> play -> select round for all games; the games that
         finished."""
+        if evaluator is not self._cache_model:  # a new model: its own answers only
+            self._cache[0][:] = 0
+            self._cache_model = evaluator
         if self._pending < 0:  # the first step: nothing selected yet
             self._pending = self._advance(0, self._no_logits, self._no_values)[0]
         count = self._pending
@@ -186,6 +208,8 @@ class SelfPlay:
             cfg.tree_reuse,
             cfg.final_temperature,
             self._opening_moves,
+            self._cache,
+            cfg.eval_cache > 0 and self._cache_model is not None,
         )
 
     def _evaluate(self, evaluator: Evaluator | None, count: int) -> tuple:

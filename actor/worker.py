@@ -93,6 +93,7 @@ def selfplay_config(game: Any, config: ActorConfig) -> Any:
         c_puct=config.c_puct,
         dirichlet_alpha=config.dirichlet_alpha,
         dirichlet_fraction=config.dirichlet_fraction,
+        eval_cache=config.eval_cache,
     )
 
 

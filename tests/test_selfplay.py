@@ -24,6 +24,21 @@ def fixed_evaluator(num_actions: int):
     return evaluate
 
 
+def position_evaluator(game, seed: int = 0):
+    """A fixed random linear network: like a real one, its answer depends on the position alone
+    (and its planes), not on the batch."""
+    rng = np.random.default_rng(seed)
+    size = int(np.prod(game.plane_shape))
+    weights = rng.normal(size=(size, game.num_actions)).astype(np.float32)
+    value_weights = (0.3 * rng.normal(size=size)).astype(np.float32)
+
+    def evaluate(planes: np.ndarray):
+        flat = planes.reshape(planes.shape[0], -1)
+        return flat @ weights, np.tanh(flat @ value_weights).reshape(-1, 1)
+
+    return evaluate
+
+
 def play_games(selfplay: SelfPlay, evaluator, count: int, max_steps: int = 100_000) -> list:
     records = []
     for _ in range(max_steps):
@@ -274,3 +289,53 @@ def test_command_line_self_play_settings_reach_the_worker():
     off = parse_args(["--game", "connect4", "--opening-moves", "0"])
     assert selfplay_config(connect4, off).opening_moves == 0
     assert selfplay_config(get_game("tictactoe"), parse_args([])).opening_moves == 0
+    assert selfplay_config(connect4, parse_args(["--eval-cache", "0"])).eval_cache == 0
+    assert selfplay_config(connect4, parse_args([])).eval_cache == 1 << 16
+    with pytest.raises(ValueError, match="power of two"):
+        selfplay_config(connect4, parse_args(["--eval-cache", "1000"]))
+
+
+@pytest.mark.parametrize("name", list_games())
+def test_the_evaluation_cache_plays_as_the_network_with_fewer_calls(name):
+    """No noise and the most visited move: every game is one deterministic game, so a cache that
+    answered differently from the network would change it (games part only on ties between
+    visit counts, broken at random, alike in both runs). It must not, and must save calls: a
+    game played again (one at a time) finds its positions there."""
+    game = get_game(name)
+    evaluator = position_evaluator(game)
+    settings = dict(games_in_parallel=1, simulations=24, temperature_moves=0,
+                    dirichlet_fraction=0.0, opening_moves=0)  # fmt: skip
+    runs = {}
+    for entries in (0, 1 << 14):
+        selfplay = SelfPlay(game, default_config(game, eval_cache=entries, **settings), seed=3)
+        records = play_games(selfplay, evaluator, 4)[:4]
+        runs[entries] = (records, selfplay.nn_evals)
+    (plain, plain_calls), (cached, cached_calls) = runs[0], runs[1 << 14]
+    for a, b in zip(plain, cached, strict=True):
+        np.testing.assert_array_equal(a.moves, b.moves)
+        np.testing.assert_array_equal(a.visits, b.visits)
+        # float32 sums: a batched leaf's virtual loss, added and taken back, rounds apart
+        np.testing.assert_allclose(a.root_values, b.root_values, atol=1e-6)
+    assert cached_calls < 0.8 * plain_calls  # measured 0.36-0.62
+
+
+def test_the_evaluation_cache_holds_only_the_current_models_answers():
+    game = get_game("connect4")
+    first, second = position_evaluator(game, seed=1), position_evaluator(game, seed=2)
+    selfplay = SelfPlay(game, default_config(game, games_in_parallel=16, eval_cache=1 << 10))
+    for _ in range(60):
+        selfplay.step(first)
+    keys, states, logits, values = selfplay._cache
+    assert np.count_nonzero(keys) > 100
+    selfplay.step(second)  # a new model: the old answers go
+    used = np.flatnonzero(keys)
+    assert 0 < len(used) <= 16
+    planes = np.zeros((len(used), *game.plane_shape), np.float32)
+    for row, slot in enumerate(used):
+        game.encode(states[slot], planes[row])
+    expected_logits, expected_values = second(planes)
+    np.testing.assert_allclose(logits[used], expected_logits, rtol=1e-6)
+    np.testing.assert_allclose(values[used], expected_values.reshape(-1), rtol=1e-6)
+    keys_before = keys.copy()
+    selfplay.step(None)  # no model (a uniform prior): nothing to cache
+    assert not keys.any() and keys_before.any()
