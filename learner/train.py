@@ -120,7 +120,14 @@ class Trainer:
         torch.set_num_threads(config.threads)
         torch.manual_seed(config.seed)
         self.device = pick_device(config.device)
-        self.model = build_network(self.game, config).to(self.device)
+        # Convolutions train a quarter faster on channels-last tensors (measured on CPU:
+        # benchmarks/learner.py); the MLP has none.
+        self.memory_format = (
+            torch.channels_last if config.network == "resnet" else torch.contiguous_format
+        )
+        self.model = build_network(self.game, config).to(
+            self.device, memory_format=self.memory_format
+        )
         self.model.train()  # stays in training mode: exports use an eval-mode copy
         self.optimizer = build_optimizer(config, self.model)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(
@@ -247,7 +254,9 @@ class Trainer:
     ) -> tuple[float, float, float]:
         """One optimiser step on a batch; (total, policy, value) losses."""
         device = self.device
-        planes_t = torch.from_numpy(planes).to(device, non_blocking=True)
+        planes_t = torch.from_numpy(planes).to(
+            device, non_blocking=True, memory_format=self.memory_format
+        )
         policy_t = torch.from_numpy(policy).to(device, non_blocking=True)
         values_t = torch.from_numpy(values).to(device, non_blocking=True)
         logits, value = self.model(planes_t)

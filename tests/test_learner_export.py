@@ -20,13 +20,18 @@ def session(path) -> ort.InferenceSession:
 
 
 @pytest.mark.parametrize(
-    "game_name, overrides",
-    [("tictactoe", {}), ("connect4", {"blocks": 1, "channels": 8})],
+    "game_name, overrides, memory_format",
+    [
+        ("tictactoe", {}, torch.contiguous_format),
+        ("connect4", {"blocks": 1, "channels": 8}, torch.contiguous_format),
+        ("connect4", {"blocks": 1, "channels": 8}, torch.channels_last),  # as the learner trains
+    ],
 )
-def test_onnx_outputs_equal_torch(tmp_path, game_name, overrides) -> None:
+def test_onnx_outputs_equal_torch(tmp_path, game_name, overrides, memory_format) -> None:
     game = get_game(game_name)
     torch.manual_seed(0)
     model = build_network(game, make_config(game_name, **overrides))
+    model = model.to(memory_format=memory_format)
     # A few training steps so BatchNorm running statistics are not trivial.
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
     for _ in range(3):

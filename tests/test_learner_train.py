@@ -57,14 +57,18 @@ def test_loss_falls_when_overfitting_a_small_dataset(tmp_path) -> None:
     assert last[1] < first[1] - 0.3  # policy loss falls towards the targets' entropy
 
 
-def test_resume_continues_step_and_optimizer_state(tmp_path) -> None:
+@pytest.mark.parametrize(
+    "network", [{}, {"network": "resnet", "blocks": 1, "channels": 8}]  # resnet: channels-last
+)
+def test_resume_continues_step_and_optimizer_state(tmp_path, network) -> None:
     fill_db(tmp_path / "a")
     fill_db(tmp_path / "b")
-    straight = Trainer(small_config(tmp_path / "a", max_steps=60, optimizer="sgd", lr=0.05))
+    settings = dict(optimizer="sgd", lr=0.05, **network)
+    straight = Trainer(small_config(tmp_path / "a", max_steps=60, **settings))
     straight.run()
-    first_half = Trainer(small_config(tmp_path / "b", max_steps=30, optimizer="sgd", lr=0.05))
+    first_half = Trainer(small_config(tmp_path / "b", max_steps=30, **settings))
     first_half.run()
-    resumed = Trainer(small_config(tmp_path / "b", max_steps=60, optimizer="sgd", lr=0.05))
+    resumed = Trainer(small_config(tmp_path / "b", max_steps=60, **settings))
     assert resumed.step == 30
     momentum = resumed.optimizer.state_dict()["state"]
     assert momentum and all(s["momentum_buffer"].abs().sum() > 0 for s in momentum.values())
