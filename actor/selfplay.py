@@ -14,8 +14,9 @@ shared by the G games, emptied when the model changes). A leaf whose position is
 expanded at once and takes no batch slot. Searches revisit positions (subtrees of the moves not
 played, transpositions, the openings games share). Measured with the shipped models on the
 2-core machine (/tmp scripts, steady state): Connect 4 self-play makes 21% fewer network calls
-per position and plays 19-26% more positions per CPU second; Othello about 1% more (its
-positions rarely repeat); Tic-tac-toe, whose 5,478 positions all fit, 2.2 times as many.
+per position and plays 19-26% more positions per CPU second; Othello from about 1% (the
+shipped model, 200 simulations) to about 20% (a stronger model, 100 simulations); Tic-tac-toe,
+whose 5,478 positions all fit, 2.2 times as many.
 """
 
 from __future__ import annotations
