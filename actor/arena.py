@@ -4,12 +4,22 @@ An `Agent` picks a move in a position; `play_match` plays two of them against ea
 colours alternating; `search_actions` finds the move `alphazero_search` would pick in each of
 many positions at once (the trees searched side by side, one evaluator call per round), which is
 what judging a model on thousands of solved positions needs.
+
+Two models against each other, from paired random openings (colours swapped per pair)::
+
+    python -m actor.arena --game othello NEW.onnx OLD.onnx [--games 200] [--simulations 200]
+        [--opening-moves 2] [--seed 0]
 """
 
 from __future__ import annotations
 
+import argparse
+import json
+import math
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -292,3 +302,58 @@ def optimal_move_rate(
     """The share of `positions` where the searched move (or the policy's, at 0) is optimal."""
     actions = search_actions(game, positions.states, simulations, evaluator, c_puct=c_puct)
     return positions.optimal_rate(actions)
+
+
+# ---------------------------------------------------------------- two models, command line
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m actor.arena",
+        description="Two models against each other with PUCT search, from paired random "
+        "openings, colours swapped per pair; prints the first model's score.",
+    )
+    parser.add_argument("--game", required=True)
+    parser.add_argument("model", type=Path, help="ONNX file of the first player")
+    parser.add_argument("opponent", type=Path, help="ONNX file of the second player")
+    parser.add_argument("--games", type=int, default=200, help="an even number")
+    parser.add_argument("--simulations", type=int, default=200, help="MCTS budget of both")
+    parser.add_argument("--opening-moves", type=int, default=2, help="random moves per pair")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    from actor.model import ModelError, load_model
+    from engine import get_game
+
+    try:
+        game = get_game(args.game)
+        if args.games < 2 or args.games % 2 or args.simulations < 0 or args.opening_moves < 0:
+            raise ValueError("--games must be even and >= 2; budgets and openings >= 0")
+        players = []
+        for path in (args.model, args.opponent):
+            if not path.is_file():
+                raise ValueError(f"{path} does not exist")
+            model = load_model(path, game)
+            players.append(AlphaZeroAgent(model, args.simulations, name=f"{path.name}"))
+    except (ValueError, ModelError) as error:
+        print(f"python -m actor.arena: {error}", file=sys.stderr)
+        return 2
+    if players[0].name == players[1].name:
+        players[1].name += " (2)"
+    result = play_match(
+        game, players[0], players[1], args.games, seed=args.seed,
+        opening_moves=args.opening_moves,
+    )  # fmt: skip
+    score = result.score
+    margin = 1.96 * math.sqrt(max(score * (1 - score), 1e-9) / result.games)
+    print(
+        f"{players[0].name} vs {players[1].name}: {result.wins} wins, {result.draws} draws, "
+        f"{result.losses} losses; score {score:.3f} (95% interval {max(score - margin, 0):.3f}-"
+        f"{min(score + margin, 1):.3f})"
+    )
+    print(json.dumps({"wins": result.wins, "draws": result.draws, "losses": result.losses,
+                      "score": round(score, 4)}))  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

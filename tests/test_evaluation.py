@@ -336,3 +336,22 @@ def test_position_set_refuses_mismatched_actions():
     positions = PositionSet("tictactoe", "x", np.zeros((2, 4), np.int64), np.zeros((2, 9)))
     with pytest.raises(ValueError):
         positions.optimal_rate(np.zeros(3, np.int64))
+
+
+def test_two_models_play_a_match_from_the_command_line(tmp_path, capsys):
+    first = make_model(tmp_path / "a.onnx", step=1, bias=4)
+    second = make_model(tmp_path / "b.onnx", step=2)
+    args = ["--game", "tictactoe", str(first), str(second), "--games", "6", "--simulations", "4"]
+    assert arena.main(args) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    result = json.loads(lines[-1])
+    assert result["wins"] + result["draws"] + result["losses"] == 6
+    assert lines[0].startswith("a.onnx vs b.onnx: ") and "score" in lines[0]
+    assert arena.main([*args[:3], str(first), "--games", "2", "--simulations", "4"]) == 0
+    assert "a.onnx (2)" in capsys.readouterr().out  # a model against itself
+    assert arena.main([*args, "--games", "5"]) == 2  # odd: colours could not swap per pair
+    other = make_model(tmp_path / "c4.onnx", "connect4", step=1)
+    assert arena.main(["--game", "tictactoe", str(first), str(other)]) == 2
+    assert arena.main(["--game", "tictactoe", str(first), str(tmp_path / "none.onnx")]) == 2
+    err = capsys.readouterr().err
+    assert "not 'tictactoe'" in err and "does not exist" in err
