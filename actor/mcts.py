@@ -181,7 +181,8 @@ def no_cache(game: Game) -> tuple:
     )
 
 
-def _softmax_legal(logits: np.ndarray, legal: np.ndarray) -> np.ndarray:
+def softmax_legal(logits: np.ndarray, legal: np.ndarray) -> np.ndarray:
+    """The policy over the legal moves (`legal`: a boolean mask) from the network's logits."""
     masked = np.where(legal, logits.astype(np.float64), -np.inf)
     exp = np.exp(masked - masked.max())
     return (exp / exp.sum()).astype(np.float32)
@@ -263,7 +264,7 @@ def alphazero_search(
             break
         logits, values = evaluate(evaluator, planes[:count], game.num_actions)
         if prior is None:  # the first batch is the root alone
-            prior = _softmax_legal(logits[0], legal)
+            prior = softmax_legal(logits[0], legal)
             root_value = float(values[0])
             if simulations == 0:
                 action = int(np.argmax(prior))

@@ -38,7 +38,7 @@ from open_spiel.python.utils import lru_cache
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from actor.mcts import DEFAULT_C_PUCT  # noqa: E402
+from actor.mcts import DEFAULT_C_PUCT, softmax_legal  # noqa: E402
 from actor.selfplay import default_config  # noqa: E402
 from benchmarks.selfplay import (  # noqa: E402
     default_model_bytes,
@@ -69,9 +69,7 @@ class OnnxSpielEvaluator(spiel_mcts.Evaluator):
             logits, value = self.session.run(
                 ["policy", "value"], {"planes": obs.reshape(self.shape)}
             )
-            logits = np.where(mask, logits[0], -np.inf)
-            policy = np.exp(logits - logits.max())
-            return float(value[0, 0]), policy / policy.sum()
+            return float(value[0, 0]), softmax_legal(logits[0], mask)
 
         return self.cache.make(obs.tobytes() + mask.tobytes(), run)
 
