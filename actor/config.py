@@ -35,6 +35,7 @@ class ActorConfig:
     dirichlet_alpha: float | None = None
     dirichlet_fraction: float | None = None
     eval_cache: int | None = None
+    int8: bool | None = None  # self-play plays int8 copies of the models (None: per game)
     seed: int = 0
     # Threads: the machine this targets has 2 cores shared by self-play and the API.
     ort_threads: int = 1
@@ -131,6 +132,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=None,
         help="network answers kept by position, a power of two (0: none; default 65536)",
+    )
+    parser.add_argument(
+        "--int8",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="self-play with int8 copies of the models, where they pass the closeness and speed"
+        " checks of actor.quantize (default: on for connect4 and othello)",
     )
     parser.add_argument("--seed", type=int, default=default.seed)
     parser.add_argument(

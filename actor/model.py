@@ -43,6 +43,7 @@ class OnnxEvaluator:
     step: int
     created_at: float
     path: Path
+    int8: bool = False  # an int8 copy of the file's float model (actor.quantize)
 
     def __call__(self, planes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         planes = np.ascontiguousarray(planes, dtype=np.float32)
@@ -65,11 +66,12 @@ class GuardedEvaluator:
     def __init__(self, model: OnnxEvaluator, slot: ModelSlot) -> None:
         self.model = model
         self.slot = slot
-        self.game, self.step, self.created_at, self.path = (
+        self.game, self.step, self.created_at, self.path, self.int8 = (
             model.game,
             model.step,
             model.created_at,
             model.path,
+            model.int8,
         )
 
     def __call__(self, planes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -182,16 +184,24 @@ class ModelSlot:
 
     Order of preference: the run's `models/latest.onnx`, else `fallback` (the shipped pretrained
     model; None for self-play, which bootstraps from a uniform prior), else no model (None).
-    `current` is read once per batch, so a swap happens between two batches.
+    `current` is read once per batch, so a swap happens between two batches. With `int8`,
+    a model plays as its int8 copy when that passes `actor.quantize`'s checks, else as it is.
     """
 
     def __init__(
-        self, game: Game, models_dir: Path, fallback: Path | None = None, *, threads: int = 1
+        self,
+        game: Game,
+        models_dir: Path,
+        fallback: Path | None = None,
+        *,
+        threads: int = 1,
+        int8: bool = False,
     ) -> None:
         self.game = game
         self.models_dir = Path(models_dir)
         self.fallback = Path(fallback) if fallback is not None else None
         self.threads = threads
+        self.int8 = int8
         self.current: GuardedEvaluator | None = None
         self.source = "none"
         # What `current` replaced, to go back to when it fails at run time.
@@ -234,11 +244,29 @@ class ModelSlot:
             return False
         if source == "pretrained" and self.source == "run":
             return False
+        if self.int8:
+            model = self._int8_copy(model)
         self._previous = (self.current, self.source)
         self.current, self.source = GuardedEvaluator(model, self), source
         self.reloads += 1
-        log.info("%s: now playing with %s (step %d)", self.game.name, path, model.step)
+        log.info(
+            "%s: now playing with %s (step %d%s)",
+            self.game.name,
+            path,
+            model.step,
+            ", int8" if model.int8 else "",
+        )
         return True
+
+    def _int8_copy(self, model: OnnxEvaluator) -> OnnxEvaluator:
+        """`model`'s int8 copy, or `model` itself (with a log line) when there is none to use."""
+        from actor.quantize import int8_copy  # the quantizer loads slowly; self-play only
+
+        try:
+            return int8_copy(model, self.game, threads=self.threads)
+        except ModelError as error:
+            log.warning("%s: playing the float model: %s", self.game.name, error)
+            return model
 
     def refuse_at_run_time(self, bad: GuardedEvaluator) -> GuardedEvaluator | None:
         """`bad` gave non-finite numbers on a real batch: refuses it and returns what plays

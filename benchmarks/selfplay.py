@@ -11,8 +11,10 @@ The evaluations/s against raw ONNX measure what the tree code and glue cost per 
 they are taken with the evaluation cache off (every leaf a network call; with it on, a cached
 leaf is tree work with no call, and Tic-tac-toe self-play makes almost none). Positions/s and
 games/s are the actor's defaults, cache on; positions/s without it are printed beside them.
+The network is the one the actor plays: its int8 copy (actor.quantize) for Connect 4 and Othello,
+the float model for Tic-tac-toe (`--int8`/`--no-int8` to choose); raw ONNX Runtime runs the same.
 The last line is JSON: {game: {"nn_evals_per_s", "raw_onnx_evals_per_s", "positions_per_s",
-"games_per_s", "batch", "cpu_ratio", "positions_per_s_no_cache"}}.
+"games_per_s", "batch", "cpu_ratio", "positions_per_s_no_cache", "precision"}}.
 
     .venv/bin/python benchmarks/selfplay.py --seconds 10 [--batch 128] [--threads 1]
     .venv/bin/python benchmarks/selfplay.py --seconds 3 --sweep     # batch x threads table
@@ -75,6 +77,7 @@ import onnxruntime as ort
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from actor.mcts import alphazero_search  # noqa: E402
+from actor.quantize import INT8_BY_DEFAULT  # noqa: E402
 from actor.selfplay import SelfPlay, default_config  # noqa: E402
 from engine import get_game, list_games  # noqa: E402
 
@@ -140,6 +143,25 @@ def make_session(model: bytes, threads: int) -> ort.InferenceSession:
     options.inter_op_num_threads = 1
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     return ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+
+
+def int8_session(game, model: bytes, threads: int) -> ort.InferenceSession | None:
+    """The session of the checked int8 copy the actor would play (actor.quantize); None, with
+    the reason printed, when the actor would keep the float model."""
+    import tempfile
+    from pathlib import Path
+
+    from actor.model import ModelError, load_model
+    from actor.quantize import int8_copy
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "model.onnx"
+        path.write_bytes(model)
+        try:
+            return int8_copy(load_model(path, game, threads=threads), game, threads=threads).session
+        except ModelError as error:
+            print(f"{game.name}: float model: {error}", flush=True)
+            return None
 
 
 def make_evaluator(session: ort.InferenceSession):
@@ -251,6 +273,12 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="ORT intra_op_num_threads")
     parser.add_argument("--simulations", type=int, default=None, help="default: per game")
     parser.add_argument("--games", nargs="*", default=None)
+    parser.add_argument(
+        "--int8",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="play and time the int8 copy, as the actor does (default: the actor's per game)",
+    )
     parser.add_argument("--sweep", action="store_true", help="table over batch and threads")
     parser.add_argument("--profile", action="store_true", help="tree code alone (free evaluator)")
     parser.add_argument("--repeats", type=int, default=3, help="--profile: median of this many")
@@ -269,6 +297,11 @@ def main() -> None:
             sweep(name, game, model, args)
             continue
         session = make_session(model, args.threads)
+        precision = "float32"
+        if name in INT8_BY_DEFAULT if args.int8 is None else args.int8:
+            quantized = int8_session(game, model, args.threads)
+            if quantized is not None:
+                session, precision = quantized, "int8"
         evaluator = make_evaluator(session)
         raw, raw_cpu = raw_onnx_rate(session, game, batch, args.seconds)
         rates = selfplay_rates(game, evaluator, batch, args.simulations, args.seconds, eval_cache=0)
@@ -277,9 +310,9 @@ def main() -> None:
             game, evaluator, rates["simulations"], min(args.seconds, 5.0)
         )
         print(
-            f"{name}: batch {batch}, {rates['simulations']} simulations/move, ORT threads "
-            f"{args.threads}: self-play {rates['nn_evals_per_s']:.0f} evals/s vs raw ONNX "
-            f"{raw:.0f}/s ({rates['nn_evals_per_s'] / raw:.2f}x; per CPU second "
+            f"{name}: {precision} network, batch {batch}, {rates['simulations']} simulations/move,"
+            f" ORT threads {args.threads}: self-play {rates['nn_evals_per_s']:.0f} evals/s vs raw"
+            f" ONNX {raw:.0f}/s ({rates['nn_evals_per_s'] / raw:.2f}x; per CPU second "
             f"{rates['nn_evals_per_cpu_s'] / raw_cpu:.2f}x; evaluation cache off), fill "
             f"{rates['batch_fill']:.3f}; {cached['positions_per_s']:.1f} positions/s and "
             f"{cached['games_per_s']:.2f} games/s with the evaluation cache "
@@ -296,6 +329,7 @@ def main() -> None:
             "batch": batch,
             "cpu_ratio": round(rates["nn_evals_per_cpu_s"] / raw_cpu, 3),
             "positions_per_s_no_cache": round(rates["positions_per_s"], 2),
+            "precision": precision,
         }
     print(json.dumps(summary))
 

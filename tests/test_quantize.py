@@ -1,0 +1,157 @@
+"""int8 copies for self-play (actor.quantize): close to the float model, checked, refused with a
+reason, and played by a ModelSlot. Real ONNX Runtime sessions on a small ResNet the test makes."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+import torch
+
+from actor import quantize
+from actor.config import ActorConfig
+from actor.model import ModelError, ModelSlot, load_model
+from actor.selfplay import SelfPlay, default_config
+from actor.worker import int8_selfplay
+from engine import get_game
+from engine.game import ONGOING
+from learner.export import onnx_bytes
+from learner.network import ResNet
+
+GAME = get_game("connect4")
+
+
+def write_resnet(path: Path, step: int = 7) -> Path:
+    """A small untrained ResNet of the learner's kind (heads named *_head), with metadata."""
+    torch.manual_seed(step)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(onnx_bytes(ResNet(GAME, blocks=2, channels=32, hidden=32), GAME, step))
+    return path
+
+
+def other_positions(count: int = 256) -> np.ndarray:
+    """Random-play positions from another seed than the calibration's."""
+    rng = np.random.default_rng(99)
+    planes = np.zeros((count, *GAME.plane_shape), np.float32)
+    filled = 0
+    while filled < count:
+        state = GAME.initial_state()
+        while GAME.status(state) == ONGOING and filled < count:
+            GAME.encode(state, planes[filled])
+            filled += 1
+            GAME.apply_action(state, int(rng.choice(np.flatnonzero(GAME.legal_mask(state)))))
+    return planes
+
+
+@pytest.fixture
+def no_speed_check(monkeypatch):
+    """The speed check depends on the CPU; these tests check everything else."""
+    monkeypatch.setattr(quantize, "MIN_SPEED_UP", 0.0)
+
+
+def test_int8_copy_is_close_to_the_float_model(tmp_path: Path, no_speed_check) -> None:
+    model = load_model(write_resnet(tmp_path / "latest.onnx"), GAME)
+    copy = quantize.int8_copy(model, GAME, save_to=tmp_path / "int8.onnx")
+    assert copy.int8 and not model.int8
+    assert (copy.game, copy.step, copy.created_at, copy.path) == (
+        model.game,
+        model.step,
+        model.created_at,
+        model.path,
+    )
+    planes = other_positions()
+    logits, values = model(planes)
+    copy_logits, copy_values = copy(planes)
+    assert not np.array_equal(logits, copy_logits)  # it is another computation...
+    probabilities = quantize._probabilities(logits)
+    copy_probabilities = quantize._probabilities(copy_logits)
+    assert 0.5 * np.abs(probabilities - copy_probabilities).sum(1).mean() < 0.05  # ...close
+    assert np.abs(values - copy_values).mean() < 0.05
+
+
+def test_the_tower_is_int8_and_the_heads_stay_float(tmp_path: Path, no_speed_check) -> None:
+    model = load_model(write_resnet(tmp_path / "latest.onnx"), GAME)
+    quantize.int8_copy(model, GAME, save_to=tmp_path / "int8.onnx")
+    graph = onnx.load(str(tmp_path / "int8.onnx")).graph
+    dequantize = [node for node in graph.node if node.op_type == "DequantizeLinear"]
+    dequantized = {name for node in dequantize for name in node.output}
+
+    def int8_weights(node) -> bool:
+        return node.input[1] in dequantized
+
+    tower = [node for node in graph.node if node.op_type == "Conv" and "tower" in node.name]
+    layers = [node for node in graph.node if node.op_type in ("Conv", "Gemm")]
+    heads = [node for node in layers if "head" in node.name]
+    assert tower and len(heads) == 5  # policy: conv, linear; value: conv, two linears
+    assert all(int8_weights(node) for node in tower)
+    assert not any(int8_weights(node) for node in heads)
+
+
+def test_copy_not_faster_is_refused(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(quantize, "MIN_SPEED_UP", 1e6)
+    model = load_model(write_resnet(tmp_path / "latest.onnx"), GAME)
+    with pytest.raises(ModelError, match="not faster"):
+        quantize.int8_copy(model, GAME)
+
+
+def test_copy_too_far_from_the_float_model_is_refused(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(quantize, "MAX_POLICY_DISTANCE", 0.0)
+    model = load_model(write_resnet(tmp_path / "latest.onnx"), GAME)
+    with pytest.raises(ModelError, match="too far"):
+        quantize.int8_copy(model, GAME)
+
+
+def test_file_replaced_after_loading_is_not_quantized(tmp_path: Path, no_speed_check) -> None:
+    path = write_resnet(tmp_path / "latest.onnx", step=7)
+    model = load_model(path, GAME)
+    write_resnet(path, step=8)
+    with pytest.raises(ModelError, match="replaced"):
+        quantize.int8_copy(model, GAME)
+
+
+def test_slot_plays_the_int8_copy_in_selfplay(tmp_path: Path, no_speed_check) -> None:
+    write_resnet(tmp_path / "models" / "latest.onnx", step=12)
+    slot = ModelSlot(GAME, tmp_path / "models", int8=True)
+    assert slot.refresh()
+    assert slot.current.int8 and slot.step == 12
+    selfplay = SelfPlay(GAME, default_config(GAME, games_in_parallel=8, simulations=16))
+    for _ in range(40):
+        selfplay.step(slot.current)
+    assert selfplay.nn_evals > 0 and selfplay.positions > 0
+
+
+def test_slot_falls_back_to_the_float_model_with_the_reason(
+    tmp_path: Path, monkeypatch, caplog
+) -> None:
+    monkeypatch.setattr(quantize, "MIN_SPEED_UP", 1e6)
+    write_resnet(tmp_path / "models" / "latest.onnx", step=12)
+    slot = ModelSlot(GAME, tmp_path / "models", int8=True)
+    with caplog.at_level(logging.WARNING, logger="actor.model"):
+        assert slot.refresh()
+    assert slot.step == 12 and not slot.current.int8
+    assert "playing the float model" in caplog.text and "not faster" in caplog.text
+
+
+def test_int8_is_the_default_for_the_convolutional_games_only() -> None:
+    assert int8_selfplay(ActorConfig(game="connect4"))
+    assert int8_selfplay(ActorConfig(game="othello"))
+    assert not int8_selfplay(ActorConfig(game="tictactoe"))
+    assert not int8_selfplay(ActorConfig(game="connect4", int8=False))
+    assert int8_selfplay(ActorConfig(game="tictactoe", int8=True))
+
+
+def test_command_writes_the_copy_and_refuses_bad_input(
+    tmp_path: Path, no_speed_check, capsys
+) -> None:
+    model = write_resnet(tmp_path / "model.onnx")
+    output = tmp_path / "int8.onnx"
+    assert quantize.main(["--game", "connect4", str(model), str(output)]) == 0
+    assert load_model(output, GAME).step == 7
+    assert quantize.main(["--game", "othello", str(model), str(tmp_path / "x.onnx")]) == 2
+    assert "not 'othello'" in capsys.readouterr().err
+    assert quantize.main(["--game", "connect4", str(output), str(tmp_path / "x.onnx")]) == 2
+    assert "already quantized" in capsys.readouterr().err
+    assert not (tmp_path / "x.onnx").exists()
