@@ -12,13 +12,17 @@ Ours is `actor.selfplay.SelfPlay` as the actor runs it (128 games at once, tree 
 evaluation cache of 2**16 positions), and once more without tree reuse, where every move gets
 `simulations` fresh simulations as in the peer.
 
+For Connect 4 and Othello, ours is also measured with the int8 copy of the network that the actor
+plays (actor.quantize; the peer keeps the float network, so that column is not the same network).
+
 Rates are positions (moves played) per CPU second of this process, one ORT thread. Windows of
 `--seconds` alternate between the sides, `--rounds` times; medians and their ratio are printed.
 
     .venv/bin/python benchmarks/selfplay_vs_openspiel.py [--seconds 10] [--rounds 3] [--games ...]
 
 The last line is JSON: {game: {"ours_positions_per_cpu_s", "ours_no_reuse_positions_per_cpu_s",
-"openspiel_positions_per_cpu_s", "ratio", "ratio_no_reuse", "simulations"}}.
+"openspiel_positions_per_cpu_s", "ratio", "ratio_no_reuse", "simulations"}}, plus
+"ours_int8_positions_per_cpu_s" and "ratio_int8" where the actor plays an int8 copy.
 """
 
 from __future__ import annotations
@@ -39,9 +43,11 @@ from open_spiel.python.utils import lru_cache
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from actor.mcts import DEFAULT_C_PUCT, softmax_legal  # noqa: E402
+from actor.quantize import INT8_BY_DEFAULT  # noqa: E402
 from actor.selfplay import default_config  # noqa: E402
 from benchmarks.selfplay import (  # noqa: E402
     default_model_bytes,
+    int8_session,
     make_evaluator,
     make_session,
     selfplay_rates,
@@ -136,20 +142,26 @@ def main() -> None:
             continue
         game = get_game(name)
         config = default_config(game)
-        ours_eval = make_evaluator(make_session(default_model_bytes(game), args.threads))
+        model = default_model_bytes(game)
+        ours_eval = make_evaluator(make_session(model, args.threads))
+        quantized = int8_session(game, model, args.threads) if name in INT8_BY_DEFAULT else None
         peer = peer_session(game, pyspiel.load_game(SPIEL_NAMES[name]), args.threads)
-        ours, ours_fresh, theirs = [], [], []
+        ours, ours_fresh, ours_int8, theirs = [], [], [], []
+        runs = [(ours_eval, True, ours), (ours_eval, False, ours_fresh)]
+        if quantized is not None:
+            runs.append((make_evaluator(quantized), True, ours_int8))
         for round_index in range(args.rounds):
             batch = config.games_in_parallel
-            for tree_reuse, out in ((True, ours), (False, ours_fresh)):
+            for evaluator, tree_reuse, out in runs:
                 rates = selfplay_rates(
-                    game, ours_eval, batch, None, args.seconds, tree_reuse=tree_reuse
+                    game, evaluator, batch, None, args.seconds, tree_reuse=tree_reuse
                 )
                 out.append(rates["positions_per_cpu_s"])
             theirs.append(openspiel_rate(name, game, peer, args.seconds, seed=round_index))
             print(
                 f"{name} round {round_index + 1}: ours {ours[-1]:.1f}, ours without tree reuse "
-                f"{ours_fresh[-1]:.1f}, OpenSpiel {theirs[-1]:.2f} positions per CPU second",
+                f"{ours_fresh[-1]:.1f}, OpenSpiel {theirs[-1]:.2f} positions per CPU second"
+                + (f"; ours with the int8 copy {ours_int8[-1]:.1f}" if ours_int8 else ""),
                 flush=True,
             )
         row = {
@@ -164,9 +176,16 @@ def main() -> None:
         row["ratio_no_reuse"] = round(
             row["ours_no_reuse_positions_per_cpu_s"] / row["openspiel_positions_per_cpu_s"], 1
         )
+        if ours_int8:
+            row["ours_int8_positions_per_cpu_s"] = round(statistics.median(ours_int8), 2)
+            row["ratio_int8"] = round(
+                row["ours_int8_positions_per_cpu_s"] / row["openspiel_positions_per_cpu_s"], 1
+            )
         print(
             f"{name}: {config.simulations} simulations/move: ours {row['ratio']}x OpenSpiel's "
-            f"AlphaZero search per CPU second ({row['ratio_no_reuse']}x without tree reuse)",
+            f"AlphaZero search per CPU second ({row['ratio_no_reuse']}x without tree reuse"
+            + (f"; {row['ratio_int8']}x with the int8 copy" if ours_int8 else "")
+            + ")",
             flush=True,
         )
         summary[name] = row
