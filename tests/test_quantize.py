@@ -17,7 +17,6 @@ from actor.model import ModelError, ModelSlot, load_model
 from actor.selfplay import SelfPlay, default_config
 from actor.worker import int8_selfplay
 from engine import get_game
-from engine.game import ONGOING
 from learner.export import onnx_bytes
 from learner.network import ResNet
 
@@ -30,20 +29,6 @@ def write_resnet(path: Path, step: int = 7) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(onnx_bytes(ResNet(GAME, blocks=2, channels=32, hidden=32), GAME, step))
     return path
-
-
-def other_positions(count: int = 256) -> np.ndarray:
-    """Random-play positions from another seed than the calibration's."""
-    rng = np.random.default_rng(99)
-    planes = np.zeros((count, *GAME.plane_shape), np.float32)
-    filled = 0
-    while filled < count:
-        state = GAME.initial_state()
-        while GAME.status(state) == ONGOING and filled < count:
-            GAME.encode(state, planes[filled])
-            filled += 1
-            GAME.apply_action(state, int(rng.choice(np.flatnonzero(GAME.legal_mask(state)))))
-    return planes
 
 
 @pytest.fixture
@@ -62,7 +47,7 @@ def test_int8_copy_is_close_to_the_float_model(tmp_path: Path, no_speed_check) -
         model.created_at,
         model.path,
     )
-    planes = other_positions()
+    planes = quantize.calibration_positions(GAME, 256, seed=99)  # not the calibration's
     logits, values = model(planes)
     copy_logits, copy_values = copy(planes)
     assert not np.array_equal(logits, copy_logits)  # it is another computation...
