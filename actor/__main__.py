@@ -59,6 +59,9 @@ class Progress:
             steps = [int(self.board.value(w, "model_step")) for w in range(len(self.processes))]
             step = max(steps, default=0)  # 0: no worker has a model (learners publish from 1)
             model = f"model step {step}" if step else "no model yet (uniform prior, no network)"
+            int8, workers = round(current["int8"]), len(self.processes)  # int8 copies played
+            if int8:
+                model += " (int8)" if int8 == workers else f" (int8 in {int8}/{workers} workers)"
             log.info(
                 "self-play %s: %.2f games/s, %.0f positions/s, %.0f %s evals/s, batch fill "
                 "%.1f/%.0f, games %d, %s",

@@ -56,10 +56,12 @@ class ModelInfo(BaseModel):
 
 
 class WorkerInfo(BaseModel):
-    """A self-play worker: the model step it plays with and why it last refused a model."""
+    """A self-play worker: the model step it plays with (as an int8 copy or not) and why it
+    last refused a model."""
 
     index: int
     model_step: int
+    int8: bool
     games: int
     last_refusal: str | None
 

@@ -21,7 +21,9 @@ from typing import Any
 from actor.config import ActorConfig
 
 # Per-worker counters in the shared array (doubles), in this order.
-COUNTERS = ("games", "positions", "nn_evals", "batches", "model_step", "batch_size", "alive_at")
+COUNTERS = (
+    "games", "positions", "nn_evals", "batches", "model_step", "int8", "batch_size", "alive_at",
+)  # fmt: skip
 _OFFSET = {name: offset for offset, name in enumerate(COUNTERS)}
 REFUSAL_BYTES = 400  # room per worker for the last refusal's text (UTF-8, cut to fit)
 
@@ -72,6 +74,7 @@ class WorkerBoard:
             {
                 "index": w,
                 "model_step": int(self.value(w, "model_step")),
+                "int8": bool(self.value(w, "int8")),
                 "games": int(self.value(w, "games")),
                 "last_refusal": self.refusal(w),
             }
@@ -164,6 +167,7 @@ def run_worker(index: int, config: ActorConfig, stop_event: Any, board: WorkerBo
                 nn_evals=selfplay.nn_evals,
                 batches=selfplay.batches,
                 model_step=step,
+                int8=model is not None and model.int8,
                 alive_at=time.time(),
             )
             if slot.last_refusal != refusal:

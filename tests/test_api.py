@@ -391,13 +391,16 @@ def test_worker_board_carries_counters_and_refusals_between_processes() -> None:
 
     board = WorkerBoard.create(multiprocessing.get_context("spawn"), 2)
     board.publish(0, games=3, model_step=250)
-    board.publish(1, games=4, model_step=500)
+    board.publish(1, games=4, model_step=500, int8=True)
     long_text = "é" * REFUSAL_BYTES  # 2 bytes each: must be cut on a character boundary
     board.set_refusal(1, long_text)
     assert board.totals()["games"] == 7
     first, second = board.snapshot()
-    assert first == {"index": 0, "model_step": 250, "games": 3, "last_refusal": None}
-    assert second["model_step"] == 500 and second["last_refusal"] == "é" * (REFUSAL_BYTES // 2)
+    assert first == {
+        "index": 0, "model_step": 250, "int8": False, "games": 3, "last_refusal": None,
+    }  # fmt: skip
+    assert second["model_step"] == 500 and second["int8"]
+    assert second["last_refusal"] == "é" * (REFUSAL_BYTES // 2)
     board.set_refusal(1, "shorter")
     assert board.refusal(1) == "shorter"
     board.set_refusal(1, "")
