@@ -307,6 +307,16 @@ def optimal_move_rate(
 # ---------------------------------------------------------------- two models, command line
 
 
+def score_interval(score: float, games: int, z: float = 1.96) -> tuple[float, float]:
+    """Wilson's 95% interval of a score (draws count half) over `games` games: unlike the
+    normal approximation it does not shrink to a point at 0 or 1 (200 wins of 200 gives
+    0.981-1.000, not 1.000-1.000)."""
+    spread = z * z / games
+    center = (score + spread / 2) / (1 + spread)
+    half = z / (1 + spread) * math.sqrt(score * (1 - score) / games + spread / (4 * games))
+    return max(center - half, 0.0), min(center + half, 1.0)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m actor.arena",
@@ -344,11 +354,10 @@ def main(argv: list[str] | None = None) -> int:
         opening_moves=args.opening_moves,
     )  # fmt: skip
     score = result.score
-    margin = 1.96 * math.sqrt(max(score * (1 - score), 1e-9) / result.games)
+    low, high = score_interval(score, result.games)
     print(
         f"{players[0].name} vs {players[1].name}: {result.wins} wins, {result.draws} draws, "
-        f"{result.losses} losses; score {score:.3f} (95% interval {max(score - margin, 0):.3f}-"
-        f"{min(score + margin, 1):.3f})"
+        f"{result.losses} losses; score {score:.3f} (95% interval {low:.3f}-{high:.3f})"
     )
     print(json.dumps({"wins": result.wins, "draws": result.draws, "losses": result.losses,
                       "score": round(score, 4)}))  # fmt: skip

@@ -9,8 +9,8 @@ the 2-core dev machine (VNNI), one ORT thread, batch 128, on 3,840 positions of 
 self-play, 2026-11-26 (`python -m actor.arena`: 200 paired games against the float model):
 
     game      float32/s  int8/s  best move agrees  arena score (95% interval), simulations
-    connect4   23,594   61,348       97.1%         0.517 (0.448-0.587), 128
-    othello    19,265   39,317       98.4%         0.677 (0.613-0.742), 200
+    connect4   23,594   61,348       97.1%         0.517 (0.448-0.585), 128
+    othello    19,265   39,317       98.4%         0.677 (0.609-0.738), 200
 
 Connect 4's copy also judges the held-out solved positions as the float model does (97.0% best
 moves at 200 simulations for both), and a run from nothing with int8 self-play learned as fast

@@ -338,6 +338,16 @@ def test_position_set_refuses_mismatched_actions():
         positions.optimal_rate(np.zeros(3, np.int64))
 
 
+def test_score_interval_is_wilsons_and_never_a_point():
+    low, high = arena.score_interval(1.0, 200)  # all won: still some doubt
+    assert 0.975 < low < 0.985 and high == 1.0
+    assert arena.score_interval(0.0, 200) == pytest.approx((0.0, 1 - low))  # symmetric
+    low, high = arena.score_interval(0.5, 200)  # the middle: close to the normal approximation
+    assert low == pytest.approx(0.5 - 1.96 * (0.25 / 200) ** 0.5, abs=0.002)
+    assert high == pytest.approx(1 - low)
+    assert arena.score_interval(0.6, 2000)[1] - arena.score_interval(0.6, 2000)[0] < 0.05
+
+
 def test_two_models_play_a_match_from_the_command_line(tmp_path, capsys):
     first = make_model(tmp_path / "a.onnx", step=1, bias=4)
     second = make_model(tmp_path / "b.onnx", step=2)
