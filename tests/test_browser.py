@@ -331,7 +331,9 @@ def wait_for_moves(page, count: int) -> None:
 def test_whole_tictactoe_game_by_clicking(web_page: Page) -> None:
     page = web_page.open("play/tictactoe")
     page.get_by_test_id("your-turn").wait_for()
-    assert "step 1200" in page.get_by_test_id("opponent").inner_text()
+    page.wait_for_function(  # the labels fill in when /api/games answers, maybe after the board
+        "() => document.querySelector('[data-testid=opponent]')?.textContent.includes('step 1200')"
+    )
     for _ in range(5):
         page.locator("[data-testid^=cell-]:enabled").first.click()
         page.locator("[data-testid=your-turn], [data-testid=result]").first.wait_for()
