@@ -48,10 +48,6 @@ CALIBRATION_POSITIONS = 1024
 MAX_POLICY_DISTANCE = 0.05  # mean total variation distance between the move probabilities
 MAX_VALUE_DIFFERENCE = 0.05  # mean absolute difference of the values
 MIN_SPEED_UP = 1.1  # slower than this: not worth the copy's error
-# Games whose self-play uses an int8 copy unless told otherwise. Tic-tac-toe's MLP gains
-# 1.45x but agrees with itself on the best move in only 85% of positions, and Tic-tac-toe
-# training waits on the learner, not on self-play.
-INT8_BY_DEFAULT = frozenset({"connect4", "othello"})
 
 log = logging.getLogger(__name__)
 

@@ -100,13 +100,6 @@ def selfplay_config(game: Any, config: ActorConfig) -> Any:
     )
 
 
-def int8_selfplay(config: ActorConfig) -> bool:
-    """Whether self-play plays int8 copies: the command line's choice, else the game's default."""
-    from actor.quantize import INT8_BY_DEFAULT
-
-    return config.game in INT8_BY_DEFAULT if config.int8 is None else config.int8
-
-
 def run_worker(index: int, config: ActorConfig, stop_event: Any, board: WorkerBoard) -> None:
     """Entry point of worker `index` (a spawned process)."""
     logging.basicConfig(
@@ -136,7 +129,7 @@ def run_worker(index: int, config: ActorConfig, stop_event: Any, board: WorkerBo
     game = get_game(config.game)
     run_dir = config.run_dir()
     slot = ModelSlot(
-        game, run_dir / "models", None, threads=config.ort_threads, int8=int8_selfplay(config)
+        game, run_dir / "models", None, threads=config.ort_threads, int8=config.int8_selfplay()
     )
     watcher = ModelWatcher(slot).start()
     wait_for_resumed_model(

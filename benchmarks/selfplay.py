@@ -76,8 +76,8 @@ import onnxruntime as ort
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from actor.config import ActorConfig  # noqa: E402
 from actor.mcts import alphazero_search  # noqa: E402
-from actor.quantize import INT8_BY_DEFAULT  # noqa: E402
 from actor.selfplay import SelfPlay, default_config  # noqa: E402
 from engine import get_game, list_games  # noqa: E402
 
@@ -298,7 +298,7 @@ def main() -> None:
             continue
         session = make_session(model, args.threads)
         precision = "float32"
-        if name in INT8_BY_DEFAULT if args.int8 is None else args.int8:
+        if ActorConfig(game=name, int8=args.int8).int8_selfplay():
             quantized = int8_session(game, model, args.threads)
             if quantized is not None:
                 session, precision = quantized, "int8"

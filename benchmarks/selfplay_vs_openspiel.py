@@ -42,8 +42,8 @@ from open_spiel.python.utils import lru_cache
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from actor.config import ActorConfig  # noqa: E402
 from actor.mcts import DEFAULT_C_PUCT, softmax_legal  # noqa: E402
-from actor.quantize import INT8_BY_DEFAULT  # noqa: E402
 from actor.selfplay import default_config  # noqa: E402
 from benchmarks.selfplay import (  # noqa: E402
     default_model_bytes,
@@ -144,7 +144,8 @@ def main() -> None:
         config = default_config(game)
         model = default_model_bytes(game)
         ours_eval = make_evaluator(make_session(model, args.threads))
-        quantized = int8_session(game, model, args.threads) if name in INT8_BY_DEFAULT else None
+        plays_int8 = ActorConfig(game=name).int8_selfplay()
+        quantized = int8_session(game, model, args.threads) if plays_int8 else None
         peer = peer_session(game, pyspiel.load_game(SPIEL_NAMES[name]), args.threads)
         ours, ours_fresh, ours_int8, theirs = [], [], [], []
         runs = [(ours_eval, True, ours), (ours_eval, False, ours_fresh)]

@@ -15,7 +15,6 @@ from actor import quantize
 from actor.config import ActorConfig
 from actor.model import ModelError, ModelSlot, load_model
 from actor.selfplay import SelfPlay, default_config
-from actor.worker import int8_selfplay
 from engine import get_game
 from learner.export import onnx_bytes
 from learner.network import ResNet
@@ -141,11 +140,11 @@ def test_slot_falls_back_to_the_float_model_with_the_reason(
 
 
 def test_int8_is_the_default_for_the_convolutional_games_only() -> None:
-    assert int8_selfplay(ActorConfig(game="connect4"))
-    assert int8_selfplay(ActorConfig(game="othello"))
-    assert not int8_selfplay(ActorConfig(game="tictactoe"))
-    assert not int8_selfplay(ActorConfig(game="connect4", int8=False))
-    assert int8_selfplay(ActorConfig(game="tictactoe", int8=True))
+    assert ActorConfig(game="connect4").int8_selfplay()
+    assert ActorConfig(game="othello").int8_selfplay()
+    assert not ActorConfig(game="tictactoe").int8_selfplay()
+    assert not ActorConfig(game="connect4", int8=False).int8_selfplay()
+    assert ActorConfig(game="tictactoe", int8=True).int8_selfplay()
 
 
 def test_command_writes_the_copy_and_refuses_bad_input(
