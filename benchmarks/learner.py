@@ -9,6 +9,7 @@ window of the same size, then alternates rounds of
       sample) + the same training step, polling replay.db every `poll_every_steps` steps,
 and prints the median samples/s of each and the ratio b/a (target >= 0.8: data handling costs
 at most a fifth). Rounds alternate so load from other processes hits both sides alike.
+`--precision float32` against the default `auto` shows what bfloat16 training gains here.
 """
 
 from __future__ import annotations
@@ -71,10 +72,14 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=None)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument(
+        "--precision", default="auto", help="auto | float32 | bfloat16 (learner.precision)"
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
         overrides = dict(data_dir=tmp, window_positions=args.positions, threads=args.threads)
+        overrides["precision"] = args.precision
         overrides.update(min_positions=1, replay_ratio=1e9)
         if args.batch_size:
             overrides["batch_size"] = args.batch_size
@@ -128,8 +133,9 @@ def main() -> None:
             end_to_end.append(end_to_end_round())
         bare_rate, e2e_rate = statistics.median(bare), statistics.median(end_to_end)
         print(
-            f"network {type(trainer.model).__name__} on {trainer.device}, torch threads "
-            f"{torch.get_num_threads()}, batch {batch}, {args.rounds} rounds x {args.steps} steps"
+            f"network {type(trainer.model).__name__} on {trainer.device} in {trainer.precision}"
+            f" ({trainer.precision_reason}), torch threads {torch.get_num_threads()}, batch "
+            f"{batch}, {args.rounds} rounds x {args.steps} steps"
         )
         print(f"forward+backward+step on random tensors: {bare_rate:,.0f} samples/s")
         print(f"end to end from replay.db (sample+augment+step+poll): {e2e_rate:,.0f} samples/s")

@@ -43,6 +43,7 @@ def new_stats(game: str, config: dict[str, Any]) -> dict[str, Any]:
         "loss": {"total": None, "policy": None, "value": None},
         "learning_rate": None,
         "samples_per_s": 0.0,
+        "precision": None,  # the training step's: float32 or bfloat16 (learner.precision)
         "replay_games": 0,
         "replay_positions": 0,
         "games_per_s": 0.0,

@@ -28,6 +28,7 @@ from learner.checkpoint import CHECKPOINT, load_checkpoint, save_checkpoint
 from learner.config import LearnerConfig, to_dict, write_effective
 from learner.export import LATEST, publish, remove_stale_temp_files
 from learner.network import build_network, pick_device
+from learner.precision import autocast, choose_precision
 from learner.replay import Replay, ReplayUnavailable
 
 log = logging.getLogger("learner")
@@ -129,6 +130,9 @@ class Trainer:
             self.device, memory_format=self.memory_format
         )
         self.model.train()  # stays in training mode: exports use an eval-mode copy
+        self.precision, self.precision_reason = choose_precision(
+            config.precision, self.model, self._timing_planes()
+        )
         self.optimizer = build_optimizer(config, self.model)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(
             self.optimizer, lambda step: lr_factor(config, step)
@@ -147,11 +151,18 @@ class Trainer:
         self.last_loss: tuple[float, float, float] | None = None
         self._resume()
         self.stats = stats_module.load_stats(self.stats_path, self.game.name, to_dict(config))
+        self.stats["precision"] = self.precision
         self._incoming = RateMeter()
         self._samples_meter = RateMeter(span_s=30.0)
         self._last_published = self.step
         self._last_checkpoint = self.step
         self._last_unavailable_log = -math.inf
+
+    def _timing_planes(self) -> torch.Tensor:
+        """A training batch of random 0/1 planes, for timing the precisions."""
+        shape = (self.config.batch_size, *self.game.plane_shape)
+        planes = (torch.rand(shape, generator=torch.Generator().manual_seed(0)) < 0.3).float()
+        return planes.to(self.device, memory_format=self.memory_format)
 
     # ------------------------------------------------------------------ state on disk
 
@@ -259,9 +270,10 @@ class Trainer:
         )
         policy_t = torch.from_numpy(policy).to(device, non_blocking=True)
         values_t = torch.from_numpy(values).to(device, non_blocking=True)
-        logits, value = self.model(planes_t)
+        with autocast(device, self.precision):
+            logits, value = self.model(planes_t)
         total, policy_loss, value_loss = alphazero_loss(
-            logits, value, policy_t, values_t, self.config.value_loss_weight
+            logits.float(), value.float(), policy_t, values_t, self.config.value_loss_weight
         )
         losses = (total.item(), policy_loss.item(), value_loss.item())
         if not math.isfinite(losses[0]):
@@ -346,6 +358,7 @@ class Trainer:
             sum(p.numel() for p in self.model.parameters()),
             self.run_dir,
         )
+        log.info("training in %s: %s", self.precision, self.precision_reason)
         if self.step > 0 and not (self.models_dir / LATEST).exists():
             log.info(
                 "publishing the checkpoint's model (step %d): self-play waits for it", self.step

@@ -34,6 +34,7 @@ def small_config(tmp_path: Path, **overrides):
         delete_every_s=0.0,
         replay_ratio=1e9,
         poll_interval_s=0.01,
+        precision="float32",  # "auto" times the machine: tests/test_learner_precision.py
     )
     values.update(overrides)
     return make_config("tictactoe", **values)
@@ -156,10 +157,11 @@ def test_stats_json_shape_and_run_files(tmp_path) -> None:
     stats = json.loads((run / "stats.json").read_text())
     assert set(stats) == {
         "game", "step", "updated_at", "config", "loss", "learning_rate", "samples_per_s",
-        "replay_games", "replay_positions", "games_per_s", "positions_per_s", "skipped_rows",
-        "history", "evaluations", "elo",
+        "precision", "replay_games", "replay_positions", "games_per_s", "positions_per_s",
+        "skipped_rows", "history", "evaluations", "elo",
     }  # fmt: skip
     assert stats["game"] == "tictactoe" and stats["step"] == 45
+    assert stats["precision"] == "float32"
     assert set(stats["loss"]) == {"total", "policy", "value"}
     assert stats["replay_positions"] == trainer.replay.size
     assert stats["config"]["hidden"] == 32
