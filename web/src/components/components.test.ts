@@ -182,6 +182,8 @@ describe('Dashboard and replays', () => {
       game: 'tictactoe',
       step: 20,
       loss: { total: 1, policy: 0.7, value: 0.3 },
+      samples_per_s: 9800,
+      precision: 'bfloat16',
       history: [
         { step: 10, loss_total: 2 },
         { step: 20, loss_total: 1 },
@@ -193,6 +195,9 @@ describe('Dashboard and replays', () => {
     const chart = await screen.findByTestId('chart-loss');
     expect(chart.getAttribute('data-points')).toBe('2');
     expect(screen.getByTestId('card-step').textContent).toContain('42');
+    const training = screen.getByTestId('card-training').parentElement!.textContent;
+    expect(training).toContain('samples/s');
+    expect(training).toContain('bfloat16');
   });
 
   it('steps through a replay with buttons and arrow keys', async () => {

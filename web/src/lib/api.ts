@@ -82,6 +82,8 @@ export interface Stats {
   loss: { total: number | null; policy: number | null; value: number | null };
   learningRate: number | null;
   samplesPerS: number | null;
+  /** The training step's number format: 'float32' or 'bfloat16' (learner/precision.py). */
+  precision: string | null;
   replayGames: number | null;
   replayPositions: number | null;
   gamesPerS: number | null;
@@ -222,6 +224,7 @@ export function parseStats(body: unknown): Stats {
     loss: { total: optNum(loss.total), policy: optNum(loss.policy), value: optNum(loss.value) },
     learningRate: optNum(stats.learning_rate),
     samplesPerS: optNum(stats.samples_per_s),
+    precision: typeof stats.precision === 'string' ? stats.precision : null,
     replayGames: optNum(stats.replay_games),
     replayPositions: optNum(stats.replay_positions),
     gamesPerS: optNum(stats.games_per_s),
