@@ -20,7 +20,7 @@ import time
 import torch
 
 MIN_SPEED_UP = 1.2  # "auto" keeps bfloat16 only when it is at least this much faster
-TIMING_ROUNDS = 3  # alternating rounds of each precision (medians: the machine is shared)
+TIMING_ROUNDS = 3  # rounds, alternating the precisions (medians: the machine is shared)
 STEPS_PER_ROUND = 2
 
 
@@ -31,21 +31,16 @@ def autocast(device: torch.device, precision: str) -> contextlib.AbstractContext
     return contextlib.nullcontext()
 
 
-def step_seconds(
-    model: torch.nn.Module, planes: torch.Tensor, precision: str, rounds: int = TIMING_ROUNDS
-) -> list[float]:
-    """Seconds per forward + backward pass of `model` on `planes`, one figure per round."""
-    times = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        for _ in range(STEPS_PER_ROUND):
-            with autocast(planes.device, precision):
-                logits, value = model(planes)
-            loss = logits.float().logsumexp(dim=1).mean() + value.float().square().mean()
-            model.zero_grad(set_to_none=True)
-            loss.backward()
-        times.append((time.perf_counter() - start) / STEPS_PER_ROUND)
-    return times
+def step_seconds(model: torch.nn.Module, planes: torch.Tensor, precision: str) -> float:
+    """Seconds per forward + backward pass of `model` on `planes` (a few passes' mean)."""
+    start = time.perf_counter()
+    for _ in range(STEPS_PER_ROUND):
+        with autocast(planes.device, precision):
+            logits, value = model(planes)
+        loss = logits.float().logsumexp(dim=1).mean() + value.float().square().mean()
+        model.zero_grad(set_to_none=True)
+        loss.backward()
+    return (time.perf_counter() - start) / STEPS_PER_ROUND
 
 
 def choose_precision(
@@ -57,13 +52,16 @@ def choose_precision(
     if requested != "auto":
         return requested, "as configured"
     trial = copy.deepcopy(model).train()
+    times: dict[str, list[float]] = {"float32": [], "bfloat16": []}
     try:
-        for precision in ("float32", "bfloat16"):  # warm-up: kernel selection, allocations
-            step_seconds(trial, planes, precision, rounds=1)
-        float32 = statistics.median(step_seconds(trial, planes, "float32"))
-        bfloat16 = statistics.median(step_seconds(trial, planes, "bfloat16"))
+        for round_ in range(1 + TIMING_ROUNDS):  # round 0 warms up: kernel choice, allocation
+            for precision, seconds in times.items():
+                elapsed = step_seconds(trial, planes, precision)
+                if round_ > 0:
+                    seconds.append(elapsed)
     except RuntimeError as error:  # no bfloat16 kernels for this device
         return "float32", f"bfloat16 unavailable here ({error})"
+    float32, bfloat16 = (statistics.median(seconds) for seconds in times.values())
     speed_up = float32 / max(bfloat16, 1e-12)
     timing = (
         f"batch of {planes.shape[0]}: bfloat16 {bfloat16 * 1e3:.1f} ms, float32 "

@@ -57,7 +57,7 @@ def test_auto_keeps_bfloat16_only_when_clearly_faster(monkeypatch, bfloat16_ms, 
     monkeypatch.setattr(
         precision_module,
         "step_seconds",
-        lambda model, planes, precision, rounds=3: [times[precision]] * rounds,
+        lambda model, planes, precision: times[precision],
     )
     model = build_network(TICTACTOE, make_config("tictactoe"))
     chosen, reason = choose_precision("auto", model, torch.zeros(4, *TICTACTOE.plane_shape))
@@ -66,10 +66,10 @@ def test_auto_keeps_bfloat16_only_when_clearly_faster(monkeypatch, bfloat16_ms, 
 
 
 def test_auto_falls_back_to_float32_where_bfloat16_fails(monkeypatch) -> None:
-    def failing(model, planes, precision, rounds=3):
+    def failing(model, planes, precision):
         if precision == "bfloat16":
             raise RuntimeError("no bfloat16 kernel")
-        return [0.01] * rounds
+        return 0.01
 
     monkeypatch.setattr(precision_module, "step_seconds", failing)
     model = build_network(TICTACTOE, make_config("tictactoe"))
