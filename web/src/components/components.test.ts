@@ -183,7 +183,9 @@ describe('Dashboard and replays', () => {
       step: 20,
       loss: { total: 1, policy: 0.7, value: 0.3 },
       samples_per_s: 9800,
+      learning_rate: 0.02,
       precision: 'bfloat16',
+      skipped_rows: 3,
       history: [
         { step: 10, loss_total: 2 },
         { step: 20, loss_total: 1 },
@@ -197,7 +199,7 @@ describe('Dashboard and replays', () => {
     expect(screen.getByTestId('card-step').textContent).toContain('42');
     const training = screen.getByTestId('card-training').parentElement!.textContent;
     expect(training).toContain('samples/s');
-    expect(training).toContain('bfloat16');
+    expect(training).toContain('lr 0.0200 · bfloat16 · 3 bad rows skipped');
   });
 
   it('steps through a replay with buttons and arrow keys', async () => {
