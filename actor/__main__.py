@@ -107,8 +107,9 @@ def main(argv: list[str] | None = None) -> int:
     if config.selfplay:
         from actor.worker import WorkerBoard, run_worker
 
-        board = WorkerBoard.create(context, config.workers)
-        for index in range(config.workers):
+        workers = config.selfplay_workers()
+        board = WorkerBoard.create(context, workers)
+        for index in range(workers):
             process = context.Process(
                 target=run_worker,
                 args=(index, config, stop_event, board),

@@ -15,6 +15,12 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 # MLP gains 1.45x but its copy agrees on the best move in only 85% of positions, and
 # Tic-tac-toe training waits on the learner, not on self-play.
 INT8_BY_DEFAULT = frozenset({"connect4", "othello"})
+# Self-play worker processes per game unless told otherwise (1 for games not named). Othello's
+# learner trains in bfloat16 where that is faster (learner.config) and then idles about half of
+# its core at replay ratio 8; a second worker, niced below the learner, plays in that time: 1.6x
+# the positions/s on 2 cores (data/pretrained/README.md). With a float32 learner the second
+# worker gains nothing and costs nothing measurable. Connect 4's learner uses its core.
+WORKERS_BY_GAME = {"othello": 2}
 
 
 @dataclass
@@ -28,7 +34,7 @@ class ActorConfig:
     host: str = "127.0.0.1"
     port: int = 8080
     selfplay: bool = True
-    workers: int = 1
+    workers: int | None = None  # self-play worker processes (None: WORKERS_BY_GAME, else 1)
     # Self-play overrides (None: the per-game default of actor.selfplay).
     simulations: int | None = None
     games_in_parallel: int | None = None
@@ -65,6 +71,10 @@ class ActorConfig:
         """Whether self-play plays int8 copies: the command line's choice, else the game's."""
         return self.game in INT8_BY_DEFAULT if self.int8 is None else self.int8
 
+    def selfplay_workers(self) -> int:
+        """Self-play worker processes: the command line's number, else the game's."""
+        return self.workers or WORKERS_BY_GAME.get(self.game, 1)
+
     def as_log_dict(self) -> dict:
         return {key: str(value) for key, value in asdict(self).items()}
 
@@ -97,7 +107,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="only serve the API and the web page",
     )
     parser.add_argument(
-        "--workers", type=_positive, default=default.workers, help="self-play worker processes"
+        "--workers",
+        type=_positive,
+        default=None,
+        help="self-play worker processes (default: othello 2, other games 1)",
     )
     parser.add_argument(
         "--simulations", type=_positive, default=None, help="MCTS simulations per self-play move"

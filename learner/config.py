@@ -32,7 +32,9 @@ class LearnerConfig:
     seed: int = 0
     device: str = "auto"  # auto (cuda when torch sees a GPU) | cpu | cuda
     threads: int = 1  # torch intra-op threads: 1, because the actor runs beside us on 2 cores
-    precision: str = "auto"  # auto (bfloat16 where timed faster) | float32 | bfloat16
+    # float32 | bfloat16 | auto (bfloat16 where timed faster): twice the samples/s on CPUs with
+    # AMX; auto for Othello only (GAME_DEFAULTS, learner/precision.py)
+    precision: str = "float32"
 
     # Network (see learner/network.py).
     network: str = "resnet"  # resnet | mlp
@@ -132,7 +134,12 @@ GAME_DEFAULTS: dict[str, dict[str, Any]] = {
         "lr_milestones": (26_000, 80_000),
         "lr_gamma": 0.1,
     },
-    "othello": _RESNET_DEFAULTS,
+    # Othello trains in bfloat16 where that is faster (learner/precision.py): its learner then
+    # idles about half the time at replay ratio 8, and the actor's second self-play worker
+    # (actor.config.WORKERS_BY_GAME) plays in it. Measured from nothing on 2 cores: 1.6x the
+    # self-play positions/s, and the 26-minute model scored 0.667 against the float32, one-worker
+    # run's 26-minute model (data/pretrained/README.md).
+    "othello": {**_RESNET_DEFAULTS, "precision": "auto"},
 }
 
 _CHOICES = {

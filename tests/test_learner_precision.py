@@ -103,3 +103,12 @@ def test_the_choice_is_logged_and_in_stats_json(tmp_path, caplog) -> None:
 def test_an_unknown_precision_is_refused() -> None:
     with pytest.raises(ConfigError, match="precision must be one of auto, float32, bfloat16"):
         make_config("tictactoe", precision="float16")
+
+
+def test_only_othello_asks_for_bfloat16_by_default() -> None:
+    """Othello's learner idles at its replay ratio when bfloat16 is fast, and its second
+    self-play worker uses that time; the other games keep float32 (data/pretrained/README.md)."""
+    assert make_config("othello").precision == "auto"
+    assert make_config("connect4").precision == "float32"
+    assert make_config("tictactoe").precision == "float32"
+    assert make_config("othello", precision="float32").precision == "float32"

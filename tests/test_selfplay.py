@@ -339,3 +339,26 @@ def test_the_evaluation_cache_holds_only_the_current_models_answers():
     keys_before = keys.copy()
     selfplay.step(None)  # no model (a uniform prior): nothing to cache
     assert not keys.any() and keys_before.any()
+
+
+def test_othello_self_plays_with_two_workers_unless_told_otherwise(tmp_path):
+    """A real actor: /api/health lists one entry per worker process it started."""
+    import httpx
+    from reliability_helpers import start_actor, wait_healthy
+
+    from actor.config import parse_args
+
+    assert parse_args(["--game", "othello"]).selfplay_workers() == 2
+    assert parse_args(["--game", "othello", "--workers", "1"]).selfplay_workers() == 1
+    assert parse_args(["--game", "connect4"]).selfplay_workers() == 1
+    assert parse_args(["--workers", "3"]).selfplay_workers() == 3
+    actor = start_actor(
+        tmp_path, "--game", "othello", "--simulations", "4", "--games-in-parallel", "2",
+        "--no-evaluation",
+    )  # fmt: skip
+    try:
+        wait_healthy(actor)
+        workers = httpx.get(actor.url + "/api/health", timeout=10).json()["workers"]
+        assert len(workers) == 2, workers
+    finally:
+        actor.close()
