@@ -88,7 +88,8 @@ def main(argv: list[str] | None = None) -> int:
         if config.selfplay:
             from actor.worker import selfplay_config
 
-            log.info("self-play: %s", selfplay_config(game, config))  # validates the overrides
+            settings = selfplay_config(game, config)  # validates the overrides
+            log.info("self-play: %d worker(s), %s", config.selfplay_workers(), settings)
     except ValueError as error:
         print(f"python -m actor: {error}", file=sys.stderr)
         return 2
