@@ -34,7 +34,8 @@ class ActorConfig:
     host: str = "127.0.0.1"
     port: int = 8080
     selfplay: bool = True
-    workers: int | None = None  # self-play worker processes (None: WORKERS_BY_GAME, else 1)
+    workers: int | None = None  # self-play processes (None: WORKERS_BY_GAME, else 1; the
+    #                             launcher sets more on machines with more CPUs)
     # Self-play overrides (None: the per-game default of actor.selfplay).
     simulations: int | None = None
     games_in_parallel: int | None = None

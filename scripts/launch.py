@@ -22,14 +22,23 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
+from actor.config import WORKERS_BY_GAME  # noqa: E402
 from actor.config import build_parser as build_actor_parser  # noqa: E402
 from engine import list_games  # noqa: E402
+from learner.config import ConfigError, load_toml  # noqa: E402
 from learner.config import build_parser as build_learner_parser  # noqa: E402
 
 LOG_LIMIT_BYTES = 20 * 1024 * 1024
 STOP_GRACE_S = 15.0
-# Thread settings for 2 cores: each process gets one core's worth of compute threads.
+# Each self-play worker and each learner thread is one CPU's worth of compute: library thread
+# pools stay at one thread unless a process asks for more (the learner's --threads).
 CHILD_THREAD_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "1"}
+# Games whose training uses more than two CPUs when it has them (see `cpu_plan`).
+SPREAD_GAMES = ("connect4", "othello")
+# The learner's small networks (batch 256) gain 1.69x from a second torch thread (Connect 4,
+# float32, benchmarks/learner.py); beyond four the gain per thread is small, so the rest of a
+# big machine plays.
+LEARNER_THREAD_CAP = 4
 
 
 def option_names(parser: argparse.ArgumentParser) -> set[str]:
@@ -64,10 +73,65 @@ def split_overrides(
     return actor_args, learner_args
 
 
+def cpu_plan(game: str, cpus: int) -> tuple[int, int] | None:
+    """(self-play workers, learner threads) for `cpus` CPUs, or None to keep each process's own
+    defaults. Those are measured for two CPUs (one worker and one learner thread, Othello a
+    second worker in its bfloat16 learner's idle time). With more CPUs, Connect 4 and Othello
+    give half to the learner (at most LEARNER_THREAD_CAP threads) and the rest to self-play,
+    keeping a game's extra worker. Tic-tac-toe learns in minutes on two and gains nothing."""
+    if cpus <= 2 or game not in SPREAD_GAMES:
+        return None
+    threads = min(cpus // 2, LEARNER_THREAD_CAP)
+    return cpus - threads + WORKERS_BY_GAME.get(game, 1) - 1, threads
+
+
+def take_cpus(argv: list[str]) -> tuple[int, list[str]]:
+    """(CPUs to plan for, the other arguments): `--cpus N`, else those this process may run on
+    (its affinity mask, e.g. under taskset)."""
+    value = flag_value(argv, "--cpus")
+    if value is None:
+        return len(os.sched_getaffinity(0)), argv
+    if not value.isdigit() or int(value) < 1:
+        raise SystemExit(f"--cpus must be a whole number of at least 1, got {value!r}")
+    index = next(i for i, arg in enumerate(argv) if arg.split("=", 1)[0] == "--cpus")
+    return int(value), argv[:index] + argv[index + (1 if "=" in argv[index] else 2) :]
+
+
+def flag_value(args: list[str], name: str) -> str | None:
+    """The value given to `name` in `args` (`--name value` or `--name=value`), else None."""
+    for index, arg in enumerate(args):
+        if arg == name and index + 1 < len(args):
+            return args[index + 1]
+        if arg.startswith(name + "="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+def apply_cpu_plan(game: str, cpus: int, actor_args: list[str], learner_args: list[str]) -> str:
+    """Adds `--workers` and `--threads` from `cpu_plan` where the user set neither (on the
+    command line or, for the learner, in its --config file); says what runs where."""
+    plan = cpu_plan(game, cpus)
+    if plan is not None and flag_value(actor_args, "--workers") is None:
+        actor_args += ["--workers", str(plan[0])]
+    config_file = flag_value(learner_args, "--config")
+    try:
+        in_file = config_file is not None and "threads" in load_toml(Path(config_file))
+    except ConfigError:
+        in_file = False  # the learner refuses the file itself, saying why
+    if plan is not None and flag_value(learner_args, "--threads") is None and not in_file:
+        learner_args += ["--threads", str(plan[1])]
+    workers = flag_value(actor_args, "--workers") or f"{WORKERS_BY_GAME.get(game, 1)} (default)"
+    threads = flag_value(learner_args, "--threads") or ("from " + config_file if in_file else "1")
+    return f"{cpus} CPUs: self-play workers {workers}, learner threads {threads}"
+
+
 def usage(actor_options: set[str], learner_options: set[str]) -> str:
     return (
-        "usage: ./start_training.sh [GAME] [--data-dir DIR] [--port PORT] [overrides...]\n"
+        "usage: ./start_training.sh [GAME] [--data-dir DIR] [--port PORT] [--cpus N]"
+        " [overrides...]\n"
         f"games: {', '.join(list_games())}\n"
+        "--cpus N: CPUs to plan self-play workers and learner threads for (default: all this"
+        " process may use)\n"
         f"actor options: {' '.join(sorted(actor_options))}\n"
         f"learner options: {' '.join(sorted(learner_options))}"
     )
@@ -138,11 +202,10 @@ def main(argv: list[str]) -> int:
         return 2
     actor_options = option_names(build_actor_parser())
     learner_options = option_names(build_learner_parser())
+    cpus, argv = take_cpus(argv)
     actor_args, learner_args = split_overrides(argv, actor_options, learner_options)
-    data_dir = "data"
-    for args in (actor_args, learner_args):
-        if "--data-dir" in args:
-            data_dir = args[args.index("--data-dir") + 1]
+    cpu_line = apply_cpu_plan(game, cpus, actor_args, learner_args)
+    data_dir = flag_value(actor_args, "--data-dir") or "data"
     log_dir = Path(data_dir) / game / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
 
@@ -177,6 +240,7 @@ def main(argv: list[str]) -> int:
             target=pump, args=(name, processes[name], log, tails[name]), daemon=True
         ).start()
     print(f"[launch] training {game}; logs in {log_dir}; Ctrl-C stops both", flush=True)
+    print(f"[launch] {cpu_line} (--cpus N, --workers N, --threads N to change)", flush=True)
 
     while not stopping.is_set():
         for name, process in processes.items():

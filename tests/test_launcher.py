@@ -6,10 +6,13 @@ Ctrl-C (SIGINT to the launcher) -> both stop, exit 0. Everything on 127.0.0.1, b
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import os
 import signal
 from pathlib import Path
 
+import httpx
 import pytest
 from reliability_helpers import (
     PYTHON,
@@ -28,11 +31,20 @@ SMALL_RUN = [
 ]  # fmt: skip
 
 
-def start_launcher(tmp_path: Path, *extra: str) -> Proc:
+def start_launcher(tmp_path: Path, *extra: str, game: str = "tictactoe") -> Proc:
     port = free_port()
-    command = [PYTHON, "scripts/launch.py", "tictactoe", "--data-dir", str(tmp_path)]
+    command = [PYTHON, "scripts/launch.py", game, "--data-dir", str(tmp_path)]
     command += ["--port", str(port), *SMALL_RUN, *extra]
-    return Proc(command, tmp_path / "launcher.out")
+    proc = Proc(command, tmp_path / "launcher.out")
+    proc.url = f"http://127.0.0.1:{port}"
+    return proc
+
+
+def load_launch_module():
+    spec = importlib.util.spec_from_file_location("launch", Path("scripts/launch.py").resolve())
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def child(launcher: Proc, module: str) -> int | None:
@@ -153,3 +165,58 @@ def test_bad_command_line_is_refused_before_starting(tmp_path: Path, argv: list[
     finally:
         proc.close()
     assert code != 0 and ("unknown game" in proc.log() or "unknown option" in proc.log())
+
+
+def test_cpu_plan_splits_big_machines_and_keeps_two_cpu_defaults() -> None:
+    launch = load_launch_module()
+    for game in ("tictactoe", "connect4", "othello"):
+        assert launch.cpu_plan(game, 1) is None and launch.cpu_plan(game, 2) is None
+    assert launch.cpu_plan("tictactoe", 16) is None
+    assert launch.cpu_plan("connect4", 3) == (2, 1)
+    assert launch.cpu_plan("connect4", 8) == (4, 4)
+    assert launch.cpu_plan("connect4", 16) == (12, 4)  # the learner's threads are capped
+    assert launch.cpu_plan("othello", 8) == (5, 4)  # its extra worker in the learner's idle time
+
+
+def test_the_users_workers_and_threads_win_over_the_cpu_plan(tmp_path: Path) -> None:
+    launch = load_launch_module()
+    actor, learner = ["--workers", "3"], []
+    line = launch.apply_cpu_plan("connect4", 8, actor, learner)
+    assert actor == ["--workers", "3"] and learner == ["--threads", "4"]
+    assert line == "8 CPUs: self-play workers 3, learner threads 4"
+    config = tmp_path / "learner.toml"
+    config.write_text("[learner]\nthreads = 2\n")
+    actor, learner = [], ["--config", str(config)]
+    line = launch.apply_cpu_plan("connect4", 8, actor, learner)
+    assert actor == ["--workers", "4"] and learner == ["--config", str(config)]
+    assert line.endswith(f"learner threads from {config}")
+    actor, learner = [], ["--threads=1"]
+    launch.apply_cpu_plan("othello", 2, actor, learner)  # two CPUs: the processes' defaults
+    assert actor == [] and learner == ["--threads=1"]
+    assert launch.take_cpus(["--lr", "0.1", "--cpus=6"]) == (6, ["--lr", "0.1"])
+    assert launch.take_cpus(["--cpus", "6", "--lr", "0.1"]) == (6, ["--lr", "0.1"])
+    with pytest.raises(SystemExit, match="--cpus must be"):
+        launch.take_cpus(["--cpus", "0"])
+
+
+def test_cpus_spreads_connect4_over_workers_and_learner_threads(tmp_path: Path) -> None:
+    """A real run planned for 4 CPUs: the actor starts 2 self-play workers (its health lists
+    them) and the learner trains on 2 torch threads (its effective config says so)."""
+    launcher = start_launcher(tmp_path, "--cpus", "4", game="connect4")
+    try:
+        config = tmp_path / "connect4" / "config.json"
+        assert wait_for(config.exists, 120), launcher.log()[-3000:]
+        assert json.loads(config.read_text())["threads"] == 2
+
+        def workers() -> int:
+            try:
+                return len(httpx.get(launcher.url + "/api/health", timeout=5).json()["workers"])
+            except httpx.HTTPError:
+                return 0
+
+        assert wait_for(lambda: workers() == 2, 120), launcher.log()[-3000:]
+        assert "4 CPUs: self-play workers 2, learner threads 2" in launcher.log()
+    finally:
+        launcher.process.send_signal(signal.SIGINT)
+        launcher.process.wait(60)
+        launcher.close()
