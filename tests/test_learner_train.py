@@ -241,7 +241,10 @@ def test_learning_rate_schedules() -> None:
     assert [lr_factor(step, s) for s in (0, 49, 50, 149)] == pytest.approx([1, 1, 0.5, 0.25])
     warm = make_config("tictactoe", warmup_steps=10)
     assert lr_factor(warm, 4) == pytest.approx(0.5) and lr_factor(warm, 10) == 1
-    assert make_config("connect4").lr_schedule == "milestones"  # the shipped model's schedule
+    for game in ("connect4", "othello"):  # the shipped models' schedule: 0.02, 0.002, 0.0002
+        config = make_config(game)
+        lrs = [config.lr * lr_factor(config, s) for s in (25_999, 26_000, 80_000)]
+        assert lrs == pytest.approx([0.02, 0.002, 0.0002]), game
     for bad in ({"lr_milestones": "300,100"}, {"lr_milestones": "0"}, {"lr_milestones": "x"}):
         with pytest.raises(ConfigError):
             make_config("tictactoe", lr_schedule="milestones", **bad)
