@@ -87,10 +87,12 @@ def cpu_plan(game: str, cpus: int) -> tuple[int, int] | None:
 
 def take_cpus(argv: list[str]) -> tuple[int, list[str]]:
     """(CPUs to plan for, the other arguments): `--cpus N`, else those this process may run on
-    (its affinity mask, e.g. under taskset)."""
+    (its affinity mask, e.g. under taskset; all of them where there is none, as on macOS)."""
     value = flag_value(argv, "--cpus")
     if value is None:
-        return len(os.sched_getaffinity(0)), argv
+        if hasattr(os, "sched_getaffinity"):
+            return len(os.sched_getaffinity(0)), argv
+        return os.cpu_count() or 1, argv
     if not value.isdigit() or int(value) < 1:
         raise SystemExit(f"--cpus must be a whole number of at least 1, got {value!r}")
     index = next(i for i, arg in enumerate(argv) if arg.split("=", 1)[0] == "--cpus")

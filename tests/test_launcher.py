@@ -197,6 +197,15 @@ def test_the_users_workers_and_threads_win_over_the_cpu_plan(tmp_path: Path) -> 
     assert launch.take_cpus(["--cpus", "6", "--lr", "0.1"]) == (6, ["--lr", "0.1"])
     with pytest.raises(SystemExit, match="--cpus must be"):
         launch.take_cpus(["--cpus", "0"])
+    assert launch.take_cpus(["--lr", "0.1"]) == (len(os.sched_getaffinity(0)), ["--lr", "0.1"])
+
+
+def test_cpus_are_counted_where_there_is_no_affinity_mask(monkeypatch) -> None:
+    """macOS has no os.sched_getaffinity: the launcher counts all CPUs instead of failing."""
+    launch = load_launch_module()
+    monkeypatch.delattr(os, "sched_getaffinity")
+    monkeypatch.setattr(os, "cpu_count", lambda: 12)
+    assert launch.take_cpus([]) == (12, [])
 
 
 def test_cpus_spreads_connect4_over_workers_and_learner_threads(tmp_path: Path) -> None:
