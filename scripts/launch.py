@@ -89,6 +89,8 @@ def take_cpus(argv: list[str]) -> tuple[int, list[str]]:
     """(CPUs to plan for, the other arguments): `--cpus N`, else those this process may run on
     (its affinity mask, e.g. under taskset; all of them where there is none, as on macOS)."""
     value = flag_value(argv, "--cpus")
+    if value is None and "--cpus" in argv:
+        raise SystemExit("--cpus needs a number, e.g. --cpus 4")
     if value is None:
         if hasattr(os, "sched_getaffinity"):
             return len(os.sched_getaffinity(0)), argv

@@ -197,6 +197,8 @@ def test_the_users_workers_and_threads_win_over_the_cpu_plan(tmp_path: Path) -> 
     assert launch.take_cpus(["--cpus", "6", "--lr", "0.1"]) == (6, ["--lr", "0.1"])
     with pytest.raises(SystemExit, match="--cpus must be"):
         launch.take_cpus(["--cpus", "0"])
+    with pytest.raises(SystemExit, match="--cpus needs a number"):
+        launch.take_cpus(["--lr", "0.1", "--cpus"])
     assert launch.take_cpus(["--lr", "0.1"]) == (len(os.sched_getaffinity(0)), ["--lr", "0.1"])
 
 
