@@ -36,8 +36,8 @@ CHILD_THREAD_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "NUMBA_NUM_T
 # Games whose training uses more than two CPUs when it has them (see `cpu_plan`).
 SPREAD_GAMES = ("connect4", "othello")
 # The learner's small networks (batch 256) gain 1.69x from a second torch thread (Connect 4,
-# float32, benchmarks/learner.py); beyond four the gain per thread is small, so the rest of a
-# big machine plays.
+# float32, benchmarks/learner.py on 2 cores); more threads are unmeasured and small convolutions
+# scale ever worse, so a big machine's other CPUs play.
 LEARNER_THREAD_CAP = 4
 
 
