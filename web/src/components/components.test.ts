@@ -30,6 +30,7 @@ function fakeActor(stats: unknown = null) {
     const json = (value: unknown, status = 200) =>
       new Response(JSON.stringify(value), { status });
     if (url.endsWith('/checkpoints')) return json({ checkpoints: [{ step: 10, created_at: 1 }] });
+    if (url.endsWith('/health')) return json({ training_game: 'tictactoe', workers: [{}, {}, {}] });
     if (url.endsWith('/stats')) return stats ? json(stats) : json({ detail: 'no run' }, 404);
     if (url.includes('/replays')) {
       return json({
@@ -185,6 +186,8 @@ describe('Dashboard and replays', () => {
       samples_per_s: 9800,
       learning_rate: 0.02,
       precision: 'bfloat16',
+      config: { threads: 4 },
+      positions_per_s: 1500,
       skipped_rows: 3,
       history: [
         { step: 10, loss_total: 2 },
@@ -199,7 +202,11 @@ describe('Dashboard and replays', () => {
     expect(screen.getByTestId('card-step').textContent).toContain('42');
     const training = screen.getByTestId('card-training').parentElement!.textContent;
     expect(training).toContain('samples/s');
-    expect(training).toContain('lr 0.0200 · bfloat16 · 3 bad rows skipped');
+    expect(training).toContain('lr 0.0200 · bfloat16 · 4 threads · 3 bad rows skipped');
+    // the actor's workers, from /api/health, for the game it trains
+    await waitFor(() =>
+      expect(screen.getByTestId('card-selfplay').textContent).toBe('1500 positions/s · 3 workers'),
+    );
   });
 
   it('steps through a replay with buttons and arrow keys', async () => {

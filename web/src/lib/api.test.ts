@@ -192,10 +192,14 @@ describe('routes', () => {
   });
 
   it('reads the health answer', () => {
-    expect(parseHealth({ status: 'ok', training_game: 'othello' })).toEqual({
+    expect(parseHealth({ status: 'ok', training_game: 'othello', workers: [{}, {}] })).toEqual({
       trainingGame: 'othello',
+      workers: 2,
     });
-    expect(parseHealth({ status: 'ok', training_game: null })).toEqual({ trainingGame: null });
+    expect(parseHealth({ status: 'ok', training_game: null })).toEqual({
+      trainingGame: null,
+      workers: 0,
+    });
     expect(() => parseHealth({ training_game: 3 })).toThrow(ApiError);
   });
 });

@@ -6,6 +6,8 @@
 export interface Health {
   /** The game this actor self-plays (its training run), or null when it only serves. */
   trainingGame: string | null;
+  /** Its self-play worker processes (0 when it only serves). */
+  workers: number;
 }
 
 export interface GameInfo {
@@ -84,6 +86,8 @@ export interface Stats {
   samplesPerS: number | null;
   /** The training step's number format: 'float32' or 'bfloat16' (learner/precision.py). */
   precision: string | null;
+  /** The learner's torch threads (its config). */
+  learnerThreads: number | null;
   replayGames: number | null;
   replayPositions: number | null;
   gamesPerS: number | null;
@@ -152,7 +156,10 @@ function numbers(value: unknown, what: string): number[] {
 export function parseHealth(body: unknown): Health {
   const health = object(body, 'health');
   const game = health.training_game;
-  return { trainingGame: game === null || game === undefined ? null : str(game, 'training_game') };
+  return {
+    trainingGame: game === null || game === undefined ? null : str(game, 'training_game'),
+    workers: list(health.workers ?? [], 'workers').length,
+  };
 }
 
 function modelSource(value: unknown): GameInfo['modelSource'] {
@@ -217,6 +224,8 @@ function rows<T>(value: unknown, what: string, parse: (row: Json) => T | null): 
 export function parseStats(body: unknown): Stats {
   const stats = object(body, 'stats');
   const loss = typeof stats.loss === 'object' && stats.loss !== null ? (stats.loss as Json) : {};
+  const config =
+    typeof stats.config === 'object' && stats.config !== null ? (stats.config as Json) : {};
   return {
     game: typeof stats.game === 'string' ? stats.game : '',
     step: optNum(stats.step) ?? 0,
@@ -225,6 +234,7 @@ export function parseStats(body: unknown): Stats {
     learningRate: optNum(stats.learning_rate),
     samplesPerS: optNum(stats.samples_per_s),
     precision: typeof stats.precision === 'string' ? stats.precision : null,
+    learnerThreads: optNum(config.threads),
     replayGames: optNum(stats.replay_games),
     replayPositions: optNum(stats.replay_positions),
     gamesPerS: optNum(stats.games_per_s),
