@@ -31,9 +31,7 @@ class LearnerConfig:
     data_dir: str = "data"  # run folder is <data_dir>/<game>/
     seed: int = 0
     device: str = "auto"  # auto (cuda when torch sees a GPU) | cpu | cuda
-    threads: int = (
-        1  # torch intra-op threads: 1 beside the actor on 2 cores (more: scripts/launch.py)
-    )
+    threads: int = 1  # torch intra-op threads (scripts/launch.py gives more on bigger machines)
     # float32 | bfloat16 | auto (bfloat16 where timed faster): twice the samples/s on CPUs with
     # AMX; auto for Othello only (GAME_DEFAULTS, learner/precision.py)
     precision: str = "float32"
