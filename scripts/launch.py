@@ -48,7 +48,8 @@ def option_names(parser: argparse.ArgumentParser) -> set[str]:
 def split_overrides(
     argv: list[str], actor_options: set[str], learner_options: set[str]
 ) -> tuple[list[str], list[str]]:
-    """Route each `--flag [values]` to the process(es) that know the flag."""
+    """Route each `--flag [values]` to the process(es) that know the flag, written with dashes
+    (`--data_dir` reaches both processes as `--data-dir`)."""
     actor_args: list[str] = []
     learner_args: list[str] = []
     index = 0
@@ -56,12 +57,13 @@ def split_overrides(
         token = argv[index]
         if not token.startswith("--"):
             raise SystemExit(f"unexpected argument {token!r}: overrides look like --name value")
-        group = [token]
+        name, equals, value = token.partition("=")
+        name = "--" + name[2:].replace("_", "-")
+        group = [name + equals + value]
         index += 1
         while index < len(argv) and not argv[index].startswith("--"):
             group.append(argv[index])
             index += 1
-        name = token.split("=", 1)[0]
         if name in ("--help", "-h"):
             raise SystemExit(usage(actor_options, learner_options))
         if name not in actor_options and name not in learner_options:

@@ -202,6 +202,16 @@ def test_the_users_workers_and_threads_win_over_the_cpu_plan(tmp_path: Path) -> 
     assert launch.take_cpus(["--lr", "0.1"]) == (len(os.sched_getaffinity(0)), ["--lr", "0.1"])
 
 
+def test_overrides_reach_the_processes_that_know_them_dashes_or_underscores() -> None:
+    launch = load_launch_module()
+    actor = launch.option_names(launch.build_actor_parser())
+    learner = launch.option_names(launch.build_learner_parser())
+    argv = ["--data_dir", "/tmp/x", "--lr", "0.1", "--simulations=64", "--lr_milestones", "5,9"]
+    actor_args, learner_args = launch.split_overrides(argv, actor, learner)
+    assert actor_args == ["--data-dir", "/tmp/x", "--simulations=64"]
+    assert learner_args == ["--data-dir", "/tmp/x", "--lr", "0.1", "--lr-milestones", "5,9"]
+
+
 def test_cpus_are_counted_where_there_is_no_affinity_mask(monkeypatch) -> None:
     """macOS has no os.sched_getaffinity: the launcher counts all CPUs instead of failing."""
     launch = load_launch_module()
