@@ -224,10 +224,17 @@ def test_cpus_spreads_connect4_over_workers_and_learner_threads(tmp_path: Path) 
     """A real run planned for 4 CPUs: the actor starts 2 self-play workers (its health lists
     them) and the learner trains on 2 torch threads (its effective config says so)."""
     launcher = start_launcher(tmp_path, "--cpus", "4", game="connect4")
+    config = tmp_path / "connect4" / "config.json"
+
+    def learner_threads() -> int | None:
+        try:  # the learner writes the file once at start; it may be half-written when read
+            return json.loads(config.read_text())["threads"]
+        except (OSError, ValueError, KeyError):
+            return None
+
     try:
-        config = tmp_path / "connect4" / "config.json"
-        assert wait_for(config.exists, 120), launcher.log()[-3000:]
-        assert json.loads(config.read_text())["threads"] == 2
+        assert wait_for(lambda: learner_threads() is not None, 120), launcher.log()[-3000:]
+        assert learner_threads() == 2
 
         def workers() -> int:
             try:
@@ -238,6 +245,6 @@ def test_cpus_spreads_connect4_over_workers_and_learner_threads(tmp_path: Path) 
         assert wait_for(lambda: workers() == 2, 120), launcher.log()[-3000:]
         assert "4 CPUs: self-play workers 2, learner threads 2" in launcher.log()
     finally:
-        launcher.process.send_signal(signal.SIGINT)
-        launcher.process.wait(60)
-        launcher.close()
+        cleanup(
+            launcher, [pid for pid in (child(launcher, m) for m in ("actor", "learner")) if pid]
+        )
