@@ -75,15 +75,17 @@ def split_overrides(
     return actor_args, learner_args
 
 
-def cpu_plan(game: str, cpus: int) -> tuple[int, int] | None:
+def cpu_plan(game: str, cpus: int, gpu_learner: bool = False) -> tuple[int, int] | None:
     """(self-play workers, learner threads) for `cpus` CPUs, or None to keep each process's own
     defaults. Those are measured for two CPUs (one worker and one learner thread, Othello a
     second worker in its bfloat16 learner's idle time). With more CPUs, Connect 4 and Othello
     give half to the learner (at most LEARNER_THREAD_CAP threads) and the rest to self-play,
-    keeping a game's extra worker. Tic-tac-toe learns in minutes on two and gains nothing."""
+    keeping a game's extra worker; a learner on a GPU computes there and keeps one thread for
+    sampling (as in the 16-core GPU sitting of data/pretrained/README.md: 15 workers). Tic-tac-toe
+    learns in minutes on two and gains nothing."""
     if cpus <= 2 or game not in SPREAD_GAMES:
         return None
-    threads = min(cpus // 2, LEARNER_THREAD_CAP)
+    threads = 1 if gpu_learner else min(cpus // 2, LEARNER_THREAD_CAP)
     return cpus - threads + WORKERS_BY_GAME.get(game, 1) - 1, threads
 
 
@@ -113,22 +115,55 @@ def flag_value(args: list[str], name: str) -> str | None:
     return None
 
 
+def learner_setting(learner_args: list[str], name: str) -> tuple[str | None, str | None]:
+    """(value, where) of learner setting `name`: its `--flag` on the command line, else its key
+    in the learner's --config file (where: that file), else (None, None)."""
+    value = flag_value(learner_args, "--" + name.replace("_", "-"))
+    if value is not None:
+        return value, None
+    config_file = flag_value(learner_args, "--config")
+    if config_file is None:
+        return None, None
+    try:
+        settings = load_toml(Path(config_file))
+    except ConfigError:
+        return None, None  # the learner refuses the file itself, saying why
+    return (str(settings[name]), config_file) if name in settings else (None, None)
+
+
+def torch_sees_gpu() -> bool:
+    """Whether torch finds a CUDA GPU, asked in a child process: importing torch here would keep
+    its memory in this process for the whole run."""
+    try:
+        probe = subprocess.run(
+            [sys.executable, "-c", "import torch; print(torch.cuda.is_available())"],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+    except subprocess.TimeoutExpired:
+        return False
+    return probe.stdout.strip() == "True"
+
+
 def apply_cpu_plan(game: str, cpus: int, actor_args: list[str], learner_args: list[str]) -> str:
     """Adds `--workers` and `--threads` from `cpu_plan` where the user set neither (on the
-    command line or, for the learner, in its --config file); says what runs where."""
-    plan = cpu_plan(game, cpus)
+    command line or, for the learner, in its --config file); says what runs where. Whether the
+    learner trains on a GPU is its --device, and for `auto` (the default) what torch finds."""
+    gpu = False
+    if cpu_plan(game, cpus) is not None:
+        device = learner_setting(learner_args, "device")[0] or "auto"
+        gpu = device == "cuda" or (device == "auto" and torch_sees_gpu())
+    plan = cpu_plan(game, cpus, gpu)
     if plan is not None and flag_value(actor_args, "--workers") is None:
         actor_args += ["--workers", str(plan[0])]
-    config_file = flag_value(learner_args, "--config")
-    try:
-        in_file = config_file is not None and "threads" in load_toml(Path(config_file))
-    except ConfigError:
-        in_file = False  # the learner refuses the file itself, saying why
-    if plan is not None and flag_value(learner_args, "--threads") is None and not in_file:
+    threads, threads_file = learner_setting(learner_args, "threads")
+    if plan is not None and threads is None:
         learner_args += ["--threads", str(plan[1])]
     workers = flag_value(actor_args, "--workers") or f"{WORKERS_BY_GAME.get(game, 1)} (default)"
-    threads = flag_value(learner_args, "--threads") or ("from " + config_file if in_file else "1")
-    return f"{cpus} CPUs: self-play workers {workers}, learner threads {threads}"
+    threads = "from " + threads_file if threads_file else flag_value(learner_args, "--threads")
+    where = ", the learner on a GPU" if gpu else ""
+    return f"{cpus} CPUs{where}: self-play workers {workers}, learner threads {threads or 1}"
 
 
 def usage(actor_options: set[str], learner_options: set[str]) -> str:

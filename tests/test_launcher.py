@@ -176,10 +176,42 @@ def test_cpu_plan_splits_big_machines_and_keeps_two_cpu_defaults() -> None:
     assert launch.cpu_plan("connect4", 8) == (4, 4)
     assert launch.cpu_plan("connect4", 16) == (12, 4)  # the learner's threads are capped
     assert launch.cpu_plan("othello", 8) == (5, 4)  # its extra worker in the learner's idle time
+    assert launch.cpu_plan("connect4", 16, gpu_learner=True) == (15, 1)
+    assert launch.cpu_plan("othello", 8, gpu_learner=True) == (8, 1)
+    assert launch.cpu_plan("connect4", 2, gpu_learner=True) is None
 
 
-def test_the_users_workers_and_threads_win_over_the_cpu_plan(tmp_path: Path) -> None:
+def test_a_learner_on_a_gpu_leaves_the_other_cpus_to_self_play(tmp_path: Path, monkeypatch) -> None:
+    """--device cuda (command line or TOML), or auto where torch finds a GPU: one learner
+    thread; --device cpu: the CPU split, without asking torch."""
     launch = load_launch_module()
+    asked = []
+    monkeypatch.setattr(launch, "torch_sees_gpu", lambda: asked.append(1) or True)
+    actor, learner = [], []
+    line = launch.apply_cpu_plan("connect4", 16, actor, learner)
+    assert actor == ["--workers", "15"] and learner == ["--threads", "1"]
+    assert line == "16 CPUs, the learner on a GPU: self-play workers 15, learner threads 1"
+    actor, learner = [], ["--device", "cpu"]
+    launch.apply_cpu_plan("connect4", 16, actor, learner)
+    assert actor == ["--workers", "12"] and learner == ["--device", "cpu", "--threads", "4"]
+    assert len(asked) == 1
+    monkeypatch.setattr(launch, "torch_sees_gpu", lambda: False)
+    config = tmp_path / "learner.toml"
+    config.write_text('device = "cuda"\n')
+    actor, learner = [], ["--config", str(config)]
+    launch.apply_cpu_plan("othello", 8, actor, learner)
+    assert actor == ["--workers", "8"] and learner == ["--config", str(config), "--threads", "1"]
+
+
+def test_the_gpu_probe_answers_as_torch_does() -> None:
+    import torch
+
+    assert load_launch_module().torch_sees_gpu() == torch.cuda.is_available()
+
+
+def test_the_users_workers_and_threads_win_over_the_cpu_plan(tmp_path: Path, monkeypatch) -> None:
+    launch = load_launch_module()
+    monkeypatch.setattr(launch, "torch_sees_gpu", lambda: False)
     actor, learner = ["--workers", "3"], []
     line = launch.apply_cpu_plan("connect4", 8, actor, learner)
     assert actor == ["--workers", "3"] and learner == ["--threads", "4"]
@@ -222,8 +254,9 @@ def test_cpus_are_counted_where_there_is_no_affinity_mask(monkeypatch) -> None:
 
 def test_cpus_spreads_connect4_over_workers_and_learner_threads(tmp_path: Path) -> None:
     """A real run planned for 4 CPUs: the actor starts 2 self-play workers (its health lists
-    them) and the learner trains on 2 torch threads (its effective config says so)."""
-    launcher = start_launcher(tmp_path, "--cpus", "4", game="connect4")
+    them) and the learner trains on 2 torch threads (its effective config says so). On the CPU
+    whether or not the machine has a GPU, so that the split is the same everywhere."""
+    launcher = start_launcher(tmp_path, "--cpus", "4", "--device", "cpu", game="connect4")
     config = tmp_path / "connect4" / "config.json"
 
     def learner_threads() -> int | None:
