@@ -1,0 +1,200 @@
+"""How fast could any batched PUCT tree be for Tic-tac-toe? A floor for issue 3's speed target.
+
+The target asks that self-play reach 0.8x raw ONNX Runtime's evaluations/s, i.e. that the tree
+code take at most a quarter of the network's time per evaluation. Tic-tac-toe's default network
+(a 2x128 MLP) costs about 0.37 us per evaluation at batch 128 on one thread, which leaves the
+tree about 0.09 us (some 270 cycles) per simulation.
+
+This script times the leanest batched PUCT written for the purpose, as the yardstick for the
+actor's tree code: Tic-tac-toe only, bitboards (two 9-bit masks per node), children contiguous,
+one leaf per tree and batch, a free evaluator (fixed answers), softmax priors, exact terminal
+values, backup. Nothing else the actor does: no tree reuse, no Dirichlet noise, no temperature
+or move play, no records, no evaluation cache; each tree is cleared after its search. It prints
+CPU microseconds per evaluation for this floor and for the actor's self-play (the `--profile`
+number of benchmarks/selfplay.py), the network's own cost, and the ratio to raw ONNX each would
+reach at best (network / (network + tree)).
+
+    .venv/bin/python benchmarks/tree_floor.py [--seconds 2] [--repeats 5]
+
+The last line is JSON: {"network_us", "floor_tree_us", "actor_tree_us", "floor_best_ratio",
+"actor_best_ratio", "tree_us_allowed_by_target"}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import time
+
+import numba
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from selfplay import default_model_bytes, make_session, profile, raw_onnx_rate  # noqa: E402
+
+from engine import get_game  # noqa: E402
+
+# The eight lines of three as 9-bit masks (cell i is bit i).
+LINES = np.array([7, 56, 448, 73, 146, 292, 273, 84], np.int32)
+OPEN = 2  # `terminal` of a node whose game goes on (else its exact value for the side to move)
+SIMULATIONS, GAMES, MAX_NODES = 100, 128, 1200
+
+
+@numba.njit(cache=True)
+def clear(trees: tuple, t: int) -> None:
+    first, count, parent, mine, theirs, visits, value_sum, prior, terminal, nodes = trees
+    nodes[t] = 1
+    first[t, 0], count[t, 0], parent[t, 0] = -1, 0, -1
+    mine[t, 0], theirs[t, 0], visits[t, 0], value_sum[t, 0], terminal[t, 0] = 0, 0, 0, 0, OPEN
+
+
+@numba.njit(cache=True)
+def select(trees: tuple, c: float, planes: np.ndarray, leaves: np.ndarray) -> int:
+    """One leaf per unfinished tree, its planes written; terminal leaves backed up on the spot."""
+    first, count, parent, mine, theirs, visits, value_sum, prior, terminal, nodes = trees
+    found = 0
+    for t in range(nodes.shape[0]):
+        if visits[t, 0] >= SIMULATIONS:
+            continue
+        node = 0
+        while first[t, node] >= 0 and terminal[t, node] == OPEN:
+            start = first[t, node]
+            scale = c * math.sqrt(max(visits[t, node], 1.0))
+            best, best_score = start, -1e30
+            for child in range(start, start + count[t, node]):
+                n = visits[t, child]
+                score = value_sum[t, child] / max(n, 1.0) + scale * prior[t, child] / (1.0 + n)
+                if score > best_score:
+                    best, best_score = child, score
+            node = best
+        if terminal[t, node] != OPEN:
+            value = np.float32(terminal[t, node])
+            while node >= 0:
+                visits[t, node] += 1
+                value_sum[t, node] += value
+                value, node = -value, parent[t, node]
+            continue
+        for i in range(9):
+            planes[found, i] = (mine[t, node] >> i) & 1
+            planes[found, 9 + i] = (theirs[t, node] >> i) & 1
+        leaves[found, 0], leaves[found, 1] = t, node
+        visits[t, node] += 1  # counted now, so an unlucky tree cannot pick it twice
+        found += 1
+    return found
+
+
+@numba.njit(cache=True)
+def expand_backup(trees: tuple, found: int, leaves, logits, values) -> None:
+    """Softmax priors over the empty cells, children with exact values where the game ends,
+    then the leaf's value up the path."""
+    first, count, parent, mine, theirs, visits, value_sum, prior, terminal, nodes = trees
+    weights = np.empty(9, np.float32)
+    for b in range(found):
+        t, node = leaves[b, 0], leaves[b, 1]
+        occupied = mine[t, node] | theirs[t, node]
+        top = np.float32(-1e30)
+        for a in range(9):
+            if not (occupied >> a) & 1:
+                top = max(top, logits[b, a])
+        total = np.float32(0.0)
+        for a in range(9):
+            if not (occupied >> a) & 1:
+                weights[a] = math.exp(logits[b, a] - top)
+                total += weights[a]
+        child = start = nodes[t]
+        for a in range(9):
+            if not (occupied >> a) & 1:
+                played = mine[t, node] | (1 << a)
+                mine[t, child], theirs[t, child] = theirs[t, node], played  # the other side moves
+                prior[t, child] = weights[a] / total
+                visits[t, child], value_sum[t, child] = 0, 0
+                first[t, child], count[t, child], parent[t, child] = -1, 0, node
+                terminal[t, child] = OPEN
+                for line in LINES:
+                    if played & line == line:
+                        terminal[t, child] = -1  # the side to move there has lost
+                if terminal[t, child] == OPEN and played | theirs[t, node] == 511:
+                    terminal[t, child] = 0
+                child += 1
+        nodes[t] = child
+        first[t, node], count[t, node] = start, child - start
+        value = values[b]
+        value_sum[t, node] += value
+        value, node = -value, parent[t, node]
+        while node >= 0:
+            visits[t, node] += 1
+            value_sum[t, node] += value
+            value, node = -value, parent[t, node]
+
+
+def floor_us(seconds: float, repeats: int) -> float:
+    """Median CPU microseconds per evaluation of the lean tree with a free evaluator."""
+    shape = (GAMES, MAX_NODES)
+    trees = (
+        *(np.zeros(shape, np.int32) for _ in range(5)),
+        *(np.zeros(shape, np.float32) for _ in range(3)),
+        np.zeros(shape, np.int8),
+        np.zeros(GAMES, np.int64),
+    )
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=(GAMES, 9)).astype(np.float32)
+    values = rng.uniform(-0.5, 0.5, GAMES).astype(np.float32)
+    planes = np.zeros((GAMES, 18), np.float32)
+    leaves = np.zeros((GAMES, 2), np.int64)
+
+    def run(until: float) -> int:
+        evaluations = 0
+        while time.perf_counter() < until:
+            found = select(trees, 1.5, planes, leaves)
+            if found == 0:
+                for t in range(GAMES):
+                    clear(trees, t)
+                continue
+            expand_backup(trees, found, leaves, logits, values)
+            evaluations += found
+        return evaluations
+
+    for t in range(GAMES):
+        clear(trees, t)
+    run(time.perf_counter() + 0.5)  # compile and warm up
+    runs = []
+    for _ in range(repeats):
+        cpu = time.process_time()
+        evaluations = run(time.perf_counter() + seconds)
+        runs.append((time.process_time() - cpu) / evaluations * 1e6)
+    return sorted(runs)[len(runs) // 2]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=2.0, help="per repeat")
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    game = get_game("tictactoe")
+    session = make_session(default_model_bytes(game), threads=1)
+    network = 1e6 / raw_onnx_rate(session, game, GAMES, args.seconds)[1]
+    floor = floor_us(args.seconds, args.repeats)
+    actor = profile(game, GAMES, SIMULATIONS, args.seconds, args.repeats)
+    result = {
+        "network_us": round(network, 3),
+        "floor_tree_us": round(floor, 3),
+        "actor_tree_us": round(actor, 3),
+        "floor_best_ratio": round(network / (network + floor), 2),
+        "actor_best_ratio": round(network / (network + actor), 2),
+        "tree_us_allowed_by_target": round(network / 4, 3),
+    }
+    print(
+        f"tictactoe, batch {GAMES}, {SIMULATIONS} simulations, CPU us per evaluation: network"
+        f" {network:.3f} (raw ONNX, 1 thread); lean floor tree {floor:.3f} -> at best"
+        f" {result['floor_best_ratio']:.2f}x raw; actor's tree {actor:.3f} -> at best"
+        f" {result['actor_best_ratio']:.2f}x; 0.8x needs a tree of at most {network / 4:.3f}"
+    )
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
