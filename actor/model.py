@@ -9,6 +9,7 @@ gives finite numbers. A refused file never replaces a good model; the reason is 
 from __future__ import annotations
 
 import logging
+import math
 import os
 import re
 import threading
@@ -28,6 +29,9 @@ logging.getLogger("watchfiles").setLevel(logging.WARNING)  # it logs every file 
 
 LATEST = "latest.onnx"
 CHECKPOINT_PATTERN = re.compile(r"^model_step_(\d+)\.onnx$")
+# A fast learner (Tic-tac-toe's) publishes several models a second: a swap is logged when the
+# source changes (pretrained -> run) and otherwise at most this often, with the count skipped.
+SWAP_LOG_INTERVAL_S = 30.0
 
 
 class ModelError(ValueError):
@@ -207,7 +211,8 @@ class ModelSlot:
         # What `current` replaced, to go back to when it fails at run time.
         self._previous: tuple[GuardedEvaluator | None, str] = (None, "none")
         self.last_refusal: str | None = None
-        self.reloads = 0
+        self.reloads = 0  # models swapped in
+        self._logged = ("none", -math.inf, 0)  # (source, time, reloads) of the last swap logged
         self._seen: dict[Path, tuple | None] = {}
         self._lock = threading.Lock()
         self._last_check = 0.0
@@ -249,13 +254,18 @@ class ModelSlot:
         self._previous = (self.current, self.source)
         self.current, self.source = GuardedEvaluator(model, self), source
         self.reloads += 1
-        log.info(
-            "%s: now playing with %s (step %d%s)",
-            self.game.name,
-            path,
-            model.step,
-            ", int8" if model.int8 else "",
-        )
+        now = time.monotonic()
+        if source != self._logged[0] or now - self._logged[1] >= SWAP_LOG_INTERVAL_S:
+            unlogged = self.reloads - self._logged[2] - 1
+            log.info(
+                "%s: now playing with %s (step %d%s)%s",
+                self.game.name,
+                path,
+                model.step,
+                ", int8" if model.int8 else "",
+                f"; {unlogged} newer models since the last such line" if unlogged else "",
+            )
+            self._logged = (source, now, self.reloads)
         return True
 
     def _int8_copy(self, model: OnnxEvaluator) -> OnnxEvaluator:

@@ -81,6 +81,35 @@ def test_bad_file_is_refused_and_the_old_model_stays(tmp_path: Path, kind: str) 
     assert np.isfinite(values).all()
 
 
+def test_swaps_are_logged_at_most_once_per_interval_with_the_count_skipped(
+    tmp_path: Path, monkeypatch, caplog
+) -> None:
+    """A learner that publishes several models a second must not flood the terminal: the first
+    run model is logged, the next ones within the interval only counted; refusals always."""
+    pretrained = tmp_path / "pretrained.onnx"
+    make_model(pretrained, step=1000)
+    latest = tmp_path / "models" / "latest.onnx"
+    slot = ModelSlot(GAME, latest.parent, pretrained)
+    caplog.set_level("INFO", logger="actor.model")
+
+    def swap_lines() -> list[str]:
+        return [r.getMessage() for r in caplog.records if "now playing with" in r.getMessage()]
+
+    assert slot.refresh() and swap_lines()[-1].endswith("(step 1000)")
+    for step in (1, 2, 3):  # the source changes at step 1: logged at once
+        make_model(latest, step=step)
+        assert slot.refresh()
+    assert len(swap_lines()) == 2 and swap_lines()[-1].endswith("(step 1)")
+    monkeypatch.setattr("actor.model.SWAP_LOG_INTERVAL_S", 0.0)
+    make_model(latest, step=4)
+    assert slot.refresh() and slot.step == 4 and slot.reloads == 5
+    assert swap_lines()[-1].endswith("(step 4); 2 newer models since the last such line")
+    write_bad(latest, "wrong_game")
+    monkeypatch.setattr("actor.model.SWAP_LOG_INTERVAL_S", 3600.0)
+    assert not slot.refresh()
+    assert "refused model" in caplog.records[-1].getMessage()
+
+
 def test_refused_file_with_no_previous_model_leaves_uniform_prior(tmp_path: Path) -> None:
     latest = tmp_path / "models" / "latest.onnx"
     write_bad(latest, "wrong_game")
