@@ -338,7 +338,6 @@ class EvaluationService:
         self.mode = mode
         self.nice = nice
         self.models_seen = 0
-        self.evaluations_started = 0
         self.evaluations_finished = 0
         self.seconds_total = 0.0  # wall time of the finished evaluations
         self.last_entries: list[dict[str, Any]] = []
@@ -383,7 +382,6 @@ class EvaluationService:
                 return False
             path = Path(model_path) if model_path else self.run_dir / "models" / "latest.onnx"
             self._last_start = time.monotonic()
-            self.evaluations_started += 1
             started = time.perf_counter()
             try:
                 future = self._pool().submit(

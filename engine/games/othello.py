@@ -64,7 +64,6 @@ S7 = np.uint64(7)
 S8 = np.uint64(8)
 S9 = np.uint64(9)
 NOT_EDGE_COLUMNS = np.uint64(0x7E7E7E7E7E7E7E7E)  # for moves that change column: no wrapping
-ALL_CELLS = np.uint64(0xFFFFFFFFFFFFFFFF)
 M1 = np.uint64(0x5555555555555555)
 M2 = np.uint64(0x3333333333333333)
 M4 = np.uint64(0x0F0F0F0F0F0F0F0F)

@@ -55,6 +55,3 @@ def best_actions(
     best = np.nanmax(values)
     return [int(a) for a in np.flatnonzero(values == best)]
 
-
-def is_solvable(game_name: str) -> bool:
-    return game_name in SOLVABLE_GAMES
