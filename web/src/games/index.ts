@@ -5,10 +5,6 @@ import type { Rules } from './types';
 
 export const RULES: Record<string, Rules> = { tictactoe, connect4, othello };
 
-export function rulesFor(game: string): Rules | null {
-  return RULES[game] ?? null;
-}
-
 export * from './types';
 
 
