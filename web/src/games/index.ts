@@ -6,5 +6,3 @@ import type { Rules } from './types';
 export const RULES: Record<string, Rules> = { tictactoe, connect4, othello };
 
 export * from './types';
-
-
