@@ -54,4 +54,3 @@ def best_actions(
         return []
     best = np.nanmax(values)
     return [int(a) for a in np.flatnonzero(values == best)]
-
