@@ -161,9 +161,9 @@ def apply_cpu_plan(game: str, cpus: int, actor_args: list[str], learner_args: li
     if plan is not None and threads is None:
         learner_args += ["--threads", str(plan[1])]
     workers = flag_value(actor_args, "--workers") or f"{WORKERS_BY_GAME.get(game, 1)} (default)"
-    threads = "from " + threads_file if threads_file else flag_value(learner_args, "--threads")
+    shown = f"from {threads_file}" if threads_file else flag_value(learner_args, "--threads")
     where = ", the learner on a GPU" if gpu else ""
-    return f"{cpus} CPUs{where}: self-play workers {workers}, learner threads {threads or 1}"
+    return f"{cpus} CPUs{where}: self-play workers {workers}, learner threads {shown or 1}"
 
 
 def usage(actor_options: set[str], learner_options: set[str]) -> str:
