@@ -54,36 +54,37 @@ def clear(trees: tuple, t: int) -> None:
 
 @numba.njit(cache=True)
 def select(trees: tuple, c: float, planes: np.ndarray, leaves: np.ndarray) -> int:
-    """One leaf per unfinished tree, its planes written; terminal leaves backed up on the spot."""
+    """One leaf per unfinished tree, its planes written; terminal leaves are backed up on the
+    spot and the tree descends again."""
     first, count, parent, mine, theirs, visits, value_sum, prior, terminal, nodes = trees
     found = 0
     for t in range(nodes.shape[0]):
-        if visits[t, 0] >= SIMULATIONS:
-            continue
-        node = 0
-        while first[t, node] >= 0 and terminal[t, node] == OPEN:
-            start = first[t, node]
-            scale = c * math.sqrt(max(visits[t, node], 1.0))
-            best, best_score = start, -1e30
-            for child in range(start, start + count[t, node]):
-                n = visits[t, child]
-                score = value_sum[t, child] / max(n, 1.0) + scale * prior[t, child] / (1.0 + n)
-                if score > best_score:
-                    best, best_score = child, score
-            node = best
-        if terminal[t, node] != OPEN:
-            value = np.float32(terminal[t, node])
-            while node >= 0:
-                visits[t, node] += 1
-                value_sum[t, node] += value
-                value, node = -value, parent[t, node]
-            continue
-        for i in range(9):
-            planes[found, i] = (mine[t, node] >> i) & 1
-            planes[found, 9 + i] = (theirs[t, node] >> i) & 1
-        leaves[found, 0], leaves[found, 1] = t, node
-        visits[t, node] += 1  # counted now, so an unlucky tree cannot pick it twice
-        found += 1
+        while visits[t, 0] < SIMULATIONS:
+            node = 0
+            while first[t, node] >= 0 and terminal[t, node] == OPEN:
+                start = first[t, node]
+                scale = c * math.sqrt(max(visits[t, node], 1.0))
+                best, best_score = start, -1e30
+                for child in range(start, start + count[t, node]):
+                    n = visits[t, child]
+                    score = value_sum[t, child] / max(n, 1.0) + scale * prior[t, child] / (1.0 + n)
+                    if score > best_score:
+                        best, best_score = child, score
+                node = best
+            if terminal[t, node] != OPEN:
+                value = -np.float32(terminal[t, node])  # for the side that moved into the node
+                while node >= 0:
+                    visits[t, node] += 1
+                    value_sum[t, node] += value
+                    value, node = -value, parent[t, node]
+                continue
+            for i in range(9):
+                planes[found, i] = (mine[t, node] >> i) & 1
+                planes[found, 9 + i] = (theirs[t, node] >> i) & 1
+            leaves[found, 0], leaves[found, 1] = t, node
+            visits[t, node] += 1  # counted now: its backup adds the rest of the path
+            found += 1
+            break
     return found
 
 
@@ -122,7 +123,7 @@ def expand_backup(trees: tuple, found: int, leaves, logits, values) -> None:
                 child += 1
         nodes[t] = child
         first[t, node], count[t, node] = start, child - start
-        value = values[b]
+        value = -values[b]  # a node keeps its value for the side that moved into it
         value_sum[t, node] += value
         value, node = -value, parent[t, node]
         while node >= 0:
@@ -131,40 +132,46 @@ def expand_backup(trees: tuple, found: int, leaves, logits, values) -> None:
             value, node = -value, parent[t, node]
 
 
-def floor_us(seconds: float, repeats: int) -> float:
-    """Median CPU microseconds per evaluation of the lean tree with a free evaluator."""
-    shape = (GAMES, MAX_NODES)
-    trees = (
+def new_trees(games: int) -> tuple:
+    """Node arrays for `games` trees of MAX_NODES nodes."""
+    shape = (games, MAX_NODES)
+    return (
         *(np.zeros(shape, np.int32) for _ in range(5)),
         *(np.zeros(shape, np.float32) for _ in range(3)),
         np.zeros(shape, np.int8),
-        np.zeros(GAMES, np.int64),
+        np.zeros(games, np.int64),
     )
+
+
+def search(trees: tuple, logits: np.ndarray, values: np.ndarray, root: tuple = (0, 0)) -> int:
+    """Clears the trees to the position `root` (bitboards of the side to move and the other;
+    default the empty board), then runs every tree's search to SIMULATIONS visits with the
+    fixed answers; the number of evaluations."""
+    games = trees[-1].shape[0]
+    for t in range(games):
+        clear(trees, t)
+    trees[3][:, 0], trees[4][:, 0] = root
+    planes = np.zeros((games, 18), np.float32)
+    leaves = np.zeros((games, 2), np.int64)
+    evaluations = 0
+    while found := select(trees, 1.5, planes, leaves):
+        expand_backup(trees, found, leaves, logits, values)
+        evaluations += found
+    return evaluations
+
+
+def floor_us(seconds: float, repeats: int) -> float:
+    """Median CPU microseconds per evaluation of the lean tree with a free evaluator."""
     rng = np.random.default_rng(0)
     logits = rng.normal(size=(GAMES, 9)).astype(np.float32)
     values = rng.uniform(-0.5, 0.5, GAMES).astype(np.float32)
-    planes = np.zeros((GAMES, 18), np.float32)
-    leaves = np.zeros((GAMES, 2), np.int64)
-
-    def run(until: float) -> int:
-        evaluations = 0
-        while time.perf_counter() < until:
-            found = select(trees, 1.5, planes, leaves)
-            if found == 0:
-                for t in range(GAMES):
-                    clear(trees, t)
-                continue
-            expand_backup(trees, found, leaves, logits, values)
-            evaluations += found
-        return evaluations
-
-    for t in range(GAMES):
-        clear(trees, t)
-    run(time.perf_counter() + 0.5)  # compile and warm up
+    trees = new_trees(GAMES)
+    search(trees, logits, values)  # compile and warm up
     runs = []
     for _ in range(repeats):
-        cpu = time.process_time()
-        evaluations = run(time.perf_counter() + seconds)
+        evaluations, cpu, until = 0, time.process_time(), time.perf_counter() + seconds
+        while time.perf_counter() < until:
+            evaluations += search(trees, logits, values)
         runs.append((time.process_time() - cpu) / evaluations * 1e6)
     return sorted(runs)[len(runs) // 2]
 
