@@ -4,6 +4,7 @@ reason, and played by a ModelSlot. Real ONNX Runtime sessions on a small ResNet 
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 
 import numpy as np
@@ -99,6 +100,23 @@ def test_copy_not_faster_is_refused(tmp_path: Path, monkeypatch) -> None:
     model = load_model(write_resnet(tmp_path / "latest.onnx"), GAME)
     with pytest.raises(ModelError, match="not faster"):
         quantize.int8_copy(model, GAME)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_speed_is_timed_on_the_cpu_the_network_takes(tmp_path: Path, threads: int) -> None:
+    """One ORT thread: the calling thread's CPU time, so a wait (here a sleep; in a run,
+    other processes taking the CPU) does not count. More threads: wall time."""
+    model = load_model(write_resnet(tmp_path / "latest.onnx"), GAME, threads=threads)
+
+    class Waits:
+        session = model.session
+
+        def __call__(self, planes: np.ndarray):
+            time.sleep(0.05)
+            return model(planes)
+
+    seconds = quantize._best_time(Waits(), quantize.calibration_positions(GAME, 16), runs=2)
+    assert (seconds < 0.04) if threads == 1 else (seconds >= 0.05)
 
 
 def test_copy_too_far_from_the_float_model_is_refused(tmp_path: Path, monkeypatch) -> None:
