@@ -29,8 +29,9 @@ logging.getLogger("watchfiles").setLevel(logging.WARNING)  # it logs every file 
 
 LATEST = "latest.onnx"
 CHECKPOINT_PATTERN = re.compile(r"^model_step_(\d+)\.onnx$")
-# A fast learner (Tic-tac-toe's) publishes several models a second: a swap is logged when the
-# source changes (pretrained -> run) and otherwise at most this often, with the count skipped.
+# A fast learner (Tic-tac-toe's) publishes several models a second, Connect 4's and Othello's
+# one every few seconds: a swap (and its int8 copy's checks) is logged when the source changes
+# (pretrained -> run) and otherwise at most this often, with the count skipped.
 SWAP_LOG_INTERVAL_S = 30.0
 
 
@@ -249,13 +250,14 @@ class ModelSlot:
             return False
         if source == "pretrained" and self.source == "run":
             return False
+        now = time.monotonic()
+        loud = source != self._logged[0] or now - self._logged[1] >= SWAP_LOG_INTERVAL_S
         if self.int8:
-            model = self._int8_copy(model)
+            model = self._int8_copy(model, logging.INFO if loud else logging.DEBUG)
         self._previous = (self.current, self.source)
         self.current, self.source = GuardedEvaluator(model, self), source
         self.reloads += 1
-        now = time.monotonic()
-        if source != self._logged[0] or now - self._logged[1] >= SWAP_LOG_INTERVAL_S:
+        if loud:
             unlogged = self.reloads - self._logged[2] - 1
             log.info(
                 "%s: now playing with %s (step %d%s)%s",
@@ -268,12 +270,13 @@ class ModelSlot:
             self._logged = (source, now, self.reloads)
         return True
 
-    def _int8_copy(self, model: OnnxEvaluator) -> OnnxEvaluator:
-        """`model`'s int8 copy, or `model` itself (with a log line) when there is none to use."""
+    def _int8_copy(self, model: OnnxEvaluator, log_level: int) -> OnnxEvaluator:
+        """`model`'s int8 copy (its checks logged at `log_level`: with the swap line), or `model`
+        itself (with a warning) when there is none to use."""
         from actor.quantize import int8_copy  # the quantizer loads slowly; self-play only
 
         try:
-            return int8_copy(model, self.game, threads=self.threads)
+            return int8_copy(model, self.game, threads=self.threads, log_level=log_level)
         except ModelError as error:
             log.warning("%s: playing the float model: %s", self.game.name, error)
             return model

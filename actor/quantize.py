@@ -95,10 +95,16 @@ class _Batches(CalibrationDataReader):
 
 
 def int8_copy(
-    model: OnnxEvaluator, game: Game, *, threads: int = 1, save_to: Path | None = None
+    model: OnnxEvaluator,
+    game: Game,
+    *,
+    threads: int = 1,
+    save_to: Path | None = None,
+    log_level: int = logging.INFO,
 ) -> OnnxEvaluator:
     """The checked int8 copy of `model` (a float model loaded from `model.path`), also written
-    to `save_to` if given; ModelError saying why when there is none to use."""
+    to `save_to` if given; ModelError saying why when there is none to use. Its checks' numbers
+    are logged at `log_level`."""
     try:
         proto = onnx.load(str(model.path))
     except Exception as error:  # replaced by a broken file, or removed
@@ -134,7 +140,8 @@ def int8_copy(
         speed_up = _check_faster(model, copy, planes[:128])
         if save_to is not None:
             shutil.copyfile(output, save_to)
-    log.info(
+    log.log(
+        log_level,
         "%s: int8 copy of step %d: policy distance %.3f, value difference %.3f, %.2fx faster",
         game.name,
         model.step,

@@ -145,6 +145,23 @@ def test_slot_plays_the_int8_copy_in_selfplay(tmp_path: Path, no_speed_check) ->
     assert selfplay.nn_evals > 0 and selfplay.positions > 0
 
 
+def test_int8_checks_are_logged_with_the_swap_line_only(
+    tmp_path: Path, no_speed_check, caplog
+) -> None:
+    """Each worker makes a copy of every model: its numbers show with the (rate-limited) swap
+    line, not once per model and worker."""
+    slot = ModelSlot(GAME, tmp_path / "models", int8=True)
+    caplog.set_level(logging.INFO)
+    for step in (12, 13):
+        write_resnet(tmp_path / "models" / "latest.onnx", step=step)
+        assert slot.refresh() and slot.current.int8 and slot.step == step
+    lines = [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO]
+    assert [line.split(":")[1] for line in lines if "step 1" in line] == [
+        " int8 copy of step 12",
+        " now playing with " + str(tmp_path / "models" / "latest.onnx") + " (step 12, int8)",
+    ]
+
+
 def test_slot_falls_back_to_the_float_model_with_the_reason(
     tmp_path: Path, monkeypatch, caplog
 ) -> None:
