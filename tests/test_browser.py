@@ -388,7 +388,9 @@ def test_the_shipped_model_plays_while_the_run_has_its_own(web_page: Page) -> No
     shipped = games["tictactoe"]["pretrained_step"]
     assert games["tictactoe"]["model_source"] == "run" and shipped not in (None, MODEL_STEP)
     page = web_page.open("play/tictactoe")
-    options = page.get_by_test_id("opponent").locator("option").all_inner_texts()
+    opponent = page.get_by_test_id("opponent")
+    opponent.locator("option", has_text="shipped").wait_for(state="attached")  # /api/games came
+    options = opponent.locator("option").all_inner_texts()
     assert options[:2] == [
         f"AlphaZero, run (step {MODEL_STEP})",
         f"AlphaZero, shipped (step {shipped})",
