@@ -91,7 +91,8 @@ _RESNET_DEFAULTS: dict[str, Any] = dict(
     optimizer="sgd",
     lr=0.02,
     # The lr steps down tenfold at 26k and 80k steps. Connect 4 (the shipped model's run): at
-    # 0.02 its solver-judged accuracy stopped rising after about 20k steps. Othello: 13 minutes
+    # 0.02 its solver-judged accuracy stopped rising after about 20k steps; a 28-minute run
+    # stepping down at 13k instead scored 0.333 against one at 26k. Othello: 13 minutes
     # from step 26,579 at 0.002 scored 0.715 against the same 13 minutes at 0.02 (200 paired
     # games; data/pretrained/README.md); from step 80,000 (the shipped model continued), 13
     # minutes at 0.0002 scored 0.650 against 13 minutes at 0.002.
