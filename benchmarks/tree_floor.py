@@ -19,9 +19,9 @@ reach at best (network / (network + tree)).
 The last line is JSON: {"network_us", "floor_tree_us", "actor_tree_us", "floor_best_ratio",
 "actor_best_ratio", "tree_us_allowed_by_target"}.
 
-Three runs on the 2-core dev machine, 2026-11-27 (CPU us per evaluation): network 0.31-0.33,
-floor 0.22, actor 0.46-0.47; at best 0.58-0.60x raw with the floor and 0.39-0.41x with the
-actor's tree, where 0.8x allows 0.08. Even the floor costs about 2.8 times that.
+Five runs on the 2-core dev machine, 2026-11-27 (CPU us per evaluation): network 0.31-0.38,
+floor 0.22-0.24, actor 0.46-0.52; at best 0.58-0.62x raw with the floor and 0.39-0.42x with
+the actor's tree, where 0.8x allows 0.08-0.09. Even the floor costs 2.5 to 2.9 times that.
 """
 
 from __future__ import annotations
@@ -41,9 +41,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from selfplay import default_model_bytes, make_session, profile, raw_onnx_rate  # noqa: E402
 
 from engine import get_game  # noqa: E402
+from engine.games.tictactoe import WIN_LINES  # noqa: E402  (9-bit masks, cell i is bit i)
 
-# The eight lines of three as 9-bit masks (cell i is bit i).
-LINES = np.array([7, 56, 448, 73, 146, 292, 273, 84], np.int32)
 OPEN = 2  # `terminal` of a node whose game goes on (else its exact value for the side to move)
 SIMULATIONS, GAMES, MAX_NODES = 100, 128, 1200
 
@@ -119,7 +118,7 @@ def expand_backup(trees: tuple, found: int, leaves, logits, values) -> None:
                 visits[t, child], value_sum[t, child] = 0, 0
                 first[t, child], count[t, child], parent[t, child] = -1, 0, node
                 terminal[t, child] = OPEN
-                for line in LINES:
+                for line in WIN_LINES:
                     if played & line == line:
                         terminal[t, child] = -1  # the side to move there has lost
                 if terminal[t, child] == OPEN and played | theirs[t, node] == 511:

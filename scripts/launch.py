@@ -39,6 +39,8 @@ SPREAD_GAMES = ("connect4", "othello")
 # float32, benchmarks/learner.py on 2 cores); more threads are unmeasured and small convolutions
 # scale ever worse, so a big machine's other CPUs play.
 LEARNER_THREAD_CAP = 4
+# What a child process runs to learn whether torch finds a CUDA GPU (see `torch_sees_gpu`).
+GPU_PROBE = "import torch; print(torch.cuda.is_available())"
 
 
 def option_names(parser: argparse.ArgumentParser) -> set[str]:
@@ -132,11 +134,11 @@ def learner_setting(learner_args: list[str], name: str) -> tuple[str | None, str
 
 
 def torch_sees_gpu() -> bool:
-    """Whether torch finds a CUDA GPU, asked in a child process: importing torch here would keep
-    its memory in this process for the whole run."""
+    """Whether torch finds a CUDA GPU, asked in a child process (GPU_PROBE): importing torch
+    here would keep its memory in this process for the whole run."""
     try:
         probe = subprocess.run(
-            [sys.executable, "-c", "import torch; print(torch.cuda.is_available())"],
+            [sys.executable, "-c", GPU_PROBE],
             capture_output=True,
             text=True,
             timeout=300,

@@ -203,10 +203,14 @@ def test_a_learner_on_a_gpu_leaves_the_other_cpus_to_self_play(tmp_path: Path, m
     assert actor == ["--workers", "8"] and learner == ["--config", str(config), "--threads", "1"]
 
 
-def test_the_gpu_probe_answers_as_torch_does() -> None:
+def test_the_gpu_probe_answers_as_torch_does(monkeypatch) -> None:
     import torch
 
-    assert load_launch_module().torch_sees_gpu() == torch.cuda.is_available()
+    launch = load_launch_module()
+    assert launch.torch_sees_gpu() == torch.cuda.is_available()
+    for answer, seen in (("print(True)", True), ("print(False)", False), ("1/0", False)):
+        monkeypatch.setattr(launch, "GPU_PROBE", answer)  # a child that says so, or crashes
+        assert launch.torch_sees_gpu() is seen
 
 
 def test_the_users_workers_and_threads_win_over_the_cpu_plan(tmp_path: Path, monkeypatch) -> None:
