@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
-import contextlib
 import dataclasses
-import fcntl
 import json
 import logging
 import math
@@ -31,7 +29,6 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,6 +45,7 @@ from actor.arena import (
     play_match,
 )
 from actor.evaluation_positions import PONS_SETS
+from actor.locking import locked
 from engine import get_game
 
 log = logging.getLogger(__name__)
@@ -188,18 +186,6 @@ def evaluate_model(
 # ---------------------------------------------------------------- evaluations.json
 
 
-@contextlib.contextmanager
-def _locked(run_dir: Path) -> Iterator[None]:
-    """An exclusive lock on the run's evaluations file across processes (flock)."""
-    run_dir.mkdir(parents=True, exist_ok=True)
-    with open(run_dir / f".{EVALUATIONS_FILE}.lock", "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-
-
 def read_evaluations(run_dir: Path) -> list[dict[str, Any]]:
     """The run's evaluation entries (empty when there is no file or it is unreadable)."""
     path = Path(run_dir) / EVALUATIONS_FILE
@@ -247,7 +233,8 @@ def append_evaluations(
 ) -> list[dict[str, Any]]:
     """Appends `entries` to `<run>/evaluations.json`, keeping the newest `max_entries`."""
     run_dir = Path(run_dir)
-    with _locked(run_dir):
+    run_dir.mkdir(parents=True, exist_ok=True)
+    with locked(run_dir / f".{EVALUATIONS_FILE}.lock"):
         merged = (read_evaluations(run_dir) + _clean(list(entries)))[-max_entries:]
         write_json_atomic(run_dir / EVALUATIONS_FILE, merged)
     return merged

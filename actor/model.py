@@ -33,6 +33,7 @@ CHECKPOINT_PATTERN = re.compile(r"^model_step_(\d+)\.onnx$")
 # one every few seconds: a swap (and its int8 copy's checks) is logged when the source changes
 # (pretrained -> run) and otherwise at most this often, with the count skipped.
 SWAP_LOG_INTERVAL_S = 30.0
+INT8_FOLDER = "int8"  # in the run folder: the int8 copies self-play workers share
 
 
 class ModelError(ValueError):
@@ -271,12 +272,16 @@ class ModelSlot:
         return True
 
     def _int8_copy(self, model: OnnxEvaluator, log_level: int) -> OnnxEvaluator:
-        """`model`'s int8 copy (its checks logged at `log_level`: with the swap line), or `model`
-        itself (with a warning) when there is none to use."""
-        from actor.quantize import int8_copy  # the quantizer loads slowly; self-play only
+        """`model`'s int8 copy, shared with the run's other workers through `<run>/int8/` (its
+        checks logged at `log_level`: with the swap line), or `model` itself (with a warning)
+        when there is none to use."""
+        from actor.quantize import shared_int8_copy  # the quantizer loads slowly; self-play only
 
+        folder = self.models_dir.parent / INT8_FOLDER
         try:
-            return int8_copy(model, self.game, threads=self.threads, log_level=log_level)
+            return shared_int8_copy(
+                model, self.game, folder, threads=self.threads, log_level=log_level
+            )
         except ModelError as error:
             log.warning("%s: playing the float model: %s", self.game.name, error)
             return model

@@ -4,6 +4,7 @@ reason, and played by a ModelSlot. Real ONNX Runtime sessions on a small ResNet 
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import time
 from pathlib import Path
 
@@ -194,3 +195,106 @@ def test_command_writes_the_copy_and_refuses_bad_input(
     assert quantize.main(["--game", "connect4", str(output), str(tmp_path / "x.onnx")]) == 2
     assert "already quantized" in capsys.readouterr().err
     assert not (tmp_path / "x.onnx").exists()
+
+
+# ---------------------------------------------------------------- one copy per model for a run
+
+
+@pytest.fixture
+def counted_copies(tmp_path: Path, monkeypatch) -> Path:
+    """Every int8 copy made, one line each in the returned file (appended by any process)."""
+    made = tmp_path / "made.txt"
+    make = quantize.int8_copy
+
+    def counting(model, game, **options):
+        with open(made, "a") as file:
+            file.write(f"{model.step}\n")
+        return make(model, game, **options)
+
+    monkeypatch.setattr(quantize, "int8_copy", counting)
+    return made
+
+
+def _refresh_in_a_worker(run: Path, results) -> None:
+    slot = ModelSlot(GAME, run / "models", int8=True)
+    slot.refresh()
+    planes = quantize.calibration_positions(GAME, 64, seed=5)
+    results.put((slot.step, slot.current.int8, slot.current(planes)[0].tobytes()))
+
+
+def test_workers_of_a_run_share_one_copy_per_model(
+    tmp_path: Path, no_speed_check, counted_copies
+) -> None:
+    """Three worker processes ask for the copy of the same new model at once: one makes it,
+    the others wait for it and load it, and all three play the same int8 numbers."""
+    context = multiprocessing.get_context("fork")  # the patched quantizer goes with them
+    for step in (12, 13):
+        write_resnet(tmp_path / "models" / "latest.onnx", step=step)
+        results = context.Queue()
+        workers = [
+            context.Process(target=_refresh_in_a_worker, args=(tmp_path, results)) for _ in range(3)
+        ]
+        for worker in workers:
+            worker.start()
+        answers = [results.get(timeout=120) for _ in workers]
+        for worker in workers:
+            worker.join(timeout=30)
+        assert [(s, int8) for s, int8, _ in answers] == [(step, True)] * 3
+        assert len({logits for _, _, logits in answers}) == 1
+    assert counted_copies.read_text().split() == ["12", "13"]
+    assert len(list((tmp_path / "int8").glob("step_*.onnx"))) == 2
+
+
+def test_a_refused_copy_is_not_tried_again_by_the_other_workers(
+    tmp_path: Path, monkeypatch, counted_copies, caplog
+) -> None:
+    write_resnet(tmp_path / "models" / "latest.onnx", step=12)
+    monkeypatch.setattr(quantize, "MIN_SPEED_UP", 1e6)
+    first = ModelSlot(GAME, tmp_path / "models", int8=True)
+    assert first.refresh() and not first.current.int8
+    monkeypatch.setattr(quantize, "MIN_SPEED_UP", 0.0)  # would pass now: not asked again
+    second = ModelSlot(GAME, tmp_path / "models", int8=True)
+    with caplog.at_level(logging.WARNING, logger="actor.model"):
+        assert second.refresh() and not second.current.int8
+    assert "not faster" in caplog.text
+    assert counted_copies.read_text().split() == ["12"]
+
+
+def test_copies_of_the_newest_models_are_kept_and_leftovers_removed(
+    tmp_path: Path, no_speed_check
+) -> None:
+    folder = tmp_path / "int8"
+    folder.mkdir()
+    (folder / ".step_000000003_1.000000.tmp").write_bytes(b"a worker was killed here")
+    slot = ModelSlot(GAME, tmp_path / "models", int8=True)
+    steps = range(12, 13 + quantize.SHARED_MODELS_KEPT)
+    for step in steps:
+        write_resnet(tmp_path / "models" / "latest.onnx", step=step)
+        assert slot.refresh() and slot.current.int8
+    kept = sorted(int(path.name.split("_")[1]) for path in folder.glob("step_*"))
+    assert kept == list(steps)[-quantize.SHARED_MODELS_KEPT :]
+    assert not list(folder.glob("*.tmp"))
+
+
+def test_a_damaged_shared_copy_is_made_again(
+    tmp_path: Path, no_speed_check, counted_copies
+) -> None:
+    write_resnet(tmp_path / "models" / "latest.onnx", step=12)
+    assert ModelSlot(GAME, tmp_path / "models", int8=True).refresh()
+    (shared,) = (tmp_path / "int8").glob("step_*.onnx")
+    shared.write_bytes(b"not a model")
+    slot = ModelSlot(GAME, tmp_path / "models", int8=True)
+    assert slot.refresh() and slot.current.int8 and slot.step == 12
+    assert counted_copies.read_text().split() == ["12", "12"]
+    assert load_model(shared, GAME).step == 12
+
+
+def test_a_folder_that_cannot_be_used_still_gives_a_copy(
+    tmp_path: Path, no_speed_check, caplog
+) -> None:
+    (tmp_path / "int8").write_text("a file where the folder should be")
+    write_resnet(tmp_path / "models" / "latest.onnx", step=12)
+    slot = ModelSlot(GAME, tmp_path / "models", int8=True)
+    with caplog.at_level(logging.WARNING):
+        assert slot.refresh() and slot.current.int8
+    assert "cannot share int8 copies" in caplog.text
