@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { api, ApiError, parseGames, parseHealth, parseMove, parseReplays, parseStats } from './api';
-import { buildCharts, logTickLabel, percentFloor } from './charts';
+import { buildCharts, logTickLabel, outlierFreeTop, percentFloor } from './charts';
 import { namesGame, parseRoute, routeHash, startRoute } from './route';
 
 afterEach(() => vi.unstubAllGlobals());
@@ -123,6 +123,21 @@ describe('API parsing', () => {
     expect(percentFloor([[0.95, 0.97], [null, 0.999]])).toBeCloseTo(0.8);
     expect(percentFloor([[0.05, 1]])).toBe(0);
     expect(percentFloor([[null]])).toBe(0);
+  });
+
+  it('scales throughput below the first minute without a network', () => {
+    const steady = Array.from({ length: 40 }, (_, i) => 40 + (i % 7) * 3);
+    expect(outlierFreeTop([1600, 1400, 900, ...steady])).toBe(Math.max(...steady));
+    expect(outlierFreeTop([1600, null, ...steady])).toBe(Math.max(...steady));
+    expect(outlierFreeTop(steady)).toBeNull(); // nothing far out: uPlot's own range
+    expect(outlierFreeTop([50, 50, 50, 50, 50, 50, 50, 50, 56])).toBeNull(); // not its noise
+    expect(outlierFreeTop([1600, 1500, 1400, 1300, 40, 41, 42, 43])).toBeNull(); // half the run
+    expect(outlierFreeTop([1600, 40, 41])).toBeNull(); // too few points to tell
+    const charts = buildCharts(
+      parseStats({ history: steady.map((g, i) => ({ step: i, games_per_s: g })) }),
+    );
+    const scaled = charts.filter((c) => c.ignoreOutliers).map((c) => c.testid);
+    expect(scaled).toEqual(['chart-throughput']); // a loss curve's start is no outlier
   });
 
   it('reads replays and rejects visits of the wrong size', () => {
