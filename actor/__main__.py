@@ -53,6 +53,11 @@ class Progress:
             elapsed = max(now - previous_time, 1e-9)
             rate = {k: (current[k] - previous[k]) / elapsed for k in ("games", "positions")}
             evals = (current["nn_evals"] - previous["nn_evals"]) / elapsed
+            self.board.rates = {
+                "games_per_s": rate["games"],
+                "positions_per_s": rate["positions"],
+                "nn_evals_per_s": evals,
+            }
             batches = current["batches"] - previous["batches"]
             fill = (current["nn_evals"] - previous["nn_evals"]) / batches if batches else 0.0
             capacity = current["batch_size"] / max(len(self.processes), 1)

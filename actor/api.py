@@ -66,12 +66,22 @@ class WorkerInfo(BaseModel):
     last_refusal: str | None
 
 
+class SelfplayRates(BaseModel):
+    """All workers' rates over the last progress-log interval (a few seconds): what self-play
+    does now, where stats.json's rates are what the learner read over the last minute."""
+
+    games_per_s: float
+    positions_per_s: float
+    nn_evals_per_s: float
+
+
 class HealthAnswer(BaseModel):
     status: Literal["ok"]
     training_game: str | None
     selfplay: bool
     models: dict[str, ModelInfo]
     workers: list[WorkerInfo]
+    selfplay_rates: SelfplayRates | None
 
 
 class GameInfo(BaseModel):
@@ -413,6 +423,9 @@ def create_app(
             selfplay=training_game is not None,
             models=models,
             workers=[] if workers is None else workers.snapshot(),
+            selfplay_rates=(
+                SelfplayRates(**workers.rates) if workers is not None and workers.rates else None
+            ),
         )
 
     @app.get("/api/games", response_model=GamesAnswer)

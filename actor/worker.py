@@ -14,7 +14,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,9 @@ class WorkerBoard:
     workers: int
     counters: Any  # doubles [workers * len(COUNTERS)]
     refusals: Any  # bytes [workers * REFUSAL_BYTES], NUL-padded
+    # The main process's own: all workers' rates over the last progress-log interval
+    # (games_per_s, positions_per_s, nn_evals_per_s), empty before the first.
+    rates: dict[str, float] = field(default_factory=dict)
 
     @classmethod
     def create(cls, context: Any, workers: int) -> WorkerBoard:

@@ -63,7 +63,7 @@ def test_health_and_games_have_the_contract_shapes(client: TestClient) -> None:
     assert health["selfplay"] is False
     assert set(health["models"]) == set(list_games())
     assert health["models"]["tictactoe"] == {"step": None, "source": "none", "last_refusal": None}
-    assert health["workers"] == []  # serving only: no self-play workers
+    assert health["workers"] == [] and health["selfplay_rates"] is None  # serving only
     games = {g["name"]: g for g in client.get("/api/games").json()["games"]}
     assert set(games) == set(list_games())
     assert games["tictactoe"] == {

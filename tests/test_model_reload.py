@@ -220,6 +220,9 @@ def test_publishing_while_selfplay_runs_switches_the_actor(tmp_path: Path) -> No
         assert model_steps(db)[-1] == 5
         assert "refused model" in actor.log()
         assert "nn evals/s" in actor.log() and "model step 5" in actor.log()
+        rates = httpx.get(actor.url + "/api/health", timeout=10).json()["selfplay_rates"]
+        assert rates["games_per_s"] > 0 and rates["positions_per_s"] > 0
+        assert rates["nn_evals_per_s"] >= 0  # the evaluation cache answers most in Tic-tac-toe
     finally:
         code = actor.stop()
     assert code == 0, actor.log()

@@ -22,7 +22,7 @@ const INFO = {
 };
 
 /** A fake actor: answers moves with the first legal cell and a visit distribution. */
-function fakeActor(stats: unknown = null) {
+function fakeActor(stats: unknown = null, selfplayRates: unknown = null) {
   const calls: { url: string; body: unknown }[] = [];
   const fetchMock = vi.fn(async (url: string, init?: RequestInit) => {
     const body = init?.body ? JSON.parse(String(init.body)) : null;
@@ -30,7 +30,13 @@ function fakeActor(stats: unknown = null) {
     const json = (value: unknown, status = 200) =>
       new Response(JSON.stringify(value), { status });
     if (url.endsWith('/checkpoints')) return json({ checkpoints: [{ step: 10, created_at: 1 }] });
-    if (url.endsWith('/health')) return json({ training_game: 'tictactoe', workers: [{}, {}, {}] });
+    if (url.endsWith('/health')) {
+      return json({
+        training_game: 'tictactoe',
+        workers: [{}, {}, {}],
+        selfplay_rates: selfplayRates,
+      });
+    }
     if (url.endsWith('/stats')) return stats ? json(stats) : json({ detail: 'no run' }, 404);
     if (url.includes('/replays')) {
       return json({
@@ -207,6 +213,21 @@ describe('Dashboard and replays', () => {
     await waitFor(() =>
       expect(screen.getByTestId('card-selfplay').textContent).toBe('1500 positions/s · 3 workers'),
     );
+  });
+
+  it("shows the actor's rates now over the learner's last minute", async () => {
+    // the first minute of a run: the learner still reads games made without a network
+    fakeActor(
+      { game: 'tictactoe', step: 20, games_per_s: 141, positions_per_s: 2486, history: [] },
+      { games_per_s: 38.4, positions_per_s: 776, nn_evals_per_s: 36093 },
+    );
+    render(Dashboard, { game: 'tictactoe', info: INFO });
+    await waitFor(() =>
+      expect(screen.getByTestId('card-selfplay').textContent).toBe('776 positions/s · 3 workers'),
+    );
+    const card = screen.getByTestId('card-selfplay').parentElement!;
+    expect(card.querySelector('strong')!.textContent).toContain('38.4');
+    expect(card.querySelector('strong')!.title).toContain('now');
   });
 
   it('steps through a replay with buttons and arrow keys', async () => {

@@ -207,14 +207,20 @@ describe('routes', () => {
   });
 
   it('reads the health answer', () => {
-    expect(parseHealth({ status: 'ok', training_game: 'othello', workers: [{}, {}] })).toEqual({
+    const rates = { games_per_s: 41.5, positions_per_s: 830, nn_evals_per_s: 40000 };
+    expect(
+      parseHealth({ training_game: 'othello', workers: [{}, {}], selfplay_rates: rates }),
+    ).toEqual({
       trainingGame: 'othello',
       workers: 2,
+      rates: { gamesPerS: 41.5, positionsPerS: 830 },
     });
-    expect(parseHealth({ status: 'ok', training_game: null })).toEqual({
+    expect(parseHealth({ status: 'ok', training_game: null, selfplay_rates: null })).toEqual({
       trainingGame: null,
       workers: 0,
+      rates: null,
     });
     expect(() => parseHealth({ training_game: 3 })).toThrow(ApiError);
+    expect(() => parseHealth({ selfplay_rates: { games_per_s: 'fast' } })).toThrow(ApiError);
   });
 });

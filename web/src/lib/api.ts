@@ -8,6 +8,8 @@ export interface Health {
   trainingGame: string | null;
   /** Its self-play worker processes (0 when it only serves). */
   workers: number;
+  /** All workers' rates over the last few seconds (null when it only serves, or not yet). */
+  rates: { gamesPerS: number; positionsPerS: number } | null;
 }
 
 export interface GameInfo {
@@ -159,6 +161,15 @@ export function parseHealth(body: unknown): Health {
   return {
     trainingGame: game === null || game === undefined ? null : str(game, 'training_game'),
     workers: list(health.workers ?? [], 'workers').length,
+    rates: health.selfplay_rates == null ? null : parseRates(health.selfplay_rates),
+  };
+}
+
+function parseRates(value: unknown): Health['rates'] {
+  const rates = object(value, 'selfplay_rates');
+  return {
+    gamesPerS: num(rates.games_per_s, 'selfplay_rates.games_per_s'),
+    positionsPerS: num(rates.positions_per_s, 'selfplay_rates.positions_per_s'),
   };
 }
 
