@@ -90,7 +90,9 @@ def build_optimizer(config: LearnerConfig, model: torch.nn.Module) -> torch.opti
 
 
 class RateMeter:
-    """Per-second rates of growing counters over the last `span_s` seconds."""
+    """Per-second rates of growing counters over the last `span_s` seconds; NaN (null in
+    stats.json, a gap in the charts) at the first update, which has no interval yet: a 0
+    there drew a drop to nothing at every start and resume."""
 
     def __init__(self, span_s: float = 60.0) -> None:
         self.span_s = span_s
@@ -104,8 +106,12 @@ class RateMeter:
         start_time, start = self.points[0]
         elapsed = now - start_time
         if elapsed <= 0:
-            return tuple(0.0 for _ in counters)
+            return tuple(math.nan for _ in counters)
         return tuple((c - s) / elapsed for c, s in zip(counters, start, strict=True))
+
+
+def _rate_text(rate: float, digits: int) -> str:
+    return "n/a" if math.isnan(rate) else f"{rate:.{digits}f}"
 
 
 class Trainer:
@@ -319,16 +325,16 @@ class Trainer:
         stats_module.write_stats(self.stats_path, self.stats)
         loss_text = "n/a" if loss[0] is None else f"{loss[0]:.4f} (p {loss[1]:.4f} v {loss[2]:.4f})"
         log.info(
-            "step %d loss %s lr %.2e | %.0f samples/s | window %d pos, %d games | "
-            "in %.1f games/s %.0f pos/s | reuse %.1f/%g | skipped %d",
+            "step %d loss %s lr %.2e | %s samples/s | window %d pos, %d games | "
+            "in %s games/s %s pos/s | reuse %.1f/%g | skipped %d",
             self.step,
             loss_text,
             lr,
-            samples_per_s,
+            _rate_text(samples_per_s, 0),
             self.replay.size,
             self.stats["replay_games"],
-            games_per_s,
-            positions_per_s,
+            _rate_text(games_per_s, 1),
+            _rate_text(positions_per_s, 0),
             self.replay_ratio(),
             self.config.replay_ratio,
             counters.skipped_rows,

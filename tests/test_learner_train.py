@@ -1,6 +1,7 @@
 """Training loop: the loss falls, resume is exact, replay ratio, stats.json, config, CLI."""
 
 import json
+import math
 import subprocess
 import sys
 import threading
@@ -15,7 +16,7 @@ from engine import get_game
 from learner import stats as stats_module
 from learner.config import ConfigError, make_config, parse_args
 from learner.synthetic import insert_records, random_records
-from learner.train import Trainer, lr_factor
+from learner.train import RateMeter, Trainer, lr_factor
 
 TICTACTOE = get_game("tictactoe")
 ROOT = Path(__file__).resolve().parents[1]
@@ -288,3 +289,15 @@ def test_non_finite_loss_skips_the_update(tmp_path) -> None:
     assert trainer.step == 0 and trainer.skipped_steps == 1
     for name, tensor in trainer.model.state_dict().items():
         torch.testing.assert_close(tensor, before[name], rtol=0, atol=0)
+
+
+def test_rates_are_unknown_until_there_is_an_interval(monkeypatch) -> None:
+    """No rate at the first update (a gap in the charts, not a drop to 0 at every resume), then
+    the counters' growth per second over the last `span_s` seconds."""
+    clock = iter([100.0, 102.0, 104.0, 204.0])
+    monkeypatch.setattr("learner.train.time.monotonic", lambda: next(clock))
+    meter = RateMeter(span_s=60.0)
+    assert all(math.isnan(rate) for rate in meter.update(10, 500))
+    assert meter.update(20, 600) == (5.0, 50.0)
+    assert meter.update(40, 1000) == (7.5, 125.0)
+    assert meter.update(140, 2000) == (1.0, 10.0)  # only the last span: from 104 s on
