@@ -358,7 +358,11 @@ class Replay:
                     self.resume_last_id,
                 )
                 self.resume_last_id = 0
-            first = self.db.first_id_for_window(self.window.capacity)
+            # num_moves counts random opening moves too, which are no training positions
+            # (Connect 4: about a fifth of all moves): reading games worth just the window's
+            # moves left it that much short after every restart, and the next trim deleted
+            # the games skipped. Twice that many moves; the ring keeps the newest positions.
+            first = self.db.first_id_for_window(2 * self.window.capacity)
             self.last_id = max(self.last_id, first - 1)
             self._started = True
         total = 0

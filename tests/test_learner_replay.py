@@ -106,15 +106,36 @@ def test_reads_incrementally_and_keeps_newest_window(tmp_path) -> None:
 
 
 def test_first_read_skips_games_outside_the_window(tmp_path) -> None:
+    """A (re)start reads the newest games worth twice the window's moves, not the whole file."""
     path = tmp_path / "replay.db"
     insert_records(path, random_records(TICTACTOE, 50, seed=2))
     replay = Replay(TICTACTOE, path, 30)
     replay.poll()
     rows = db_rows(path)
     lengths = [n for _, n in rows]
-    needed = next(k for k in range(1, 51) if sum(lengths[-k:]) >= 30)
-    assert replay.counters.games == needed
+    needed = next(k for k in range(1, 51) if sum(lengths[-k:]) >= 60)
+    assert replay.counters.games == needed < 50
     assert replay.size == 30
+
+
+def test_a_restart_fills_the_window_although_openings_are_no_positions(tmp_path) -> None:
+    """Connect 4 games start with random moves that are stored but not trained on: a restart
+    must still fill the whole window from the games the database holds."""
+    path = tmp_path / "replay.db"
+    records = random_records(TICTACTOE, 60, seed=4)
+    for record in records:
+        record.visits[:2] = 0.0  # two random opening moves each: no training positions
+    insert_records(path, records)
+    trainable = sum(record.num_moves - 2 for record in records)
+    capacity = trainable // 3
+    running = Replay(TICTACTOE, path, capacity)
+    running.poll()
+    assert running.size == capacity  # full while it ran...
+    running.trim_database()
+    restarted = Replay(TICTACTOE, path, capacity)
+    restarted.poll()
+    assert restarted.size == capacity  # ...and full again after a restart
+    np.testing.assert_array_equal(restarted.window.game_ids, running.window.game_ids)
 
 
 def test_window_deletion_keeps_exactly_the_window(tmp_path) -> None:
