@@ -72,7 +72,7 @@ class SelfplayRates(BaseModel):
 
     games_per_s: float
     positions_per_s: float
-    nn_evals_per_s: float
+    nn_evals_per_s: float  # leaves evaluated (by the uniform prior before the first model)
 
 
 class HealthAnswer(BaseModel):
