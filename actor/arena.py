@@ -26,6 +26,7 @@ import numpy as np
 
 from actor import mcts
 from actor.evaluation_positions import PositionSet
+from actor.players import perfect_choice
 from engine.game import DRAW, FIRST_PLAYER_WON, ONGOING, Game
 
 SEARCH_MEMORY_BYTES = 48 << 20  # node pools of the trees searched at once
@@ -108,17 +109,14 @@ class AlphaZeroAgent:
 
 
 class PerfectAgent:
-    """A best move by the solver, ties broken at random (Tic-tac-toe and Connect 4)."""
+    """A best move by the solver, ties broken by classic MCTS (Tic-tac-toe and Connect 4)."""
 
     name = "perfect"
 
     def act(self, game: Game, state: np.ndarray, seed: int) -> int:
         from engine.solvers import solve_action_values
 
-        values = solve_action_values(game.name, state)
-        scores = np.where(game.legal_mask(state), np.nan_to_num(values, nan=-2.0), -np.inf)
-        best = np.flatnonzero(scores == scores.max())
-        return int(np.random.default_rng(seed).choice(best))
+        return perfect_choice(game, state, solve_action_values(game.name, state), seed)[0]
 
 
 # ---------------------------------------------------------------- matches

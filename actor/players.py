@@ -15,6 +15,7 @@ from engine.game import Game
 
 PLAYERS = ("alphazero", "mcts", "random", "perfect")
 SOLVED_GAMES = ("tictactoe", "connect4")
+TIE_BREAK_SIMULATIONS = 400  # classic MCTS that picks among the solver's equally good moves
 
 
 class PlayerError(ValueError):
@@ -96,10 +97,27 @@ def _perfect(
             f"the {game.name} solver did not finish in {time_limit_s:g} s for this position; "
             "try again after a few more moves or pick another player"
         )
-    values = np.asarray(values, dtype=np.float32)
-    scores = np.where(legal, np.nan_to_num(values, nan=-2.0), -np.inf)
-    best = np.flatnonzero(scores == scores.max())
-    action = int(np.random.default_rng(seed).choice(best))
+    action, best = perfect_choice(game, state, values, seed)
     visits = np.zeros(game.num_actions, dtype=np.float32)
     visits[best] = 1.0 / len(best)
-    return MoveChoice(action, float(scores[action]), visits, _uniform(legal))
+    return MoveChoice(action, float(values[action]), visits, _uniform(legal))
+
+
+def perfect_choice(
+    game: Game, state: np.ndarray, values: np.ndarray, seed: int
+) -> tuple[int, np.ndarray]:
+    """(the move to play, the best moves) from the solver's `values` of every move.
+
+    The solver knows win, draw or loss, not how long either takes, so its best moves are often
+    many: every winning move, or every move of a lost position. Among them the one classic MCTS
+    visits most is played, so that "perfect" takes a win at once rather than one in 15 moves,
+    and when lost still blocks the threat in front of it instead of playing at random.
+    """
+    scores = np.where(game.legal_mask(state), np.nan_to_num(values, nan=-2.0), -np.inf)
+    best = np.flatnonzero(scores == scores.max())
+    if len(best) == 1:
+        return int(best[0]), best
+    from actor import mcts  # built per game on first use (Numba)
+
+    visits = mcts.classic_mcts_search(game, state, TIE_BREAK_SIMULATIONS, seed=seed).visits
+    return int(best[np.argmax(visits[best])]), best
