@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 
 MAX_MOVES = 1024
 MAX_REPLAYS = 200
+FALLBACK_SIMULATIONS = 400  # AlphaZero's search when the solver cannot answer in time
 
 
 # ---- answers and requests -------------------------------------------------------------------
@@ -119,6 +120,9 @@ class MoveAnswer(BaseModel):
     visits: list[float]
     prior: list[float]
     model_step: int | None
+    note: str | None = Field(
+        default=None, description="why the move is not the player's own kind of move, if so"
+    )
 
 
 class CheckpointInfo(BaseModel):
@@ -478,6 +482,9 @@ def create_app(
             )
         seed = secrets.randbits(31)
 
+        note = None
+        solver_time_s = min(config.solver_time_s, 0.75 * config.move_timeout_s)
+
         def search():
             return choose_move(
                 rules,
@@ -486,15 +493,27 @@ def create_app(
                 request.simulations,
                 evaluator,
                 seed=seed,
-                solver_time_s=0.75 * config.move_timeout_s,
+                solver_time_s=solver_time_s,
+            )
+
+        def network_move():  # where the solver cannot answer in time (early Connect 4)
+            return choose_move(
+                rules, state, "alphazero", FALLBACK_SIMULATIONS, evaluator, seed=seed
             )
 
         try:
-            choice = await service.run_search(search)
+            try:
+                choice = await service.run_search(search)
+            except SolverTimeout:
+                evaluator = await run_in_threadpool(service.evaluator_for, rules, None, False)
+                choice = await service.run_search(network_move)
+                by = "no model" if evaluator is None else f"model step {evaluator.step}"
+                note = (
+                    f"The solver did not finish in {solver_time_s:g} s for this position, so"
+                    f" AlphaZero ({by}, {FALLBACK_SIMULATIONS} simulations) chose this move"
+                )
         except PlayerError as error:
             raise HTTPException(400, str(error)) from None
-        except SolverTimeout as error:
-            raise HTTPException(503, str(error)) from None
         except ValueError as error:  # e.g. a checkpoint that gives NaN on this position
             log.warning("%s move search failed: %s", game, error)
             raise HTTPException(503, f"the search failed: {error}") from None
@@ -504,6 +523,7 @@ def create_app(
             visits=choice.visits.tolist(),
             prior=choice.prior.tolist(),
             model_step=None if evaluator is None else evaluator.step,
+            note=note,
         )
 
     @app.get("/api/games/{game}/checkpoints", response_model=CheckpointsAnswer, responses=ERRORS)

@@ -55,6 +55,10 @@ class ActorConfig:
     # API limits (issue 7: safe defaults).
     max_simulations: int = 1600
     move_timeout_s: float = 20.0
+    # `perfect` waits this long for the solver (at most 3/4 of the move timeout), then plays
+    # AlphaZero's move and says so: Connect 4's solver takes seconds to minutes with fewer
+    # than about 7 stones on the board.
+    solver_time_s: float = 5.0
     search_threads: int = 2
     search_queue: int = 32  # 32 waiting requests; the time limit bounds how long they wait
     max_body_bytes: int = 64 * 1024
@@ -188,6 +192,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=default.move_timeout_s,
         help="seconds per move request",
+    )
+    parser.add_argument(
+        "--solver-time",
+        dest="solver_time_s",
+        type=float,
+        default=default.solver_time_s,
+        help="seconds the perfect player waits for the solver before AlphaZero moves instead",
     )
     parser.add_argument(
         "--search-threads",

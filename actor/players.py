@@ -94,8 +94,7 @@ def _perfect(
         raise PlayerError(f"player 'perfect': {error}") from None
     if values is None:
         raise SolverTimeout(
-            f"the {game.name} solver did not finish in {time_limit_s:g} s for this position; "
-            "try again after a few more moves or pick another player"
+            f"the {game.name} solver did not finish in {time_limit_s:g} s for this position"
         )
     action, best = perfect_choice(game, state, values, seed)
     visits = np.zeros(game.num_actions, dtype=np.float32)

@@ -170,6 +170,27 @@ def test_perfect_player_plays_the_win_or_says_unavailable(client: TestClient) ->
     assert answer["value"] == 0.0 and answer["visits"] == pytest.approx([1 / 9] * 9)
 
 
+def test_perfect_early_in_connect4_moves_with_the_network_and_says_so(tmp_path: Path) -> None:
+    """Connect 4's solver takes seconds to minutes on a nearly empty board: after
+    `solver_time_s` the newest network moves, and the answer says so (the page shows it)."""
+    make_model(tmp_path / "data" / "connect4" / "models" / "latest.onnx", "connect4", step=9)
+    config = make_config(tmp_path, solver_time_s=0.05)
+    with TestClient(create_app(config)) as client:
+        started = time.monotonic()
+        answer = move(client, "connect4", moves=[3], player="perfect")
+        assert answer.status_code == 200, answer.text
+        assert time.monotonic() - started < 10  # not the 15 s of the move timeout
+        body = answer.json()
+        assert body["model_step"] == 9 and 0 <= body["action"] < 7
+        assert body["note"] == (
+            "The solver did not finish in 0.05 s for this position, so AlphaZero (model step 9,"
+            " 400 simulations) chose this move"
+        )
+        # a position it solves in time: the solver's own move, no note
+        late = move(client, "tictactoe", moves=[0, 3, 1], player="perfect").json()
+        assert late["action"] == 2 and late["note"] is None and late["model_step"] is None
+
+
 BAD_MOVES = [
     ("unknown game", "chess", {"moves": []}, 404, "unknown game"),
     ("illegal move", "tictactoe", {"moves": [4, 4]}, 400, "illegal"),

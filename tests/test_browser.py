@@ -248,7 +248,7 @@ def web_actor(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The actor every page test uses: serving only, run folders made by `write_run_folder`."""
     data_dir = tmp_path_factory.mktemp("web_data")
     write_run_folder(data_dir)
-    with serve_actor(data_dir, "--no-selfplay") as base:
+    with serve_actor(data_dir, "--no-selfplay", "--solver-time", "0.3") as base:
         yield base
 
 
@@ -401,6 +401,22 @@ def test_the_shipped_model_plays_while_the_run_has_its_own(web_page: Page) -> No
     page.get_by_test_id("cell-4").click()
     wait_for_moves(page, 2)
     page.get_by_text(f"model step {shipped}").wait_for()
+
+
+def test_perfect_play_opens_connect4_with_the_network_and_says_so(web_page: Page) -> None:
+    """The solver cannot answer this early: the bot still moves, and the page says whose move
+    it was instead of leaving the game stuck."""
+    page = web_page.open("play/connect4")
+    page.get_by_test_id("opponent").locator("option[value=perfect]").wait_for(state="attached")
+    page.get_by_test_id("opponent").select_option("perfect")
+    page.get_by_test_id("your-turn").wait_for()
+    page.get_by_test_id("col-3").click()
+    wait_for_moves(page, 2)
+    note = page.get_by_test_id("bot-note").inner_text()
+    assert note.startswith("The solver did not finish in 0.3 s for this position")
+    assert f"AlphaZero (model step {MODEL_STEP}, 400 simulations) chose this move" in note
+    assert "Heat shows" not in page.locator(".side").inner_text()  # nor "0 simulations"
+    web_page.screenshot("perfect-opening-connect4")
 
 
 def test_connect4_swap_sides_lets_the_bot_open(web_page: Page) -> None:

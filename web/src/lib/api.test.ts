@@ -41,7 +41,9 @@ describe('API parsing', () => {
       { action: 2, value: 1.5, visits: [0, 0, 1], prior: [0.2, 0.3, 0.5], model_step: 7 },
       3,
     );
-    expect(move).toMatchObject({ action: 2, value: 1, modelStep: 7 });
+    expect(move).toMatchObject({ action: 2, value: 1, modelStep: 7, note: null });
+    const noted = { action: 0, value: 0, visits: [], prior: [], note: 'The solver did not' };
+    expect(parseMove(noted, 3).note).toBe('The solver did not');
     expect(() => parseMove({ action: 1, value: 0, visits: [1, 0], prior: [] }, 3)).toThrow(
       /visits: expected 3 numbers/,
     );

@@ -42,6 +42,8 @@ export interface MoveAnswer {
   visits: number[];
   prior: number[];
   modelStep: number | null;
+  /** Why this move is not the player's own kind, e.g. the network's while the solver cannot. */
+  note: string | null;
 }
 
 export interface Checkpoint {
@@ -212,6 +214,7 @@ export function parseMove(body: unknown, numActions: number): MoveAnswer {
     visits,
     prior,
     modelStep: optNum(answer.model_step),
+    note: typeof answer.note === 'string' ? answer.note : null,
   };
 }
 

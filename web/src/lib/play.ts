@@ -9,6 +9,8 @@ export interface Thinking {
   prior: number[];
   modelStep: number | null;
   simulations: number;
+  /** Why the move is not the player's own kind (see MoveAnswer). */
+  note: string | null;
 }
 
 export interface Opponent {
