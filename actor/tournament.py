@@ -46,6 +46,7 @@ from engine.game import Game
 
 TOURNAMENT_FILE = "tournament.json"
 OPENING_MOVES = {"tictactoe": 1, "connect4": 2, "othello": 2}
+PERFECT_MIN_OPENING = {"connect4": 8}  # from 8 stones the solver takes about a second a move
 DEFAULT_SIMULATIONS = {"tictactoe": 64, "connect4": 200, "othello": 100}
 DEFAULT_MCTS = {"tictactoe": (64, 1000), "connect4": (200, 1000), "othello": (200,)}
 
@@ -268,6 +269,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.perfect:
             if game.name not in ("tictactoe", "connect4"):
                 raise ValueError(f"--perfect: no solver for {game.name}")
+            opening = OPENING_MOVES[game.name] if args.opening_moves is None else args.opening_moves
+            if opening < PERFECT_MIN_OPENING.get(game.name, 0):
+                raise ValueError(
+                    f"--perfect: the {game.name} solver takes minutes per move on a board with"
+                    f" fewer than {PERFECT_MIN_OPENING[game.name]} stones; give --opening-moves"
+                    f" {PERFECT_MIN_OPENING[game.name]} or more"
+                )
             entrants.append(Entrant(PerfectAgent()))
         shipped = shipped_entrant(game, args.pretrained_dir, simulations) if args.shipped else None
         if shipped is not None:

@@ -76,6 +76,9 @@ def test_cli_refuses_bad_input(tmp_path, capsys):
     assert tournament.main(alone) == 2  # random alone
     assert tournament.main(["--game", "othello", "--data-dir", str(tmp_path), "--perfect"]) == 2
     assert "python -m actor.tournament" in capsys.readouterr().err
+    connect4 = ["--game", "connect4", "--data-dir", str(tmp_path), "--perfect"]
+    assert tournament.main(connect4) == 2  # 2 opening moves: minutes per solver move
+    assert "--opening-moves 8 or more" in capsys.readouterr().err
 
 
 def test_the_shipped_model_is_left_out_when_asked_or_missing_or_refused(tmp_path):
