@@ -509,7 +509,7 @@ def create_app(
                 choice = await service.run_search(network_move)
                 by = "no model" if evaluator is None else f"model step {evaluator.step}"
                 note = (
-                    f"The solver did not finish in {solver_time_s:g} s for this position, so"
+                    f"The solver cannot finish within {solver_time_s:g} s for this position, so"
                     f" AlphaZero ({by}, {FALLBACK_SIMULATIONS} simulations) chose this move"
                 )
         except PlayerError as error:

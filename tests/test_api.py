@@ -183,7 +183,7 @@ def test_perfect_early_in_connect4_moves_with_the_network_and_says_so(tmp_path: 
         body = answer.json()
         assert body["model_step"] == 9 and 0 <= body["action"] < 7
         assert body["note"] == (
-            "The solver did not finish in 0.05 s for this position, so AlphaZero (model step 9,"
+            "The solver cannot finish within 0.05 s for this position, so AlphaZero (model step 9,"
             " 400 simulations) chose this move"
         )
         # a position it solves in time: the solver's own move, no note

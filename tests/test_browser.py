@@ -413,7 +413,7 @@ def test_perfect_play_opens_connect4_with_the_network_and_says_so(web_page: Page
     page.get_by_test_id("col-3").click()
     wait_for_moves(page, 2)
     note = page.get_by_test_id("bot-note").inner_text()
-    assert note.startswith("The solver did not finish in 0.3 s for this position")
+    assert note.startswith("The solver cannot finish within 0.3 s for this position")
     assert f"AlphaZero (model step {MODEL_STEP}, 400 simulations) chose this move" in note
     assert "Heat shows" not in page.locator(".side").inner_text()  # nor "0 simulations"
     web_page.screenshot("perfect-opening-connect4")

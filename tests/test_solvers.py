@@ -266,6 +266,17 @@ def test_connect4_budget_returns_none_and_leaves_the_table_sound() -> None:
     assert values is not None and np.nanmax(values) == np.sign(score)
 
 
+def test_connect4_time_limit_too_short_for_the_opening_returns_at_once() -> None:
+    """Under 4 stones the search takes longer than 30 s: a shorter limit is not spent."""
+    for moves in ([], [3], [3, 3, 3]):
+        started = time.perf_counter()
+        assert connect4.solve_connect4_moves(moves, time_limit_s=25.0) is None
+        assert time.perf_counter() - started < 0.5 and connect4.last_node_count() == 0
+    moves, score = pons_positions("Test_L3_R1", 1)[0]  # late positions: solved as before
+    values = connect4.solve_connect4_moves(moves, time_limit_s=25.0)
+    assert values is not None and np.nanmax(values) == np.sign(score)
+
+
 def test_connect4_finished_game_has_no_legal_values() -> None:
     won = [0, 1, 0, 1, 0, 1, 0]
     assert np.isnan(connect4.solve_connect4_moves(won)).all()
