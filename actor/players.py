@@ -81,7 +81,7 @@ class SolverTimeout(RuntimeError):
 def _perfect(
     game: Game, state: np.ndarray, legal: np.ndarray, seed: int, time_limit_s: float | None
 ) -> MoveChoice:
-    """A best move by the solver (ties broken at random); visits spread over all best moves."""
+    """A best move by the solver (`perfect_choice`); visits spread over all best moves."""
     if game.name not in SOLVED_GAMES:
         raise PlayerError(f"player 'perfect' is not available for {game.name}")
     try:
