@@ -365,6 +365,7 @@ class Replay:
             first = self.db.first_id_for_window(2 * self.window.capacity)
             self.last_id = max(self.last_id, first - 1)
             self._started = True
+        new_before = self.counters.new_positions
         total = 0
         while max_rows is None or total < max_rows:
             limit = (
@@ -379,6 +380,11 @@ class Replay:
             total += len(rows)
             if len(rows) < limit:
                 break
+        # Positions the ring dropped before this call returned were never there to train on:
+        # only a window's worth of one read (a restart's, a long backlog's) counts as new, or
+        # the replay-ratio throttle would let the learner run ahead of self-play on old data.
+        added = self.counters.new_positions - new_before
+        self.counters.new_positions = new_before + min(added, self.window.capacity)
         return total
 
     def _ingest(self, rows: list[tuple[int, int, int, bytes]]) -> None:

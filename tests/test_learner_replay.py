@@ -118,6 +118,21 @@ def test_first_read_skips_games_outside_the_window(tmp_path) -> None:
     assert replay.size == 30
 
 
+def test_positions_dropped_within_one_read_do_not_count_as_new(tmp_path) -> None:
+    """A read of more than the window (a restart, a backlog) counts a window's worth as new:
+    the replay-ratio throttle must not let the learner train on positions it never had."""
+    path = tmp_path / "replay.db"
+    records = random_records(TICTACTOE, 60, seed=6)
+    insert_records(path, records[:50])
+    replay = Replay(TICTACTOE, path, 40, read_chunk_rows=7)
+    replay.poll()
+    assert replay.size == 40 and replay.counters.new_positions == 40
+    assert replay.counters.positions > 40  # more came in, and the ring dropped the oldest
+    insert_records(path, records[50:52])  # a small read: every position counts
+    replay.poll()
+    assert replay.counters.new_positions == 40 + records[50].num_moves + records[51].num_moves
+
+
 def test_a_restart_fills_the_window_although_openings_are_no_positions(tmp_path) -> None:
     """Connect 4 games start with random moves that are stored but not trained on: a restart
     must still fill the whole window from the games the database holds."""
