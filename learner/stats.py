@@ -42,12 +42,12 @@ def new_stats(game: str, config: dict[str, Any]) -> dict[str, Any]:
         "config": config,
         "loss": {"total": None, "policy": None, "value": None},
         "learning_rate": None,
-        "samples_per_s": 0.0,
+        "samples_per_s": None,  # rates: null until measured
         "precision": None,  # the training step's: float32 or bfloat16 (learner.precision)
         "replay_games": 0,
         "replay_positions": 0,
-        "games_per_s": 0.0,
-        "positions_per_s": 0.0,
+        "games_per_s": None,
+        "positions_per_s": None,
         "skipped_rows": 0,
         "history": [],
         "evaluations": [],
@@ -104,11 +104,11 @@ def record_progress(
             "value": _number(loss_value),
         },
         learning_rate=_number(learning_rate),
-        samples_per_s=_number(samples_per_s) or 0.0,
+        samples_per_s=_number(samples_per_s),  # null: not measured yet (a start, a resume)
         replay_games=int(replay_games),
         replay_positions=int(replay_positions),
-        games_per_s=_number(games_per_s) or 0.0,
-        positions_per_s=_number(positions_per_s) or 0.0,
+        games_per_s=_number(games_per_s),
+        positions_per_s=_number(positions_per_s),
         skipped_rows=int(skipped_rows),
     )
     if add_history and loss_total is not None:

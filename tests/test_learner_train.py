@@ -301,3 +301,24 @@ def test_rates_are_unknown_until_there_is_an_interval(monkeypatch) -> None:
     assert meter.update(20, 600) == (5.0, 50.0)
     assert meter.update(40, 1000) == (7.5, 125.0)
     assert meter.update(140, 2000) == (1.0, 10.0)  # only the last span: from 104 s on
+
+
+def test_unmeasured_rates_are_null_in_stats_json() -> None:
+    """The dashboard shows "–" for a rate not measured yet, not a 0 that reads as stalled."""
+    stats = stats_module.new_stats("tictactoe", {})
+    assert stats["samples_per_s"] is None and stats["games_per_s"] is None
+    progress = dict(
+        step=1, loss_total=1.0, loss_policy=0.7, loss_value=0.3, learning_rate=0.02,
+        replay_games=3, replay_positions=20, skipped_rows=0, history_cap=10,
+    )  # fmt: skip
+    stats_module.record_progress(
+        stats, samples_per_s=math.nan, games_per_s=math.nan, positions_per_s=math.nan, **progress
+    )
+    point = stats["history"][-1]
+    assert stats["samples_per_s"] is None and stats["positions_per_s"] is None
+    assert point["games_per_s"] is None and point["samples_per_s"] is None
+    json.dumps(stats, allow_nan=False)  # plain JSON for the page
+    stats_module.record_progress(
+        stats, samples_per_s=900.0, games_per_s=4.0, positions_per_s=40.0, **progress
+    )
+    assert (stats["samples_per_s"], stats["games_per_s"]) == (900.0, 4.0)
