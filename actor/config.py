@@ -91,6 +91,13 @@ def _positive(text: str) -> int:
     return value
 
 
+def _positive_seconds(text: str) -> float:
+    value = float(text)
+    if not value > 0:  # also NaN
+        raise argparse.ArgumentTypeError(f"must be a number of seconds above 0, got {text}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m actor",
@@ -189,14 +196,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--move-timeout",
         dest="move_timeout_s",
-        type=float,
+        type=_positive_seconds,
         default=default.move_timeout_s,
         help="seconds per move request",
     )
     parser.add_argument(
         "--solver-time",
         dest="solver_time_s",
-        type=float,
+        type=_positive_seconds,
         default=default.solver_time_s,
         help="seconds the perfect player waits for the solver before AlphaZero moves instead",
     )

@@ -191,6 +191,18 @@ def test_perfect_early_in_connect4_moves_with_the_network_and_says_so(tmp_path: 
         assert late["action"] == 2 and late["note"] is None and late["model_step"] is None
 
 
+@pytest.mark.parametrize("flag", ["--solver-time", "--move-timeout"])
+@pytest.mark.parametrize("value", ["0", "-1", "nan"])
+def test_time_limits_must_be_positive_at_start(flag: str, value: str, capsys) -> None:
+    """A bad limit is refused when the actor starts, not with a 4xx on every move request."""
+    from actor.config import parse_args
+
+    with pytest.raises(SystemExit):
+        parse_args([flag, value])
+    assert "above 0" in capsys.readouterr().err
+    assert parse_args([flag, "0.5"]).as_log_dict()[flag[2:].replace("-", "_") + "_s"] == "0.5"
+
+
 BAD_MOVES = [
     ("unknown game", "chess", {"moves": []}, 404, "unknown game"),
     ("illegal move", "tictactoe", {"moves": [4, 4]}, 400, "illegal"),
