@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import math
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -153,6 +154,11 @@ _CHOICES = {
 }
 
 
+# stats.thin drops every other point of the history's older half, which shrinks only from 4
+# points on: with a cap under 3 it would never get under the cap.
+MIN_HISTORY_CAP = 3
+
+
 class ConfigError(ValueError):
     """A setting that is unknown or out of range."""
 
@@ -190,12 +196,20 @@ def validate(config: LearnerConfig) -> LearnerConfig:
     positive = ("blocks", "channels", "hidden", "mlp_layers", "batch_size", "window_positions")
     positive += ("publish_every", "checkpoint_every", "keep_last_models", "milestone_every")
     positive += ("max_milestones",)
-    positive += ("read_chunk_rows", "poll_every_steps", "threads", "history_cap")
+    positive += ("read_chunk_rows", "poll_every_steps", "threads", "lr_step_every")
     for name in positive:
         if getattr(config, name) < 1:
             raise ConfigError(f"{name} must be at least 1")
-    if config.lr <= 0 or config.replay_ratio <= 0:
-        raise ConfigError("lr and replay_ratio must be positive")
+    for name in _fields():  # an inf or nan reaches stats.json, which must stay plain JSON
+        value = getattr(config, name)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(f"{name} must be a finite number, got {value}")
+    if config.history_cap < MIN_HISTORY_CAP:
+        raise ConfigError(f"history_cap must be at least {MIN_HISTORY_CAP}")
+    if config.lr <= 0 or config.replay_ratio <= 0 or config.lr_gamma <= 0:
+        raise ConfigError("lr, lr_gamma and replay_ratio must be positive")
+    if config.momentum < 0 or config.weight_decay < 0 or config.warmup_steps < 0:
+        raise ConfigError("momentum, weight_decay and warmup_steps cannot be negative")
     if not 0.0 <= config.root_value_mix <= 1.0:
         raise ConfigError("root_value_mix must be between 0 and 1")
     milestones = config.lr_milestones

@@ -27,7 +27,8 @@ LIST_CAP = 1_000
 
 
 def thin(points: list[dict[str, Any]], cap: int) -> list[dict[str, Any]]:
-    """`points` if it holds at most `cap`, else with every other point of the older half gone."""
+    """`points` if it holds at most `cap`, else with every other point of the older half gone
+    (`cap` of 3 or more: 3 points would not shrink)."""
     while len(points) > cap:
         half = len(points) // 2
         points = points[:half:2] + points[half:]
@@ -55,8 +56,12 @@ def new_stats(game: str, config: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def load_stats(path: Path, game: str, config: dict[str, Any]) -> dict[str, Any]:
-    """The run's existing stats (to keep its history across restarts), else fresh ones."""
+def load_stats(path: Path, game: str, config: dict[str, Any], step: int) -> dict[str, Any]:
+    """The run's existing stats (to keep its history across restarts), else fresh ones.
+
+    History points after `step`, the step the learner resumes at, were made by steps it lost
+    (a crash after the last checkpoint, or a run started over): they go, so that the curve
+    does not run back and forth."""
     stats = new_stats(game, config)
     try:
         old = json.loads(Path(path).read_text())
@@ -66,7 +71,12 @@ def load_stats(path: Path, game: str, config: dict[str, Any]) -> dict[str, Any]:
         for key in ("history", "evaluations", "elo"):
             if isinstance(old.get(key), list):
                 stats[key] = old[key]
+        stats["history"] = [p for p in stats["history"] if _step_at_most(p, step)]
     return stats
+
+
+def _step_at_most(point: Any, step: float) -> bool:
+    return isinstance(point, dict) and isinstance(point.get("step"), int) and point["step"] <= step
 
 
 def _number(value: float | None) -> float | None:
@@ -163,15 +173,43 @@ def append_elo(stats: dict[str, Any], *, player: str, step: int, elo: float) -> 
     stats["elo"] = thin(stats["elo"], LIST_CAP)
 
 
-def merge_evaluations_file(stats: dict[str, Any], path: Path) -> None:
+def merge_evaluations_file(
+    stats: dict[str, Any], path: Path, resumed: tuple[int, float] | None = None
+) -> None:
     """Copies the evaluator's entries (a JSON list of evaluation dicts, the actor's
-    `<run>/evaluations.json`) into stats["evaluations"]; a missing or bad file changes nothing."""
+    `<run>/evaluations.json`) into stats["evaluations"]; a missing or bad file changes nothing.
+
+    `resumed` is (step, wall time) of this learner's start: entries of later steps made before
+    it evaluated models of steps the learner lost, and are left out (they stay in the file).
+    None keeps every entry.
+    Non-finite numbers (a hand-edited file) become null: stats.json must stay plain JSON."""
     try:
         entries = json.loads(Path(path).read_text())
     except (OSError, ValueError):
         return
     if isinstance(entries, list):
-        stats["evaluations"] = thin([e for e in entries if isinstance(e, dict)], LIST_CAP)
+        step, started = resumed or (math.inf, -math.inf)
+        kept = [
+            _finite(e)
+            for e in entries
+            if isinstance(e, dict) and (_step_at_most(e, step) or _time_of(e) >= started)
+        ]
+        stats["evaluations"] = thin(kept, LIST_CAP)
+
+
+def _time_of(entry: dict[str, Any]) -> float:
+    value = entry.get("time")
+    return float(value) if isinstance(value, int | float) else -math.inf
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float):
+        return _number(value)
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_finite(item) for item in value]
+    return value
 
 
 def merge_tournament_file(stats: dict[str, Any], path: Path) -> None:
@@ -184,7 +222,7 @@ def merge_tournament_file(stats: dict[str, Any], path: Path) -> None:
         return
     if isinstance(players, list):
         stats["elo"] = [
-            {"player": p.get("player"), "step": p.get("step"), "elo": p.get("elo")}
+            _finite({"player": p.get("player"), "step": p.get("step"), "elo": p.get("elo")})
             for p in players[:LIST_CAP]
             if isinstance(p, dict)
         ]

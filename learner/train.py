@@ -24,9 +24,15 @@ import torch.nn.functional as F
 
 from engine import get_game
 from learner import stats as stats_module
-from learner.checkpoint import CHECKPOINT, load_checkpoint, save_checkpoint
+from learner.checkpoint import (
+    CHECKPOINT,
+    CheckpointRefused,
+    load_checkpoint,
+    save_checkpoint,
+    set_aside,
+)
 from learner.config import LearnerConfig, to_dict, write_effective
-from learner.export import LATEST, publish, remove_stale_temp_files
+from learner.export import LATEST, kept_steps, publish, remove_stale_temp_files, step_file_name
 from learner.network import build_network, pick_device
 from learner.precision import autocast, choose_precision
 from learner.replay import Replay, ReplayUnavailable
@@ -69,24 +75,26 @@ def build_optimizer(config: LearnerConfig, model: torch.nn.Module) -> torch.opti
     The fused implementations are used where torch has them: for small networks the
     per-parameter Python loop of the default optimiser step costs more than the maths.
     """
-    for fused in (True, False):
-        options = {"fused": True} if fused else {}
-        try:
-            if config.optimizer == "adam":
-                return torch.optim.AdamW(
-                    model.parameters(), lr=config.lr, weight_decay=config.weight_decay, **options
-                )
-            return torch.optim.SGD(
-                model.parameters(),
-                lr=config.lr,
-                momentum=config.momentum,
-                weight_decay=config.weight_decay,
-                nesterov=config.momentum > 0,
-                **options,
-            )
-        except (RuntimeError, ValueError, TypeError):
-            continue
-    raise AssertionError("unreachable")
+    try:
+        return _optimizer(config, model, fused=True)
+    except (RuntimeError, ValueError, TypeError):  # no fused kernel for this device or dtype
+        return _optimizer(config, model, fused=False)
+
+
+def _optimizer(config: LearnerConfig, model: torch.nn.Module, fused: bool) -> torch.optim.Optimizer:
+    options = {"fused": True} if fused else {}
+    if config.optimizer == "adam":
+        return torch.optim.AdamW(
+            model.parameters(), lr=config.lr, weight_decay=config.weight_decay, **options
+        )
+    return torch.optim.SGD(
+        model.parameters(),
+        lr=config.lr,
+        momentum=config.momentum,
+        weight_decay=config.weight_decay,
+        nesterov=config.momentum > 0,
+        **options,
+    )
 
 
 class RateMeter:
@@ -156,7 +164,10 @@ class Trainer:
         self.skipped_steps = 0  # updates skipped for a non-finite loss
         self.last_loss: tuple[float, float, float] | None = None
         self._resume()
-        self.stats = stats_module.load_stats(self.stats_path, self.game.name, to_dict(config))
+        self.started = (self.step, time.time())  # where this start took the run up
+        self.stats = stats_module.load_stats(
+            self.stats_path, self.game.name, to_dict(config), self.step
+        )
         self.stats["precision"] = self.precision
         self._incoming = RateMeter()
         self._samples_meter = RateMeter(span_s=30.0)
@@ -173,15 +184,29 @@ class Trainer:
     # ------------------------------------------------------------------ state on disk
 
     def _resume(self) -> None:
-        resumed = load_checkpoint(
-            self.checkpoint_path,
-            game=self.game.name,
-            model=self.model,
-            optimizer=self.optimizer,
-            scheduler=self.scheduler,
-            rng=self.rng,
-        )
+        """Continues from the checkpoint; without a usable one the run starts over at step 0,
+        with the old run's files set aside rather than overwritten."""
+        try:
+            resumed = load_checkpoint(
+                self.checkpoint_path,
+                game=self.game.name,
+                model=self.model,
+                optimizer=self.optimizer,
+                scheduler=self.scheduler,
+                rng=self.rng,
+            )
+        except CheckpointRefused as error:
+            kept = set_aside(self.checkpoint_path)
+            log.warning(
+                "cannot resume from %s (%s): training starts over from step 0; the checkpoint"
+                " is kept as %s",
+                self.checkpoint_path,
+                error,
+                kept.name,
+            )
+            resumed = None
         if resumed is None:
+            self._set_aside_old_models()
             return
         self.step, extra = resumed
         self._apply_config_to_optimizer()
@@ -190,6 +215,26 @@ class Trainer:
         self.replay.counters.skipped_rows = int(extra.get("skipped_rows", 0))
         self.replay.resume_last_id = int(extra.get("last_id", 0))
         log.info("resumed %s at step %d from %s", self.game.name, self.step, self.checkpoint_path)
+
+    def _set_aside_old_models(self) -> None:
+        """Moves an earlier run's step files into `models/previous-<UTC time>/`: the new run
+        makes the same step numbers again, and pruning by step would delete its newer files
+        while keeping the old run's higher steps."""
+        steps = kept_steps(self.models_dir)
+        if not steps:
+            return
+        folder = self.models_dir / f"previous-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}"
+        folder.mkdir(exist_ok=True)
+        for step in steps:
+            name = step_file_name(step)
+            (self.models_dir / name).replace(folder / name)
+        log.warning(
+            "starting at step 0 beside an earlier run's models: its %d step files (to step %d)"
+            " moved to %s",
+            len(steps),
+            steps[-1],
+            folder,
+        )
 
     def _apply_config_to_optimizer(self) -> None:
         """Gives a resumed optimiser this run's settings: loading a checkpoint restores the old
@@ -319,7 +364,7 @@ class Trainer:
             add_history=add_history,
         )
         stats_module.merge_evaluations_file(
-            self.stats, self.run_dir / stats_module.EVALUATIONS_FILE
+            self.stats, self.run_dir / stats_module.EVALUATIONS_FILE, self.started
         )
         stats_module.merge_tournament_file(self.stats, self.run_dir / stats_module.TOURNAMENT_FILE)
         stats_module.write_stats(self.stats_path, self.stats)
@@ -389,8 +434,11 @@ class Trainer:
                     stop.wait(config.poll_interval_s)
                     continue
                 batch = self.replay.sample(config.batch_size, self.rng)
+                step_before = self.step
                 self.last_loss = self.train_step(*batch)
                 steps_since_poll += 1
+                if self.step == step_before:  # a skipped update: nothing new to save
+                    continue
                 if self.step % config.publish_every == 0:
                     self.publish()
                 if self.step % config.checkpoint_every == 0:

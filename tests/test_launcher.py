@@ -154,7 +154,7 @@ def test_a_process_failing_at_start_is_named_with_its_reason(tmp_path: Path) -> 
         cleanup(launcher, [actor] if actor else [])
     assert code == 1, output[-3000:]
     assert "the learner exited with code 2" in output
-    assert "lr and replay_ratio must be positive" in output
+    assert "lr, lr_gamma and replay_ratio must be positive" in output
 
 
 @pytest.mark.parametrize("argv", [["chess"], ["tictactoe", "--no-such-flag", "1"]])

@@ -1,0 +1,156 @@
+"""Restarts that cannot simply continue: a changed optimiser, a checkpoint that does not fit,
+steps lost after the last checkpoint, updates skipped for a non-finite loss, and settings that
+would break the learner later (rejected at start)."""
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from learner import stats as stats_module
+from learner.config import ConfigError
+from learner.export import kept_steps
+from learner.train import Trainer
+from tests.test_learner_train import fill_db, small_config
+
+CHECKPOINTS = Path("tictactoe") / "checkpoints"
+MODELS = Path("tictactoe") / "models"
+
+
+def weights(trainer: Trainer) -> dict[str, torch.Tensor]:
+    return {name: tensor.clone() for name, tensor in trainer.model.state_dict().items()}
+
+
+def assert_same(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> None:
+    assert a.keys() == b.keys()
+    for name, tensor in a.items():
+        torch.testing.assert_close(b[name], tensor, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("before,after", [("sgd", "adam"), ("adam", "sgd")])
+def test_a_changed_optimizer_resumes_the_model_with_a_fresh_optimizer(
+    tmp_path, before, after
+) -> None:
+    """--optimizer changed on an existing run: the model and step carry on and training works
+    (the old state made every restart crash: KeyError 'momentum' or 'betas')."""
+    fill_db(tmp_path)
+    first = Trainer(small_config(tmp_path, max_steps=20, optimizer=before))
+    first.run()
+    resumed = Trainer(small_config(tmp_path, max_steps=30, optimizer=after))
+    assert resumed.step == 20
+    assert_same(weights(first), weights(resumed))
+    assert resumed.optimizer.state_dict()["state"] == {}  # the other optimiser's state is not
+    resumed.run()
+    assert resumed.step == 30
+    assert Trainer(small_config(tmp_path, max_steps=40, optimizer=after)).step == 30
+
+
+def test_a_checkpoint_of_another_network_starts_over_and_sets_the_old_run_aside(
+    tmp_path,
+) -> None:
+    """A checkpoint that does not fit is not half-applied (torch copies the tensors that fit
+    before it refuses), is kept under another name rather than overwritten, and the old run's
+    step files move aside so that pruning by step does not delete the new run's files."""
+    fill_db(tmp_path)
+    old_run = Trainer(small_config(tmp_path, max_steps=60, mlp_layers=2))
+    old_run.run()
+    old_checkpoint = (tmp_path / CHECKPOINTS / "latest.pt").read_bytes()
+    config = small_config(tmp_path, max_steps=40, mlp_layers=3, keep_last_models=1)
+    fresh = weights(Trainer(small_config(tmp_path / "elsewhere", mlp_layers=3)))
+    new_run = Trainer(config)
+    assert new_run.step == 0
+    assert_same(fresh, weights(new_run))
+    kept = list((tmp_path / CHECKPOINTS).glob("latest.pt.refused-*"))
+    assert len(kept) == 1 and kept[0].read_bytes() == old_checkpoint
+    assert not (tmp_path / CHECKPOINTS / "latest.pt").exists()
+    previous = list((tmp_path / MODELS).glob("previous-*"))
+    assert len(previous) == 1 and kept_steps(previous[0]) == [20, 40, 60]
+    new_run.run()
+    assert kept_steps(tmp_path / MODELS) == [40]
+    history = json.loads((tmp_path / "tictactoe" / "stats.json").read_text())["history"]
+    assert [point["step"] for point in history] == sorted(point["step"] for point in history)
+    assert history[-1]["step"] == 40
+
+
+def test_an_unreadable_checkpoint_is_kept_and_the_run_starts_over(tmp_path) -> None:
+    fill_db(tmp_path)
+    path = tmp_path / CHECKPOINTS / "latest.pt"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"not a checkpoint")
+    trainer = Trainer(small_config(tmp_path, max_steps=5))
+    assert trainer.step == 0
+    (kept,) = path.parent.glob("latest.pt.refused-*")
+    assert kept.read_bytes() == b"not a checkpoint"
+    assert trainer.run() == 5
+
+
+def test_history_of_steps_lost_after_the_checkpoint_is_dropped(tmp_path) -> None:
+    """A learner killed after its checkpoint at step 20 had recorded steps up to 35; resumed at
+    20, its chart must not run 34, 35, 21, 22..."""
+    path = tmp_path / "stats.json"
+    stats = stats_module.new_stats("tictactoe", {})
+    stats["history"] = [{"step": s} for s in (5, 10, 20, 30, 35)]
+    path.write_text(json.dumps(stats))
+    loaded = stats_module.load_stats(path, "tictactoe", {}, step=20)
+    assert [point["step"] for point in loaded["history"]] == [5, 10, 20]
+
+
+def test_evaluations_of_lost_steps_are_left_out_of_stats(tmp_path) -> None:
+    """Evaluations of models the learner lost (later steps, made before this start) are left
+    out; those of the steps it makes again after the start stay, and a NaN (a hand-edited
+    file) must not stop stats.json from being written."""
+    path = tmp_path / "evaluations.json"
+    entries = [
+        {"step": 10, "time": 100.0, "win_rate": 0.5},
+        {"step": 30, "time": 150.0, "win_rate": 0.6},  # lost: made before the restart
+        {"step": 30, "time": 250.0, "win_rate": float("nan")},  # the new step 30
+    ]
+    path.write_text(json.dumps(entries))
+    stats = stats_module.new_stats("tictactoe", {})
+    stats_module.merge_evaluations_file(stats, path, resumed=(20, 200.0))
+    assert [(e["step"], e["time"]) for e in stats["evaluations"]] == [(10, 100.0), (30, 250.0)]
+    assert stats["evaluations"][1]["win_rate"] is None
+    assert stats_module.write_stats(tmp_path / "stats.json", stats)
+
+
+def test_a_skipped_update_does_not_publish_or_checkpoint_again(tmp_path, monkeypatch) -> None:
+    """Non-finite losses right after a publishing step left the step where it was, and each
+    one exported and checkpointed that step again (forever, with diverged weights)."""
+    fill_db(tmp_path)
+    trainer = Trainer(small_config(tmp_path, max_steps=40))
+    sample = trainer.replay.sample
+    poisoned = iter(range(5))
+
+    def sample_poisoned_after_step_20(*args, **kwargs):
+        planes, policy, values = sample(*args, **kwargs)
+        if trainer.step == 20 and next(poisoned, None) is not None:
+            values = np.full_like(values, np.nan)
+        return planes, policy, values
+
+    published, saved = [], []
+    monkeypatch.setattr(trainer.replay, "sample", sample_poisoned_after_step_20)
+    publish, save = trainer.publish, trainer.save_checkpoint
+    monkeypatch.setattr(trainer, "publish", lambda: published.append(trainer.step) or publish())
+    monkeypatch.setattr(trainer, "save_checkpoint", lambda: saved.append(trainer.step) or save())
+    assert trainer.run() == 40
+    assert trainer.skipped_steps == 5
+    assert published == [20, 40] and saved == [20, 40]
+
+
+@pytest.mark.parametrize(
+    "setting,value",
+    [
+        ("replay_ratio", math.inf),  # reached stats.json's config: no stats.json at all
+        ("lr", math.nan),
+        ("lr_step_every", 0),  # ZeroDivisionError in the schedule
+        ("history_cap", 2),  # stats.thin never got under the cap: the learner hung
+        ("momentum", -0.5),  # torch's ValueError came out as AssertionError("unreachable")
+        ("weight_decay", -1e-4),
+    ],
+)
+def test_settings_that_would_break_the_learner_later_are_rejected(tmp_path, setting, value) -> None:
+    with pytest.raises(ConfigError, match=setting):
+        small_config(tmp_path, **{setting: value})
