@@ -162,7 +162,11 @@ class Trainer:
         self.step = 0
         self.samples_trained = 0
         self.skipped_steps = 0  # updates skipped for a non-finite loss
+        # Mean losses of the steps between two stats writes: one batch's loss jumped by a tenth
+        # from one write to the next, which the loss card and chart showed as noise.
         self.last_loss: tuple[float, float, float] | None = None
+        self._loss_sums = np.zeros(3)
+        self._loss_steps = 0
         self._resume()
         self.started = (self.step, time.time())  # where this start took the run up
         self.stats = stats_module.load_stats(
@@ -345,6 +349,10 @@ class Trainer:
         counters = self.replay.counters
         games_per_s, positions_per_s = self._incoming.update(counters.games, counters.positions)
         (samples_per_s,) = self._samples_meter.update(self.samples_trained)
+        if self._loss_steps:
+            self.last_loss = tuple((self._loss_sums / self._loss_steps).tolist())
+            self._loss_sums[:] = 0.0
+            self._loss_steps = 0
         loss = self.last_loss or (None, None, None)
         lr = self.optimizer.param_groups[0]["lr"]
         stats_module.record_progress(
@@ -435,10 +443,12 @@ class Trainer:
                     continue
                 batch = self.replay.sample(config.batch_size, self.rng)
                 step_before = self.step
-                self.last_loss = self.train_step(*batch)
+                losses = self.train_step(*batch)
                 steps_since_poll += 1
                 if self.step == step_before:  # a skipped update: nothing new to save
                     continue
+                self._loss_sums += losses
+                self._loss_steps += 1
                 if self.step % config.publish_every == 0:
                     self.publish()
                 if self.step % config.checkpoint_every == 0:
@@ -455,7 +465,7 @@ class Trainer:
             self.publish()
         if self.step > self._last_checkpoint:
             self.save_checkpoint()
-        self.write_stats(add_history=self.last_loss is not None)
+        self.write_stats(add_history=self.last_loss is not None or self._loss_steps > 0)
         self.replay.close()
 
 

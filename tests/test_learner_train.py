@@ -322,3 +322,21 @@ def test_unmeasured_rates_are_null_in_stats_json() -> None:
         stats, samples_per_s=900.0, games_per_s=4.0, positions_per_s=40.0, **progress
     )
     assert (stats["samples_per_s"], stats["games_per_s"]) == (900.0, 4.0)
+
+
+def test_the_reported_loss_is_the_mean_since_the_last_stats_write(tmp_path, monkeypatch) -> None:
+    """One batch's loss jumped by a tenth between two writes (noise on the loss card and chart);
+    stats.json reports the mean of the steps since the previous write."""
+    fill_db(tmp_path)
+    trainer = Trainer(small_config(tmp_path, max_steps=4, stats_every_s=1e9))
+    losses = iter([(1.0, 0.6, 0.4), (3.0, 2.0, 1.0), (2.0, 1.0, 1.0), (6.0, 3.0, 3.0)])
+
+    def fake_step(*batch):
+        trainer.step += 1
+        return next(losses)
+
+    monkeypatch.setattr(trainer, "train_step", fake_step)
+    trainer.run()  # one stats write, at the end
+    stats = json.loads((tmp_path / "tictactoe" / "stats.json").read_text())
+    assert stats["loss"] == pytest.approx({"total": 3.0, "policy": 1.65, "value": 1.35})
+    assert stats["history"][-1]["loss_total"] == pytest.approx(3.0)
