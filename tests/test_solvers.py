@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import functools
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -264,6 +266,29 @@ def test_connect4_budget_returns_none_and_leaves_the_table_sound() -> None:
     moves, score = pons_positions("Test_L2_R1", 1)[0]
     values = connect4.solve_connect4_moves(moves, max_nodes=10_000_000, time_limit_s=60.0)
     assert values is not None and np.nanmax(values) == np.sign(score)
+
+
+# Positions that take 0.1-0.5 s each from an empty table (the table would answer a repeat at once).
+CONCURRENT_POSITIONS = [[2, 6, 1, 1, 5, 2, 5, 2], [6, 1, 6, 2, 5, 0], [3, 2, 4, 3, 1, 5, 0, 6],
+                        [3, 5, 2, 6, 5, 6, 0, 0, 0]]  # fmt: skip
+
+
+def test_connect4_concurrent_solves_give_the_sequential_answers() -> None:
+    """The API solves in several threads; the time check leaves Numba for Python, so the GIL
+    can switch threads mid-search. Searches sharing the stack and table must not mix."""
+    expected = [connect4.solve_connect4_moves(m, time_limit_s=60.0) for m in CONCURRENT_POSITIONS]
+    start = threading.Barrier(len(CONCURRENT_POSITIONS))
+
+    def solve(moves: list[int]) -> np.ndarray | None:
+        start.wait()
+        return connect4.solve_connect4_moves(moves, time_limit_s=60.0)
+
+    for _ in range(2):
+        connect4.reset_table()  # cold: each search runs long enough to be interrupted
+        with ThreadPoolExecutor(len(CONCURRENT_POSITIONS)) as pool:
+            answers = list(pool.map(solve, CONCURRENT_POSITIONS))
+        for moves, want, got in zip(CONCURRENT_POSITIONS, expected, answers, strict=True):
+            np.testing.assert_array_equal(got, want, err_msg=str(moves))
 
 
 def test_connect4_time_limit_too_short_for_the_opening_returns_at_once() -> None:

@@ -18,12 +18,16 @@ an explicit stack: Numba cannot load a cached recursive function.
 Speed (benchmarks/connect4_solver.py): every move's value from 8 random stones on takes about a
 second; positions with fewer stones can take many seconds. Node/time budgets make a search that
 runs out return None instead of hanging; a time limit under 30 s with fewer than 4 stones on the
-board returns None at once.
+board returns None at once. Searches share one table and stack, so they run one at a time: a
+search that waits for another spends its time limit waiting.
 """
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Callable
+from typing import Any
 
 import numba
 import numpy as np
@@ -350,13 +354,16 @@ def _action_values(
 
 class _Workspace:
     """The transposition table (allocated on first use, then kept: its bounds stay true for
-    any later position) and the search stack. Searches run under the GIL, one at a time."""
+    any later position) and the search stack, shared by every search. `lock` lets one search
+    use them at a time: the time check leaves Numba for Python (`numba.objmode`), where the GIL
+    passes to other threads mid-search (the API searches in several)."""
 
     keys: np.ndarray | None = None
     bounds: np.ndarray | None = None
     scratch = np.zeros((2, (CELLS + 1) * WIDTH), dtype=np.int64)
     frames = np.zeros((CELLS + 1, FRAME_FIELDS), dtype=np.int64)
     last_nodes = 0
+    lock = threading.Lock()
 
     @classmethod
     def table(cls) -> tuple[np.ndarray, np.ndarray]:
@@ -368,8 +375,9 @@ class _Workspace:
 
 def reset_table() -> None:
     """Forget everything learned so far (for fair timings); frees the table's 42 MB."""
-    _Workspace.keys = None
-    _Workspace.bounds = None
+    with _Workspace.lock:
+        _Workspace.keys = None
+        _Workspace.bounds = None
 
 
 def last_node_count() -> int:
@@ -399,12 +407,20 @@ def _run_action_values(
     if time_limit_s is not None and time_limit_s < SLOW_SECONDS and _popcount(mask) < SLOW_STONES:
         _Workspace.last_nodes = 0
         return None  # it would run out: spend none of it
-    keys, bounds = _Workspace.table()
-    values = _action_values(
-        current, mask, keys, bounds, _Workspace.scratch, _Workspace.frames, stats, deadline
-    )
-    _Workspace.last_nodes = int(stats[NODES])
+    values = _search(_action_values, current, mask, stats=stats, deadline=deadline)
     return None if stats[ABORTED] else values
+
+
+def _search(function: Callable, *position: int, stats: np.ndarray, deadline: float) -> Any:
+    """`function(*position, <workspace>, stats, deadline)`, one search at a time. The time
+    spent waiting for another search counts against the deadline, so a request's limit holds."""
+    with _Workspace.lock:
+        keys, bounds = _Workspace.table()
+        result = function(
+            *position, keys, bounds, _Workspace.scratch, _Workspace.frames, stats, deadline
+        )
+        _Workspace.last_nodes = int(stats[NODES])
+    return result
 
 
 def board_from_moves(moves: list[int] | tuple[int, ...] | np.ndarray) -> tuple[int, int, bool]:
@@ -463,12 +479,7 @@ def position_value(
     if won:
         raise ValueError("the game is already over")
     stats, deadline = _budget(max_nodes, time_limit_s)
-    keys, bounds = _Workspace.table()
-    value = _solve(
-        current, mask, _popcount(mask), keys, bounds, _Workspace.scratch, _Workspace.frames,
-        stats, deadline,
-    )  # fmt: skip
-    _Workspace.last_nodes = int(stats[NODES])
+    value = _search(_solve, current, mask, _popcount(mask), stats=stats, deadline=deadline)
     return None if stats[ABORTED] else int(value)
 
 
