@@ -12,21 +12,25 @@ import json
 import logging
 import secrets
 import sqlite3
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
-from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
+from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from actor.config import ActorConfig
@@ -41,6 +45,9 @@ log = logging.getLogger(__name__)
 MAX_MOVES = 1024
 MAX_REPLAYS = 200
 FALLBACK_SIMULATIONS = 400  # AlphaZero's search when the solver cannot answer in time
+UNKNOWN_API = "/api/{rest:path}"  # the catch-all route: 404 or 405 in JSON
+API_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+JSON_EXAMPLE = '{"moves": [4]}'
 
 
 # ---- answers and requests -------------------------------------------------------------------
@@ -150,6 +157,60 @@ class ReplaysAnswer(BaseModel):
 
 
 ERRORS = {code: {"model": ErrorAnswer} for code in (400, 404, 413, 422, 503)}
+# The move body is read by `json_body`, not FastAPI: the schema is declared here instead.
+MOVE_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": MoveRequest.model_json_schema()}},
+    }
+}
+
+
+# ---- request bodies --------------------------------------------------------------------------
+
+
+async def json_body(request: Request) -> dict[str, Any]:
+    """The body as a JSON object whatever its Content-Type: `curl -d` labels JSON as a form,
+    and FastAPI reads only bodies labelled JSON."""
+    try:
+        raw = await request.body()
+    except ClientDisconnect:  # BodySizeLimit has answered 413 already, or the client left
+        raise HTTPException(400, "the body did not arrive in full") from None
+    return parse_json_object(raw)
+
+
+def parse_json_object(raw: bytes) -> dict[str, Any]:
+    """`raw` parsed as a JSON object; a 422 that says why it cannot be."""
+    if not raw.strip():
+        raise HTTPException(422, f"the body is empty: send a JSON object such as {JSON_EXAMPLE}")
+    try:
+        value = json.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError as error:
+        raise HTTPException(
+            422, f"the body is not UTF-8 text: byte {error.start} cannot be decoded"
+        ) from None
+    except json.JSONDecodeError as error:
+        raise HTTPException(
+            422, f"the body is not valid JSON: {error.msg} at character {error.pos}"
+        ) from None
+    except RecursionError:
+        raise HTTPException(422, "the body cannot be read as JSON: nested too deeply") from None
+    except ValueError:  # an integer over Python's digit limit
+        digits = sys.get_int_max_str_digits()
+        raise HTTPException(
+            422, f"the body cannot be read as JSON: a number has more than {digits} digits"
+        ) from None
+    if not isinstance(value, dict):
+        raise HTTPException(422, f"the body must be a JSON object such as {JSON_EXAMPLE}")
+    return value
+
+
+def move_request(body: dict[str, Any]) -> MoveRequest:
+    """The move request in `body`; a RequestValidationError (422) naming each bad field."""
+    try:
+        return MoveRequest.model_validate(body)
+    except ValidationError as error:
+        raise RequestValidationError(error.errors()) from None
 
 
 # ---- request body limit ----------------------------------------------------------------------
@@ -207,6 +268,38 @@ async def _too_large(send: Send, limit: int) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+class HeadAsGet:
+    """Answers HEAD as GET without the body: FastAPI's GET routes do not take HEAD."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            return await self.app(scope, receive, send)
+
+        async def send_without_body(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b""}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, send_without_body)
+
+
+def allowed_methods(routes: list[BaseRoute], path: str) -> list[str]:
+    """The methods of the API routes (not the catch-all) that serve `path`; HEAD with GET."""
+    methods: set[str] = set()
+    for route in routes:
+        if isinstance(route, APIRoute) and route.path != UNKNOWN_API:
+            if route.path_regex.match(path):
+                methods |= route.methods
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods)
+
+
 # ---- static files ----------------------------------------------------------------------------
 
 
@@ -214,19 +307,27 @@ PAGE_VIEWS = ("play", "dashboard", "replays")  # the page's hash routes (web/src
 
 
 class SpaStaticFiles(StaticFiles):
-    """web/dist; a path naming one of the page's views, such as /replays/connect4, redirects to
-    its hash route (/#/replays/connect4). Serving index.html there instead gave a blank page:
-    the build's asset paths are relative, so they resolved under /replays/. Starlette's lookup
-    keeps every path inside the folder (realpath + commonpath) and symlinks are not followed."""
+    """web/dist; any other path but a missing asset redirects to the page (`page_route`).
+    Serving index.html there instead gave a blank page: the build's asset paths are relative,
+    so they resolved under /replays/. Starlette's lookup keeps every path inside the folder
+    (realpath + commonpath) and symlinks are not followed."""
 
     async def get_response(self, path: str, scope: Scope):
         try:
             return await super().get_response(path, scope)
         except StarletteHTTPException as error:
-            parts = path.strip("/").split("/")
-            if error.status_code != 404 or parts[0] not in PAGE_VIEWS or len(parts) > 2:
+            if error.status_code != 404 or path.split("/")[0] == "assets":
                 raise
-            return RedirectResponse("/#/" + "/".join(parts), status_code=307)
+            return RedirectResponse(page_route(path), status_code=307)
+
+
+def page_route(path: str) -> str:
+    """The page's hash route closest to `path` (/replays/connect4/5: /#/replays/connect4), or
+    the page itself for a path that names no view."""
+    parts = [part for part in path.split("/") if part][:2]
+    if parts and parts[0] in PAGE_VIEWS:
+        return "/#/" + "/".join(parts)
+    return "/"
 
 
 NOT_BUILT_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>Cartridge 2</title>
@@ -456,8 +557,14 @@ def create_app(
             ]
         )
 
-    @app.post("/api/games/{game}/move", response_model=MoveAnswer, responses=ERRORS)
-    async def move(game: str, request: MoveRequest) -> MoveAnswer:
+    @app.post(
+        "/api/games/{game}/move",
+        response_model=MoveAnswer,
+        responses=ERRORS,
+        openapi_extra=MOVE_BODY,
+    )
+    async def move(game: str, body: Annotated[dict[str, Any], Depends(json_body)]) -> MoveAnswer:
+        request = move_request(body)
         rules = service.game(game)
         if request.player not in players_for(game):
             raise HTTPException(
@@ -466,6 +573,11 @@ def create_app(
             )  # fmt: skip
         if request.simulations > config.max_simulations:
             raise HTTPException(422, f"simulations must be between 0 and {config.max_simulations}")
+        if request.player == "mcts" and request.simulations < 1:
+            raise HTTPException(
+                422, "player 'mcts' needs at least 1 simulation; 0 (the network's policy alone)"
+                " is for alphazero"
+            )  # fmt: skip
         if request.checkpoint is not None and request.player != "alphazero":
             raise HTTPException(400, "checkpoint applies only to player 'alphazero'")
         if request.pretrained and request.player != "alphazero":
@@ -579,12 +691,20 @@ def create_app(
             ]
         )
 
-    @app.api_route("/api/{rest:path}", methods=["GET", "HEAD"], include_in_schema=False)
-    async def unknown_api(rest: str) -> JSONResponse:
-        return JSONResponse({"detail": f"no API path /api/{rest}"}, status_code=404)
+    @app.api_route(UNKNOWN_API, methods=API_METHODS, include_in_schema=False)
+    async def unknown_api(request: Request) -> JSONResponse:
+        path = request.scope["path"]
+        allowed = allowed_methods(app.routes, path)
+        if not allowed:
+            return JSONResponse({"detail": f"no API path {path}"}, status_code=404)
+        detail = f"{request.method} is not allowed here: use {' or '.join(allowed)} for {path}"
+        return JSONResponse(
+            {"detail": detail}, status_code=405, headers={"Allow": ", ".join(allowed)}
+        )
 
     mount_web(app, config.web_dist)
     app.add_middleware(BodySizeLimit, limit=config.max_body_bytes)
+    app.add_middleware(HeadAsGet)
     return app
 
 

@@ -63,7 +63,9 @@ def choose_move(
     if player == "alphazero":
         result = mcts.alphazero_search(game, state, simulations, evaluator, seed=seed)
     elif player == "mcts":
-        result = mcts.classic_mcts_search(game, state, max(simulations, 1), seed=seed)
+        if simulations < 1:  # 0 is the network's policy alone: alphazero only
+            raise PlayerError(f"player 'mcts' needs at least 1 simulation, got {simulations}")
+        result = mcts.classic_mcts_search(game, state, simulations, seed=seed)
     else:
         raise PlayerError(f"unknown player {player!r}; players: {', '.join(PLAYERS)}")
     return MoveChoice(

@@ -149,6 +149,18 @@ def test_mcts_and_random_players_answer_legal_moves(client: TestClient) -> None:
         assert len(answer["visits"]) == 9
 
 
+def test_zero_simulations_is_refused_only_for_mcts(client: TestClient) -> None:
+    """0 means the network's policy alone (alphazero); mcts would silently run one rollout."""
+    from actor.players import PlayerError, choose_move
+    from engine import get_game
+
+    game = get_game("tictactoe")
+    with pytest.raises(PlayerError, match="at least 1 simulation"):
+        choose_move(game, game.initial_state(), "mcts", 0)
+    for player in ("alphazero", "random", "perfect"):  # the page sends 0 for the last two
+        assert move(client, moves=[4], simulations=0, player=player).status_code == 200, player
+
+
 def test_mcts_finds_the_immediate_win(client: TestClient) -> None:
     # x: 0, 1 ; o: 3, 4 ; x to move wins at 2.
     answer = move(client, moves=[0, 3, 1, 4], simulations=400, player="mcts").json()
@@ -214,6 +226,7 @@ BAD_MOVES = [
     ("simulations over cap", "tictactoe", {"simulations": 1601}, 422, "1600"),
     ("simulations float", "tictactoe", {"simulations": 2.5}, 422, "simulations"),
     ("simulations bool", "tictactoe", {"simulations": True}, 422, "simulations"),
+    ("mcts 0 simulations", "tictactoe", {"player": "mcts", "simulations": 0}, 422, "at least 1"),
     ("unknown player", "tictactoe", {"player": "deepblue"}, 400, "unknown player"),
     ("moves not a list", "tictactoe", {"moves": 3}, 422, "moves"),
     ("moves strings", "tictactoe", {"moves": ["a"]}, 422, "moves.0"),
@@ -266,6 +279,76 @@ def test_malformed_and_oversized_bodies(client: TestClient) -> None:
     assert response.status_code == 413
 
 
+@pytest.mark.parametrize(
+    "content_type",
+    [None, "application/x-www-form-urlencoded", "text/plain", "application/json; charset=utf-8"],
+)
+def test_a_json_body_is_read_whatever_its_content_type(
+    client: TestClient, content_type: str | None
+) -> None:
+    """`curl -d '{...}' URL` sends form-urlencoded: the API takes JSON whatever the label."""
+    headers = {} if content_type is None else {"content-type": content_type}
+    body = b'{"moves": [0, 3, 1, 4], "player": "perfect"}'
+    response = client.post("/api/games/tictactoe/move", content=body, headers=headers)
+    assert response.status_code == 200, response.text
+    assert response.json()["action"] == 2
+    response = client.post("/api/games/tictactoe/move", content=b" " * 100_000, headers=headers)
+    assert response.status_code == 413
+
+
+UNREADABLE_BODIES = [
+    ("truncated", b'{"moves":[', "the body is not valid JSON: Expecting value at character 10"),
+    ("not json", b"{not json", "the body is not valid JSON: Expecting property name"),
+    ("not utf-8", b'{"moves": [4]}\xff\xfe', "the body is not UTF-8 text"),
+    ("deep", b'{"moves":' + b"[" * 5000 + b"]" * 5000 + b"}", "nested too deeply"),
+    ("long number", b'{"moves":[' + b"9" * 5000 + b"]}", "a number has more than"),
+    ("empty", b"", "the body is empty"),
+    ("not an object", b"[1, 2]", "the body must be a JSON object"),
+]
+
+
+@pytest.mark.parametrize(
+    "body,words", [c[1:] for c in UNREADABLE_BODIES], ids=[c[0] for c in UNREADABLE_BODIES]
+)
+def test_an_unreadable_body_gets_422_saying_why(client: TestClient, body: bytes, words: str):
+    headers = {"content-type": "application/json"}
+    response = client.post("/api/games/tictactoe/move", content=body, headers=headers)
+    assert response.status_code == 422, response.text
+    assert words in response.json()["detail"]
+
+
+def test_head_answers_like_get_without_a_body(config: ActorConfig, client: TestClient) -> None:
+    (config.data_dir / "tictactoe").mkdir(parents=True)
+    (config.data_dir / "tictactoe" / "stats.json").write_text('{"step": 5}')
+    for path in ("/api/health", "/api/games", "/api/games/tictactoe/stats", "/",
+                 "/api/games/tictactoe/replays?limit=3", "/api/games/tictactoe/checkpoints",
+                 "/assets/app.js", "/openapi.json"):  # fmt: skip
+        head, get = client.head(path), client.get(path)
+        assert head.status_code == get.status_code == 200, (path, head.text)
+        assert head.content == b"" and get.content, path
+        assert head.headers["content-type"] == get.headers["content-type"], path
+    assert client.head("/api/games/chess/stats").status_code == 404
+
+
+def test_a_wrong_method_gets_405_and_an_unknown_api_path_404(client: TestClient) -> None:
+    for method in ("GET", "HEAD", "PUT", "DELETE"):
+        response = client.request(method, "/api/games/tictactoe/move")
+        assert response.status_code == 405, (method, response.text)
+        assert response.headers["allow"] == "POST"
+        if method != "HEAD":
+            assert response.json()["detail"] == (
+                f"{method} is not allowed here: use POST for /api/games/tictactoe/move"
+            )
+    response = client.post("/api/games/connect4/stats")
+    assert response.status_code == 405 and response.headers["allow"] == "GET, HEAD"
+    assert "use GET or HEAD for /api/games/connect4/stats" in response.json()["detail"]
+    for method in ("GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"):
+        for path in ("/api/unknown", "/api/games/tictactoe/move/extra"):
+            response = client.request(method, path)
+            assert response.status_code == 404, (method, path)
+            assert response.json()["detail"] == f"no API path {path}"
+
+
 def test_stats_replays_and_checkpoints(config: ActorConfig, client: TestClient) -> None:
     response = client.get("/api/games/tictactoe/stats")
     assert response.status_code == 404 and "no stats" in response.json()["detail"]
@@ -314,7 +397,12 @@ def test_static_files_and_spa_fallback(client: TestClient) -> None:
     route = client.get("/replays/connect4/", follow_redirects=False)  # the page's hash route
     assert route.status_code == 307 and route.headers["location"] == "/#/replays/connect4"
     assert client.get("/dashboard", follow_redirects=False).headers["location"] == "/#/dashboard"
-    assert client.get("/no/such/page").status_code == 404
+    redirects = {"/no/such/page": "/", "/foo": "/", "/index.htm": "/", "/play/": "/#/play",
+                 "/replays/connect4/5": "/#/replays/connect4"}  # fmt: skip
+    for path, target in redirects.items():
+        response = client.get(path, follow_redirects=False)
+        assert response.status_code == 307 and response.headers["location"] == target, path
+    assert "cartridge index" in client.get("/foo/bar").text
     assert client.get("/assets/app.js").text == "console.log('app')"
     assert client.get("/assets/missing.js").status_code == 404  # a missing asset is no page
     response = client.get("/api/nothing")
@@ -383,6 +471,13 @@ def test_real_server_rejects_bad_input_and_keeps_serving(tmp_path: Path) -> None
         )
         assert 400 <= response.status_code < 500
         assert httpx.post(url, json={"moves": [4], "player": "random"}).status_code == 200
+        curl_d = {"content-type": "application/x-www-form-urlencoded"}  # curl -d's default
+        response = httpx.post(url, content=b'{"moves": [4], "player": "random"}', headers=curl_d)
+        assert response.status_code == 200, response.text
+        for path in ("/api/health", "/api/games", "/api/games/tictactoe/checkpoints"):
+            head = httpx.head(actor.url + path)
+            assert head.status_code == 200 and head.content == b"", (path, head.text)
+        assert httpx.get(url).headers["allow"] == "POST"
         for path in (
             "/../pyproject.toml", "/..%2fpyproject.toml", "/%2e%2e/pyproject.toml",
             "/assets/../../secret.txt", "/assets/..%2f..%2fsecret.txt",
@@ -391,7 +486,9 @@ def test_real_server_rejects_bad_input_and_keeps_serving(tmp_path: Path) -> None
             status, data = raw_get(actor.port, path)
             assert b"TOP SECRET" not in data and b"[project]" not in data, path
             assert b"root:" not in data, path
-            assert status in (200, 400, 404), (path, status)
+            assert status in (200, 307, 400, 404), (path, status)
+            if status == 307:  # to the page, never elsewhere
+                assert b"\r\nlocation: /\r\n" in data, (path, data)
         status, data = raw_get(actor.port, "/assets/app.js")
         assert status == 200 and b"console.log" in data
         assert httpx.get(actor.url + "/api/health").json()["status"] == "ok"
