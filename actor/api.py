@@ -418,6 +418,17 @@ class MoveService:
         except ModelError as error:
             raise HTTPException(422, f"the shipped model is refused: {error}") from None
 
+    def strongest_model(self, game: Game):
+        """Of the run's newest model and the shipped one, the one trained for more steps: the
+        stand-in for `perfect` where the solver cannot answer in time should play as well as
+        anything at hand, and a young run's model is far weaker than the shipped one."""
+        newest = self.slots[game.name].current
+        try:
+            shipped = self.shipped_model(game)
+        except HTTPException:
+            return newest
+        return shipped if newest is None or shipped.step > newest.step else newest
+
     def shipped_step(self, game: Game) -> int | None:
         try:
             return self.shipped_model(game).step
@@ -617,7 +628,7 @@ def create_app(
             try:
                 choice = await service.run_search(search)
             except SolverTimeout:
-                evaluator = await run_in_threadpool(service.evaluator_for, rules, None, False)
+                evaluator = await run_in_threadpool(service.strongest_model, rules)
                 choice = await service.run_search(network_move)
                 by = "no model" if evaluator is None else f"model step {evaluator.step}"
                 note = (

@@ -184,7 +184,8 @@ def test_perfect_player_plays_the_win_or_says_unavailable(client: TestClient) ->
 
 def test_perfect_early_in_connect4_moves_with_the_network_and_says_so(tmp_path: Path) -> None:
     """Connect 4's solver takes seconds to minutes on a nearly empty board: after
-    `solver_time_s` the newest network moves, and the answer says so (the page shows it)."""
+    `solver_time_s` the network moves (the run's newest or the shipped model, whichever trained
+    longer), and the answer says so (the page shows it)."""
     make_model(tmp_path / "data" / "connect4" / "models" / "latest.onnx", "connect4", step=9)
     config = make_config(tmp_path, solver_time_s=0.05)
     with TestClient(create_app(config)) as client:
@@ -201,6 +202,11 @@ def test_perfect_early_in_connect4_moves_with_the_network_and_says_so(tmp_path: 
         # a position it solves in time: the solver's own move, no note
         late = move(client, "tictactoe", moves=[0, 3, 1], player="perfect").json()
         assert late["action"] == 2 and late["note"] is None and late["model_step"] is None
+    # A shipped model trained for longer than the run's newest stands in instead.
+    make_model(tmp_path / "pretrained" / "connect4.onnx", "connect4", step=500)
+    with TestClient(create_app(config)) as client:
+        body = move(client, "connect4", moves=[3], player="perfect").json()
+        assert body["model_step"] == 500 and "(model step 500," in body["note"]
 
 
 @pytest.mark.parametrize("flag", ["--solver-time", "--move-timeout"])
