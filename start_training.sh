@@ -5,17 +5,29 @@
 # Overrides go to whichever process knows the flag, e.g. --lr 0.01 (learner), --simulations 200
 # (actor). Ctrl-C stops both; if one dies, the other is stopped and the script exits non-zero.
 set -euo pipefail
+# Relative paths on the command line are the user's: the launcher resolves them from here.
+export CARTRIDGE_CWD="$PWD"
 cd "$(dirname "$0")"
 
 if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c "import engine, actor, learner" 2>/dev/null; then
+  if ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+    echo "[setup] Python 3.11 or newer is needed as python3; found $(python3 --version 2>&1)" >&2
+    exit 1
+  fi
   echo "[setup] creating .venv and installing the project (first run only)"
   python3 -m venv .venv
-  .venv/bin/pip install -q --disable-pip-version-check -e . 2>&1 | grep -v "is ignored" || true
+  if ! .venv/bin/pip install -q --disable-pip-version-check -e . >.venv/setup.log 2>&1; then
+    grep -v "is ignored" .venv/setup.log >&2 || true
+    echo "[setup] installing the Python packages failed (above; also in .venv/setup.log)" >&2
+    exit 1
+  fi
 fi
 if [ ! -f web/dist/index.html ] && [ -f web/package.json ]; then
   if command -v npm >/dev/null; then
     echo "[setup] building the web page (first run only)"
-    (cd web && npm ci --no-audit --no-fund --loglevel=error && npm run build)
+    if ! (cd web && npm ci --no-audit --no-fund --loglevel=error && npm run build); then
+      echo "[setup] building the web page failed (above): training runs, the page is missing" >&2
+    fi
   else
     echo "[setup] npm not found: the API runs, but the web page is not built" >&2
   fi

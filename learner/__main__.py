@@ -18,14 +18,24 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(f"learner: {error}", file=sys.stderr)
         return 2
+    from learner.run_lock import RunInUse, hold_run_lock
     from learner.train import Trainer, setup_logging
 
-    config.run_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        lock = hold_run_lock(config.run_dir)  # noqa: F841 - held until the process ends
+    except RunInUse as error:
+        print(f"learner: {error}", file=sys.stderr)
+        return 2
     setup_logging(config.run_dir)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
-    Trainer(config).run(stop)
+    try:
+        trainer = Trainer(config)
+    except ConfigError as error:  # a setting this machine cannot follow, e.g. --device cuda
+        print(f"learner: {error}", file=sys.stderr)
+        return 2
+    trainer.run(stop)
     return 0
 
 

@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from engine import Game, get_game
+from learner.config import ConfigError
 
 
 class ResidualBlock(nn.Module):
@@ -110,7 +111,10 @@ def build_network(game: Game | str, config: Any = None) -> nn.Module:
 
 
 def pick_device(name: str = "auto") -> torch.device:
-    """CUDA when asked or when `auto` and torch sees a GPU; else the CPU."""
+    """CUDA when asked or when `auto` and torch sees a GPU; else the CPU. A ConfigError when
+    CUDA is asked for and torch finds none (torch's own error comes later, as a traceback)."""
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("--device cuda, but torch finds no CUDA GPU here: use --device cpu")
     if name == "cuda" or (name == "auto" and torch.cuda.is_available()):
         return torch.device("cuda")
     return torch.device("cpu")

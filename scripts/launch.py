@@ -10,8 +10,10 @@ on its own, the other is stopped and this exits non-zero, saying which one died 
 from __future__ import annotations
 
 import argparse
+import ctypes
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -27,6 +29,8 @@ from actor.config import build_parser as build_actor_parser  # noqa: E402
 from engine import list_games  # noqa: E402
 from learner.config import ConfigError, load_toml  # noqa: E402
 from learner.config import build_parser as build_learner_parser  # noqa: E402
+from learner.config import parse_args as parse_learner_args  # noqa: E402
+from learner.run_lock import RunInUse, check_run_free  # noqa: E402
 
 LOG_LIMIT_BYTES = 20 * 1024 * 1024
 STOP_GRACE_S = 15.0
@@ -41,6 +45,14 @@ SPREAD_GAMES = ("connect4", "othello")
 LEARNER_THREAD_CAP = 4
 # What a child process runs to learn whether torch finds a CUDA GPU (see `torch_sees_gpu`).
 GPU_PROBE = "import torch; print(torch.cuda.is_available())"
+# Options whose value is a path: made absolute from the folder the user ran the script in
+# (start_training.sh passes it as CARTRIDGE_CWD), since the processes run in the repository.
+PATH_OPTIONS = ("--data-dir", "--pretrained-dir", "--web-dist", "--config")
+PR_SET_PDEATHSIG = 1  # prctl(2): a signal for this process when its parent dies
+
+
+class LaunchError(Exception):
+    """A command line or folder that cannot work: said before anything starts."""
 
 
 def option_names(parser: argparse.ArgumentParser) -> set[str]:
@@ -57,8 +69,13 @@ def split_overrides(
     index = 0
     while index < len(argv):
         token = argv[index]
+        if token in ("-h", "--help"):
+            print(usage(actor_options, learner_options))
+            raise SystemExit(0)
+        if token in list_games():
+            raise LaunchError(f"the game goes first: ./start_training.sh {token} [options]")
         if not token.startswith("--"):
-            raise SystemExit(f"unexpected argument {token!r}: overrides look like --name value")
+            raise LaunchError(f"unexpected argument {token!r}: overrides look like --name value")
         name, equals, value = token.partition("=")
         name = "--" + name[2:].replace("_", "-")
         group = [name + equals + value]
@@ -66,10 +83,8 @@ def split_overrides(
         while index < len(argv) and not argv[index].startswith("--"):
             group.append(argv[index])
             index += 1
-        if name in ("--help", "-h"):
-            raise SystemExit(usage(actor_options, learner_options))
         if name not in actor_options and name not in learner_options:
-            raise SystemExit(f"unknown option {name}\n{usage(actor_options, learner_options)}")
+            raise LaunchError(f"unknown option {name}\n{usage(actor_options, learner_options)}")
         if name in actor_options:
             actor_args += group
         if name in learner_options:
@@ -96,13 +111,13 @@ def take_cpus(argv: list[str]) -> tuple[int, list[str]]:
     (its affinity mask, e.g. under taskset; all of them where there is none, as on macOS)."""
     value = flag_value(argv, "--cpus")
     if value is None and "--cpus" in argv:
-        raise SystemExit("--cpus needs a number, e.g. --cpus 4")
+        raise LaunchError("--cpus needs a number, e.g. --cpus 4")
     if value is None:
         if hasattr(os, "sched_getaffinity"):
             return len(os.sched_getaffinity(0)), argv
         return os.cpu_count() or 1, argv
     if not value.isdigit() or int(value) < 1:
-        raise SystemExit(f"--cpus must be a whole number of at least 1, got {value!r}")
+        raise LaunchError(f"--cpus must be a whole number of at least 1, got {value!r}")
     index = next(i for i, arg in enumerate(argv) if arg.split("=", 1)[0] == "--cpus")
     return int(value), argv[:index] + argv[index + (1 if "=" in argv[index] else 2) :]
 
@@ -236,39 +251,154 @@ def describe_exit(code: int) -> str:
     return f"exited with code {code}"
 
 
-def main(argv: list[str]) -> int:
-    game = "tictactoe"
+def take_game(argv: list[str]) -> tuple[str, list[str]]:
+    """(game, the other arguments): the first word, or `--game NAME` (not both, unless equal)."""
+    game = None
     if argv and not argv[0].startswith("-"):
         game, argv = argv[0], argv[1:]
+    flagged = flag_value(argv, "--game")
+    if flagged is not None:
+        if game is not None and flagged != game:
+            raise LaunchError(f"two games: {game} and --game {flagged}")
+        game, argv = flagged, without_option(argv, "--game")
+    elif any(arg in list_games() for arg in argv):
+        named = next(arg for arg in argv if arg in list_games())
+        raise LaunchError(f"the game goes first: ./start_training.sh {named} [options]")
+    game = game or "tictactoe"
     if game not in list_games():
-        print(f"unknown game {game!r}; games: {', '.join(list_games())}", file=sys.stderr)
-        return 2
+        raise LaunchError(f"unknown game {game!r}; games: {', '.join(list_games())}")
+    return game, argv
+
+
+def without_option(args: list[str], name: str) -> list[str]:
+    """`args` without `name` and its value (`--name value` or `--name=value`)."""
+    for index, arg in enumerate(args):
+        if arg.startswith(name + "="):
+            return args[:index] + args[index + 1 :]
+        if arg == name:
+            return args[:index] + args[index + 2 :]
+    return args
+
+
+def absolute_paths(args: list[str], base: Path) -> list[str]:
+    """`args` with the values of PATH_OPTIONS made absolute from `base`."""
+    out = list(args)
+    for index, arg in enumerate(out):
+        name, equals, value = arg.partition("=")
+        if name not in PATH_OPTIONS:
+            continue
+        if equals:
+            out[index] = f"{name}={resolve(value, base)}"
+        elif index + 1 < len(out):
+            out[index + 1] = resolve(out[index + 1], base)
+    return out
+
+
+def resolve(path: str, base: Path) -> str:
+    return os.path.abspath(os.path.join(base, os.path.expanduser(path)))
+
+
+def run_data_dir(actor_args: list[str], learner_args: list[str], base: Path) -> Path:
+    """The data folder both processes must share: the command line's, else the learner's
+    --config file's, else the repository's data/."""
+    value = flag_value(actor_args, "--data-dir")
+    if value is None:
+        value = learner_setting(learner_args, "data_dir")[0]
+    return Path(resolve(value, base)) if value else REPO_ROOT / "data"
+
+
+def check_arguments(game: str, actor_args: list[str], learner_args: list[str]) -> None:
+    """Both processes' command lines parsed here first: a bad value is refused before anything
+    starts, in one line, rather than after both processes have started."""
+    try:
+        parse_learner_args(["--game", game, *learner_args])
+    except ConfigError as error:
+        raise LaunchError(f"learner: {error}") from None
+    parser = build_actor_parser()
+
+    def refuse(message: str) -> None:
+        raise LaunchError(f"actor: {message}")
+
+    parser.error = refuse  # argparse would print the whole usage and exit
+    parser.parse_args(["--game", game, *actor_args])
+
+
+def check_port(actor_args: list[str]) -> str:
+    """The page's address; LaunchError when its port is taken (uvicorn would fail after
+    self-play had started)."""
+    host = flag_value(actor_args, "--host") or "127.0.0.1"
+    port = int(flag_value(actor_args, "--port") or 8080)
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise LaunchError(
+                f"cannot serve on {host}:{port} ({error.strerror}): another actor may be"
+                " running there; pass --port N to use another port"
+            ) from None
+    return f"http://{host}:{port}/"
+
+
+def die_with_parent() -> None:
+    """Runs in each child before it starts (Linux): SIGTERM when the launcher dies, even by
+    SIGKILL, so no actor or learner is left training on its own."""
+    try:
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):  # not Linux: the launcher's signal handlers remain
+        pass
+
+
+def prepare(argv: list[str]) -> tuple[str, dict[str, list[str]], Path, str, str]:
+    """(game, each process's command, log folder, the page's address, the CPU line) for a
+    command line; LaunchError for one that cannot work."""
+    base = Path(os.environ.get("CARTRIDGE_CWD") or os.getcwd())
+    game, argv = take_game(argv)
     actor_options = option_names(build_actor_parser())
     learner_options = option_names(build_learner_parser())
     cpus, argv = take_cpus(argv)
     actor_args, learner_args = split_overrides(argv, actor_options, learner_options)
+    actor_args, learner_args = absolute_paths(actor_args, base), absolute_paths(learner_args, base)
+    data_dir = run_data_dir(actor_args, learner_args, base)
+    actor_args = [*without_option(actor_args, "--data-dir"), "--data-dir", str(data_dir)]
+    learner_args = [*without_option(learner_args, "--data-dir"), "--data-dir", str(data_dir)]
+    check_arguments(game, actor_args, learner_args)
+    try:
+        check_run_free(data_dir / game)
+        log_dir = data_dir / game / "logs"
+        log_dir.mkdir(parents=True, exist_ok=True)
+    except RunInUse as error:
+        raise LaunchError(str(error)) from None
+    except OSError as error:
+        raise LaunchError(f"cannot use the data folder {data_dir}: {error}") from None
+    url = check_port(actor_args)
     cpu_line = apply_cpu_plan(game, cpus, actor_args, learner_args)
-    data_dir = flag_value(actor_args, "--data-dir") or "data"
-    log_dir = Path(data_dir) / game / "logs"
-    log_dir.mkdir(parents=True, exist_ok=True)
-
     commands = {
         "actor": [sys.executable, "-u", "-m", "actor", "--game", game, *actor_args],
         "learner": [sys.executable, "-u", "-m", "learner", "--game", game, *learner_args],
     }
+    return game, commands, log_dir, url, cpu_line
+
+
+def main(argv: list[str]) -> int:
+    try:
+        game, commands, log_dir, url, cpu_line = prepare(argv)
+        logs = {name: CappedLog(log_dir / f"{name}.console.log") for name in commands}
+    except (LaunchError, OSError) as error:
+        print(f"start_training: {error}", file=sys.stderr)
+        return 2
     env = {**os.environ, **CHILD_THREAD_ENV, "PYTHONUNBUFFERED": "1"}
-    processes: dict[str, subprocess.Popen] = {}
-    tails: dict[str, deque] = {}
     stopping = threading.Event()
 
     def on_signal(signum: int, _frame: object) -> None:
         stopping.set()
 
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
-
-    for name, command in commands.items():
-        processes[name] = subprocess.Popen(
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):  # SIGHUP: terminal closed
+        signal.signal(signum, on_signal)
+    # Both start before any thread does: preexec_fn runs in the forked child, which is only
+    # safe while this process has no other threads.
+    processes = {
+        name: subprocess.Popen(
             command,
             cwd=REPO_ROOT,
             env=env,
@@ -276,29 +406,43 @@ def main(argv: list[str]) -> int:
             stderr=subprocess.STDOUT,
             text=True,
             start_new_session=True,  # Ctrl-C reaches us; we stop the children in order
+            preexec_fn=die_with_parent,
         )
-        tails[name] = deque(maxlen=20)
-        log = CappedLog(log_dir / f"{name}.console.log")
+        for name, command in commands.items()
+    }
+    tails = {name: deque(maxlen=20) for name in processes}
+    for name, process in processes.items():
         threading.Thread(
-            target=pump, args=(name, processes[name], log, tails[name]), daemon=True
+            target=pump, args=(name, process, logs[name], tails[name]), daemon=True
         ).start()
     print(f"[launch] training {game}; logs in {log_dir}; Ctrl-C stops both", flush=True)
     print(f"[launch] {cpu_line} (--cpus N, --workers N, --threads N to change)", flush=True)
+    print(f"[launch] the page: {url}", flush=True)
 
     while not stopping.is_set():
         for name, process in processes.items():
             code = process.poll()
             if code is not None:
-                others = {n: p for n, p in processes.items() if n != name}
-                print(f"[launch] the {name} {describe_exit(code)}; stopping the rest", flush=True)
-                print(f"[launch] last lines of the {name}:", *tails[name], sep="\n  ", flush=True)
-                kill_group(process)
-                stop(others)
-                return 1
+                return stop_after(name, code, processes, tails[name])
         stopping.wait(0.5)
     print("[launch] stopping actor and learner", flush=True)
     stop(processes)
     return 0
+
+
+def stop_after(name: str, code: int, processes: dict[str, subprocess.Popen], tail: deque) -> int:
+    """One process ended on its own: stops the other. 0 when the learner finished its
+    --max-steps, else 1, with the process's last lines."""
+    others = {n: p for n, p in processes.items() if n != name}
+    if name == "learner" and code == 0:
+        print("[launch] the learner finished (--max-steps); stopping the actor", flush=True)
+        stop(others)
+        return 0
+    print(f"[launch] the {name} {describe_exit(code)}; stopping the rest", flush=True)
+    print(f"[launch] last lines of the {name}:", *tail, sep="\n  ", flush=True)
+    kill_group(processes[name])
+    stop(others)
+    return 1
 
 
 if __name__ == "__main__":

@@ -10,10 +10,13 @@ import importlib.util
 import json
 import os
 import signal
+import socket
+import subprocess
 from pathlib import Path
 
 import httpx
 import pytest
+import torch
 from reliability_helpers import (
     PYTHON,
     Proc,
@@ -126,14 +129,15 @@ def test_actor_killed_takes_its_workers_and_the_learner_down(tmp_path: Path) -> 
         cleanup(launcher, pids)
 
 
-def test_ctrl_c_stops_both_and_exits_zero(tmp_path: Path) -> None:
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGHUP])  # SIGHUP: terminal closed
+def test_ctrl_c_or_a_closed_terminal_stops_both_and_exits_zero(tmp_path: Path, signum) -> None:
     launcher = start_launcher(tmp_path)
     pids: list[int] = []
     try:
         actor, learner = both_running(launcher)
         pids = [actor, learner]
         everything = group_members(actor) + [learner]
-        launcher.process.send_signal(signal.SIGINT)
+        launcher.process.send_signal(signum)
         code = launcher.process.wait(60)
         output = launcher.log()
         assert code == 0, output[-3000:]
@@ -144,8 +148,26 @@ def test_ctrl_c_stops_both_and_exits_zero(tmp_path: Path) -> None:
         cleanup(launcher, pids)
 
 
+def test_a_killed_launcher_takes_both_processes_down(tmp_path: Path) -> None:
+    """SIGKILL to the launcher (no handler runs): the children, each in its own session, get
+    SIGTERM from the kernel (PR_SET_PDEATHSIG) rather than training on unseen."""
+    launcher = start_launcher(tmp_path)
+    pids: list[int] = []
+    try:
+        actor, learner = both_running(launcher)
+        pids = [actor, learner]
+        everything = group_members(actor) + [learner]
+        os.kill(launcher.pid, signal.SIGKILL)
+        assert wait_for(lambda: not any(pid_alive(p) for p in everything), 30), [
+            cmdline(p) for p in everything if pid_alive(p)
+        ]
+    finally:
+        cleanup(launcher, pids)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without a CUDA GPU")
 def test_a_process_failing_at_start_is_named_with_its_reason(tmp_path: Path) -> None:
-    launcher = start_launcher(tmp_path, "--lr", "-1")  # the learner refuses this
+    launcher = start_launcher(tmp_path, "--device", "cuda")  # the learner finds no GPU
     try:
         code = launcher.process.wait(120)
         output = launcher.log()
@@ -154,7 +176,103 @@ def test_a_process_failing_at_start_is_named_with_its_reason(tmp_path: Path) -> 
         cleanup(launcher, [actor] if actor else [])
     assert code == 1, output[-3000:]
     assert "the learner exited with code 2" in output
-    assert "lr, lr_gamma and replay_ratio must be positive" in output
+    assert "--device cuda, but torch finds no CUDA GPU here" in output
+
+
+def test_a_finished_learner_ends_the_run_with_exit_zero(tmp_path: Path) -> None:
+    launcher = start_launcher(tmp_path, "--max-steps", "20")
+    try:
+        code = launcher.process.wait(180)
+        output = launcher.log()
+    finally:
+        actor = child(launcher, "actor")
+        cleanup(launcher, [actor] if actor else [])
+    assert code == 0, output[-3000:]
+    assert "the learner finished (--max-steps); stopping the actor" in output
+
+
+@pytest.mark.parametrize(
+    "extra,message",
+    [
+        (["--lr", "-1"], "learner: lr, lr_gamma and replay_ratio must be positive"),
+        (["--simulations", "0"], "actor: argument --simulations: must be at least 1, got 0"),
+    ],
+)
+def test_bad_values_are_refused_before_anything_starts(
+    tmp_path: Path, extra: list[str], message: str
+) -> None:
+    launcher = start_launcher(tmp_path, *extra)
+    try:
+        code = launcher.process.wait(60)
+    finally:
+        launcher.close()
+    output = launcher.log()
+    assert code == 2 and message in output, output[-3000:]
+    assert "[launch] training" not in output and "[actor]" not in output  # nothing started
+
+
+def test_a_second_launch_on_the_same_run_is_refused(tmp_path: Path) -> None:
+    """Two launches on one run folder made two learners write one checkpoint and one models/
+    (each undoing the other's steps); the second is refused, naming the first learner."""
+    first = start_launcher(tmp_path / "run")
+    pids: list[int] = []
+    try:
+        actor, learner = both_running(first)
+        pids = [actor, learner]
+        second = start_launcher(tmp_path / "run")  # another free port, the same folder
+        code = second.process.wait(60)
+        second.close()
+        assert code == 2, second.log()[-3000:]
+        assert f"another learner (pid {learner}) is training" in second.log()
+        direct = subprocess.run(  # the learner on its own refuses too
+            [PYTHON, "-m", "learner", "--data-dir", str(tmp_path / "run")],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert direct.returncode == 2 and "another learner" in direct.stderr
+        assert first.alive() and pid_alive(learner)
+    finally:
+        cleanup(first, pids)
+
+
+def test_a_busy_port_is_refused_before_anything_starts(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        command = [PYTHON, "scripts/launch.py", "--data-dir", str(tmp_path), "--port", str(port)]
+        proc = Proc(command, tmp_path / "busy.out")
+        try:
+            code = proc.process.wait(60)
+        finally:
+            proc.close()
+    assert code == 2 and f"cannot serve on 127.0.0.1:{port}" in proc.log(), proc.log()
+    assert "pass --port N" in proc.log()
+
+
+def test_paths_are_the_users_and_both_processes_share_one_data_dir(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """Relative paths are read from where the user ran the script (it runs the processes in
+    the repository); a data_dir from the learner's --config file reaches the actor too; the
+    game may be given as --game; a game after the options is pointed out."""
+    launch = load_launch_module()
+    monkeypatch.setattr(launch, "apply_cpu_plan", lambda *args: "")
+    monkeypatch.setenv("CARTRIDGE_CWD", str(tmp_path))
+    port = ["--port", str(free_port())]
+    commands = launch.prepare(["connect4", "--data-dir", "runs", *port])[1]
+    for command in commands.values():
+        assert launch.flag_value(command, "--data-dir") == str(tmp_path / "runs")
+    (tmp_path / "learner.toml").write_text('data_dir = "from-toml"\n')
+    game, commands = launch.prepare(["--game", "othello", "--config", "learner.toml", *port])[:2]
+    assert game == "othello"
+    for name, command in commands.items():
+        assert launch.flag_value(command, "--data-dir") == str(tmp_path / "from-toml"), name
+        assert launch.flag_value(command, "--game") == "othello"
+    assert launch.flag_value(commands["learner"], "--config") == str(tmp_path / "learner.toml")
+    with pytest.raises(launch.LaunchError, match="the game goes first"):
+        launch.prepare([*port, "connect4"])
 
 
 @pytest.mark.parametrize("argv", [["chess"], ["tictactoe", "--no-such-flag", "1"]])
@@ -231,9 +349,9 @@ def test_the_users_workers_and_threads_win_over_the_cpu_plan(tmp_path: Path, mon
     assert actor == [] and learner == ["--threads=1"]
     assert launch.take_cpus(["--lr", "0.1", "--cpus=6"]) == (6, ["--lr", "0.1"])
     assert launch.take_cpus(["--cpus", "6", "--lr", "0.1"]) == (6, ["--lr", "0.1"])
-    with pytest.raises(SystemExit, match="--cpus must be"):
+    with pytest.raises(launch.LaunchError, match="--cpus must be"):
         launch.take_cpus(["--cpus", "0"])
-    with pytest.raises(SystemExit, match="--cpus needs a number"):
+    with pytest.raises(launch.LaunchError, match="--cpus needs a number"):
         launch.take_cpus(["--lr", "0.1", "--cpus"])
     assert launch.take_cpus(["--lr", "0.1"]) == (len(os.sched_getaffinity(0)), ["--lr", "0.1"])
 
