@@ -16,6 +16,7 @@ import threading
 import time
 
 from actor.config import ActorConfig, parse_args
+from actor.worker import STUCK_AFTER_S
 
 log = logging.getLogger("actor")
 
@@ -38,15 +39,28 @@ class Progress:
         self.stop = threading.Event()
         self.failed: str | None = None
 
+    def failed_worker(self) -> str | None:
+        """Why a worker cannot go on: it died, or its last batch is STUCK_AFTER_S old (stuck in
+        a jitted call or ORT: alive, but self-play has stopped and the learner would train on
+        an old window unnoticed). None while all play."""
+        now = time.time()
+        for index, process in enumerate(self.processes):
+            if not process.is_alive():
+                return f"self-play worker {index} died (exit code {process.exitcode})"
+            alive_at = self.board.value(index, "alive_at")  # 0 until its first batch
+            if alive_at and now - alive_at > STUCK_AFTER_S:
+                return f"self-play worker {index} has made no progress for {now - alive_at:.0f} s"
+        return None
+
     def run(self) -> None:
         previous, previous_time = self.board.totals(), time.monotonic()
         while not self.stop.wait(self.config.log_interval_s):
-            for index, process in enumerate(self.processes):
-                if not process.is_alive() and not self.stop.is_set():
-                    self.failed = f"self-play worker {index} died (exit code {process.exitcode})"
-                    log.error("%s; stopping the actor", self.failed)
-                    self.on_failure()
-                    return
+            failure = self.failed_worker()
+            if failure and not self.stop.is_set():
+                self.failed = failure
+                log.error("%s; stopping the actor", failure)
+                self.on_failure()
+                return
             if self.evaluation is not None:
                 self.evaluation.poll()  # starts a background evaluation of a new model if due
             now, current = time.monotonic(), self.board.totals()

@@ -221,7 +221,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--max-body-bytes", type=_positive, default=default.max_body_bytes)
     parser.add_argument(
-        "--log-interval", dest="log_interval_s", type=float, default=default.log_interval_s
+        "--log-interval",
+        dest="log_interval_s",
+        type=_positive_seconds,
+        default=default.log_interval_s,
     )
     parser.add_argument(
         "--no-evaluation",

@@ -81,14 +81,19 @@ class GuardedEvaluator:
         )
 
     def __call__(self, planes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        logits, values = self.model(planes)
-        if np.isfinite(logits).all() and np.isfinite(values).all():
-            return logits, values
-        replacement = self.slot.refuse_at_run_time(self)
+        try:
+            logits, values = self.model(planes)
+        except Exception as error:  # noqa: BLE001 - e.g. ORT refusing a batch size the test took
+            problem = f"failed on a real batch ({type(error).__name__}: {error})"
+        else:
+            if np.isfinite(logits).all() and np.isfinite(values).all():
+                return logits, values
+            problem = "gave non-finite numbers (NaN or inf) on a real position"
+        replacement = self.slot.refuse_at_run_time(self, problem)
         if replacement is None:  # the uniform prior and value 0, as with no model at all
             count = np.shape(planes)[0]
             return (
-                np.zeros((count, logits.shape[-1]), np.float32),
+                np.zeros((count, self.slot.game.num_actions), np.float32),
                 np.zeros(count, np.float32),
             )
         return replacement(planes)
@@ -133,9 +138,12 @@ def load_model(path: Path, game: Game, *, threads: int = 1) -> OnnxEvaluator:
         )
     try:
         step = int(meta.get(META_STEP, ""))
-        created_at = float(meta.get(META_CREATED_AT, path.stat().st_mtime))
+        created = meta.get(META_CREATED_AT)  # the file's time only when the metadata has none
+        created_at = float(created) if created is not None else path.stat().st_mtime
     except ValueError:
         raise ModelError(f"{path.name}: metadata step/created_at are not numbers") from None
+    except OSError as error:  # replaced or removed since it was opened
+        raise ModelError(f"{path.name}: {error.strerror}") from None
     inputs = {node.name: node.shape for node in session.get_inputs()}
     outputs = {node.name: node.shape for node in session.get_outputs()}
     if list(inputs) != ["planes"] or not _dims_fit(inputs["planes"], (None, *game.plane_shape)):
@@ -286,13 +294,13 @@ class ModelSlot:
             log.warning("%s: playing the float model: %s", self.game.name, error)
             return model
 
-    def refuse_at_run_time(self, bad: GuardedEvaluator) -> GuardedEvaluator | None:
-        """`bad` gave non-finite numbers on a real batch: refuses it and returns what plays
+    def refuse_at_run_time(self, bad: GuardedEvaluator, problem: str) -> GuardedEvaluator | None:
+        """`bad` failed on a real batch (`problem` says how): refuses it and returns what plays
         instead (the previous model, else the fallback file, else None: the uniform prior)."""
         with self._lock:
             if self.current is not bad:  # another thread already refused it
                 return self.current
-            reason = f"{bad.path.name}: gave non-finite numbers (NaN or inf) on a real position"
+            reason = f"{bad.path.name}: {problem}"
             self.last_refusal = reason
             previous, source = self._previous
             self._previous = (None, "none")
@@ -345,11 +353,19 @@ class ModelWatcher:
                 yield_on_timeout=True,
                 raise_interrupt=False,
             ):
-                self.slot.refresh()  # also on timeouts: a missed event costs one stat call
-        except Exception as error:  # e.g. the folder was removed: fall back to polling
+                self._refresh()  # also on timeouts: a missed event costs one stat call
+        except Exception as error:  # noqa: BLE001 - e.g. the folder was removed: poll instead
             log.warning("model watcher stopped (%s); polling every %.1fs", error, 1.0)
             while not self._stop.wait(1.0):
-                self.slot.refresh()
+                self._refresh()
+
+    def _refresh(self) -> None:
+        """One refresh; an unexpected error is logged and the next one tries again (it once
+        ended the watcher thread, and the worker never took a new model again)."""
+        try:
+            self.slot.refresh()
+        except Exception:  # noqa: BLE001 - e.g. latest.onnx removed mid-load, a full disk
+            log.exception("%s: model refresh failed; trying again", self.slot.game.name)
 
 
 def list_checkpoints(models_dir: Path) -> list[tuple[int, Path]]:

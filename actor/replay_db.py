@@ -93,7 +93,10 @@ class ReplayWriter:
             )
             connection.execute("COMMIT")
         except BaseException:
-            connection.execute("ROLLBACK")
+            # SQLite has rolled back already after a full disk or an I/O error: a ROLLBACK then
+            # raised "no transaction is active" and hid the real error.
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
             raise
         return int(cursor.lastrowid)
 

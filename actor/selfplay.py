@@ -21,6 +21,7 @@ whose 5,478 positions all fit, 2.2 times as many.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -67,10 +68,15 @@ class SelfPlayConfig:
             raise ValueError("games_in_parallel, simulations and leaves_per_tree must be >= 1")
         if not 0.0 <= self.dirichlet_fraction <= 1.0:
             raise ValueError(f"dirichlet_fraction must be in 0..1, got {self.dirichlet_fraction}")
-        if self.dirichlet_alpha is not None and self.dirichlet_alpha <= 0:
-            raise ValueError(f"dirichlet_alpha must be > 0, got {self.dirichlet_alpha}")
-        if self.temperature_moves < 0 or self.c_puct <= 0:
-            raise ValueError("temperature_moves must be >= 0 and c_puct > 0")
+        # `not x > 0` also refuses NaN, and the bound inf: NaN noise made numba's gamma draw
+        # spin forever, a NaN c_puct made every search pick the first move.
+        alpha = self.dirichlet_alpha
+        if alpha is not None and not 0 < alpha < math.inf:
+            raise ValueError(f"dirichlet_alpha must be a finite number > 0, got {alpha}")
+        if not 0 < self.c_puct < math.inf:
+            raise ValueError(f"c_puct must be a finite number > 0, got {self.c_puct}")
+        if self.temperature_moves < 0:
+            raise ValueError("temperature_moves must be >= 0")
         if not 0.0 <= self.final_temperature <= 10.0:
             raise ValueError("final_temperature must be between 0 and 10")
         if self.eval_cache < 0 or self.eval_cache & (self.eval_cache - 1):

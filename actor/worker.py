@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -26,6 +27,11 @@ COUNTERS = (
 )  # fmt: skip
 _OFFSET = {name: offset for offset, name in enumerate(COUNTERS)}
 REFUSAL_BYTES = 400  # room per worker for the last refusal's text (UTF-8, cut to fit)
+STORE_RETRY_S = 5.0  # while replay.db refuses games, try again this often
+STORE_LOG_EVERY = 12  # and say so once a minute
+# A worker whose last batch is older than this is stuck (a step takes well under a second; a
+# write to replay.db waits at most about 90 s for a lock before it retries, with a heartbeat).
+STUCK_AFTER_S = 300.0
 
 log = logging.getLogger(__name__)
 
@@ -155,7 +161,12 @@ def run_worker(index: int, config: ActorConfig, stop_event: Any, board: WorkerBo
             step = 0 if model is None else model.step
             for record in records:
                 record.model_step = step
-                writer.insert(record)
+            store_all(
+                writer,
+                records,
+                lambda: stopping or stop_event.is_set() or orphaned(),
+                lambda: board.publish(index, alive_at=time.time()),
+            )
             board.publish(
                 index,
                 games=selfplay.games,
@@ -173,6 +184,40 @@ def run_worker(index: int, config: ActorConfig, stop_event: Any, board: WorkerBo
         watcher.stop()
         writer.close()
         log.info("stopped after %d games", selfplay.games)
+
+
+def store_all(
+    writer: Any,
+    records: list,
+    stopped: Callable[[], bool],
+    heartbeat: Callable[[], None],
+    retry_s: float = STORE_RETRY_S,
+) -> None:
+    """Writes every finished game. While replay.db refuses (a full disk, a lock held for
+    minutes) self-play waits and tries again, rather than the worker dying with up to a
+    batch of finished games and taking the actor down; `heartbeat` tells the main process
+    that the worker is waiting, not stuck."""
+    for number, record in enumerate(records):
+        failures = 0
+        while True:
+            try:
+                writer.insert(record)
+                break
+            except sqlite3.OperationalError as error:
+                if stopped():
+                    log.warning("stopping with %d games not written", len(records) - number)
+                    return
+                if failures % STORE_LOG_EVERY == 0:
+                    log.error(
+                        "cannot write replay.db (%s): self-play waits, trying again every %g s",
+                        error,
+                        retry_s,
+                    )
+                failures += 1
+                heartbeat()
+                time.sleep(retry_s)
+        if failures:
+            log.info("replay.db takes games again after %d tries", failures)
 
 
 def wait_for_resumed_model(

@@ -209,10 +209,11 @@ def test_perfect_early_in_connect4_moves_with_the_network_and_says_so(tmp_path: 
         assert body["model_step"] == 500 and "(model step 500," in body["note"]
 
 
-@pytest.mark.parametrize("flag", ["--solver-time", "--move-timeout"])
+@pytest.mark.parametrize("flag", ["--solver-time", "--move-timeout", "--log-interval"])
 @pytest.mark.parametrize("value", ["0", "-1", "nan"])
 def test_time_limits_must_be_positive_at_start(flag: str, value: str, capsys) -> None:
-    """A bad limit is refused when the actor starts, not with a 4xx on every move request."""
+    """A bad limit is refused when the actor starts, not with a 4xx on every move request (or,
+    for the progress log's interval, a thread logging without pause)."""
     from actor.config import parse_args
 
     with pytest.raises(SystemExit):

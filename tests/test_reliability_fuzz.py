@@ -317,19 +317,21 @@ class NanOnThreeStones(torch.nn.Module):
         )
 
 
-def write_nan_on_three_stones(path: Path, step: int) -> None:
+def write_nan_on_three_stones(path: Path, step: int, fixed_batch: int | None = None) -> None:
+    """The model above; with `fixed_batch`, exported for batches of exactly that size (ORT
+    then refuses any other: the load-time test batch has 3 positions)."""
     import warnings
 
     import onnx
 
     temp = path.with_name(".nan-model.writing")
+    dynamic = {"planes": {0: "batch"}, "policy": {0: "batch"}, "value": {0: "batch"}}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(
-            NanOnThreeStones().eval(), (torch.zeros(1, *TICTACTOE.plane_shape),), str(temp),
-            dynamo=False, input_names=["planes"], output_names=["policy", "value"],
-            dynamic_axes={"planes": {0: "batch"}, "policy": {0: "batch"}, "value": {0: "batch"}},
-            opset_version=17,
+            NanOnThreeStones().eval(), (torch.zeros(fixed_batch or 1, *TICTACTOE.plane_shape),),
+            str(temp), dynamo=False, input_names=["planes"], output_names=["policy", "value"],
+            dynamic_axes=None if fixed_batch else dynamic, opset_version=17,
         )  # fmt: skip
     model = onnx.load(str(temp))
     meta = {"game": "tictactoe", "step": str(step), "created_at": str(time.time())}
@@ -411,6 +413,25 @@ def test_slot_refuses_a_model_that_gives_nan_in_play_and_goes_back(tmp_path: Pat
     result = alphazero_search(TICTACTOE, state, 16, fresh.current)
     assert fresh.current is None and fresh.source == "none" and fresh.last_refusal
     assert np.isfinite(result.visits).all() and np.isfinite(result.value)
+
+
+def test_slot_refuses_a_model_that_fails_on_a_real_batch_and_goes_back(tmp_path: Path) -> None:
+    """A model that passes the load-time batch of 3 but that ORT refuses for a batch of 4 (a
+    fixed batch size): the error killed the worker and with it the actor; now the model is
+    refused like one that gives NaN, and the previous one answers."""
+    from actor.model import ModelSlot, load_model
+
+    models = tmp_path / "models"
+    make_model(models / "latest.onnx", step=5)
+    good = load_model(models / "latest.onnx", TICTACTOE)
+    slot = ModelSlot(TICTACTOE, models)
+    slot.refresh()
+    write_nan_on_three_stones(models / "latest.onnx", step=60, fixed_batch=3)
+    assert slot.refresh() and slot.step == 60
+    planes = np.zeros((4, *TICTACTOE.plane_shape), np.float32)
+    logits, values = slot.current(planes)
+    assert np.allclose(logits, good(planes)[0]) and np.allclose(values, good(planes)[1])
+    assert slot.step == 5 and "failed on a real batch" in slot.last_refusal
 
 
 # ---- garbage replay rows ---------------------------------------------------------------------

@@ -7,6 +7,7 @@ import sqlite3
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from actor.replay_db import ReplayWriter, connect, count_games, read_newest
 from engine import EngineContext, get_game
@@ -153,3 +154,48 @@ def test_several_processes_writing_the_same_db_lose_nothing(tmp_path: Path) -> N
     assert steps == sorted(w * 1000 + i for w in range(workers) for i in range(games))
     stored, skipped = read_newest(db, workers * games)
     assert len(stored) == workers * games and skipped == 0
+
+
+def test_a_full_disk_reports_itself_and_the_writer_goes_on(tmp_path: Path) -> None:
+    """On a full disk SQLite has rolled back already: the writer's own ROLLBACK then raised "no
+    transaction is active" and hid the cause. The error must say the disk is full, and the
+    connection must take games again once there is room."""
+    writer = ReplayWriter(tmp_path / "replay.db")
+    writer.insert(play_random_game("connect4", 0))
+    pages = writer._connection.execute("PRAGMA page_count").fetchone()[0]
+    writer._connection.execute(f"PRAGMA max_page_count = {pages}")  # no room for another page
+    with pytest.raises(sqlite3.OperationalError, match="full"):
+        for seed in range(1, 40):
+            writer.insert(play_random_game("connect4", seed))
+    writer._connection.execute("PRAGMA max_page_count = 1000000")
+    assert writer.insert(play_random_game("connect4", 99)) > 1
+    writer.close()
+
+
+class RefusingWriter:
+    """Takes games after refusing `refusals` inserts with SQLite's full-disk error."""
+
+    def __init__(self, refusals: int) -> None:
+        self.refusals = refusals
+        self.stored: list[GameRecord] = []
+
+    def insert(self, record: GameRecord) -> int:
+        if self.refusals:
+            self.refusals -= 1
+            raise sqlite3.OperationalError("database or disk is full")
+        self.stored.append(record)
+        return len(self.stored)
+
+
+def test_self_play_waits_for_a_refusing_database_and_loses_no_game() -> None:
+    """A full disk killed the worker with its finished games, and the actor with it; now the
+    worker waits and tries again, telling the actor it is alive meanwhile."""
+    from actor.worker import store_all
+
+    records = [play_random_game("tictactoe", seed) for seed in range(3)]
+    writer, beats = RefusingWriter(refusals=4), []
+    store_all(writer, records, lambda: False, lambda: beats.append(1), retry_s=0.01)
+    assert [r.model_step for r in writer.stored] == [0, 1, 2] and len(beats) == 4
+    stopping = RefusingWriter(refusals=100)
+    store_all(stopping, records, lambda: True, lambda: None, retry_s=0.01)  # stopping: gives up
+    assert stopping.stored == [] and stopping.refusals == 99

@@ -199,6 +199,15 @@ def test_bad_config_is_refused():
         SelfPlay(get_game("tictactoe"), SelfPlayConfig(games_in_parallel=0))
 
 
+@pytest.mark.parametrize("setting", ["c_puct", "dirichlet_alpha"])
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), 0.0])
+def test_non_finite_search_constants_are_refused(setting: str, value: float) -> None:
+    """NaN or inf passed `<= 0`: NaN noise made numba's gamma draw spin forever (self-play hung
+    with the actor still serving), a NaN c_puct made every search play the first move."""
+    with pytest.raises(ValueError, match=setting):
+        default_config("connect4", **{setting: value})
+
+
 def test_selfplay_with_a_real_onnx_model(tmp_path):
     ort = pytest.importorskip("onnxruntime")
     game = get_game("tictactoe")
@@ -362,3 +371,33 @@ def test_othello_self_plays_with_two_workers_unless_told_otherwise(tmp_path):
         assert len(workers) == 2, workers
     finally:
         actor.close()
+
+
+class FakeProcess:
+    def __init__(self, alive: bool = True, exitcode: int | None = None) -> None:
+        self.alive, self.exitcode = alive, exitcode
+
+    def is_alive(self) -> bool:
+        return self.alive
+
+
+def test_a_stuck_or_dead_worker_is_noticed() -> None:
+    """A worker stuck in a jitted call or ORT kept the actor serving with no self-play, and the
+    learner training on an old window, unnoticed: its last batch's time gives it away."""
+    import multiprocessing
+    import time
+
+    from actor.__main__ import Progress
+    from actor.config import ActorConfig
+    from actor.worker import STUCK_AFTER_S, WorkerBoard
+
+    board = WorkerBoard.create(multiprocessing.get_context("spawn"), 3)
+    processes = [FakeProcess(), FakeProcess(), FakeProcess()]
+    progress = Progress(ActorConfig(), board, processes, lambda: None, None)
+    board.publish(0, alive_at=time.time())
+    board.publish(1, alive_at=time.time() - 5)  # worker 2: no batch yet (compiling)
+    assert progress.failed_worker() is None
+    board.publish(1, alive_at=time.time() - STUCK_AFTER_S - 10)
+    assert progress.failed_worker().startswith("self-play worker 1 has made no progress for")
+    processes[0] = FakeProcess(alive=False, exitcode=1)
+    assert progress.failed_worker() == "self-play worker 0 died (exit code 1)"
