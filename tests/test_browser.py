@@ -269,8 +269,10 @@ def web_browser() -> Iterator[object]:
 class Page:
     """A browser page that records console errors and uncaught exceptions."""
 
-    def __init__(self, browser, base: str, viewport: dict) -> None:
-        self.context = browser.new_context(viewport=viewport, device_scale_factor=1)
+    def __init__(self, browser, base: str, viewport: dict, touch: bool = False) -> None:
+        self.context = browser.new_context(
+            viewport=viewport, device_scale_factor=1, has_touch=touch, is_mobile=touch
+        )
         self.page = self.context.new_page()
         self.page.set_default_timeout(45_000)  # 2 shared cores in CI
         self.base = base
@@ -393,14 +395,109 @@ def test_the_shipped_model_plays_while_the_run_has_its_own(web_page: Page) -> No
     opponent.locator("option", has_text="shipped").wait_for(state="attached")  # /api/games came
     options = opponent.locator("option").all_inner_texts()
     assert options[:2] == [
-        f"AlphaZero, run (step {MODEL_STEP})",
-        f"AlphaZero, shipped (step {shipped})",
+        f"AlphaZero, step {MODEL_STEP} (run)",
+        f"AlphaZero, step {shipped} (shipped)",
     ]
     page.get_by_test_id("opponent").select_option("pretrained")
     page.get_by_test_id("your-turn").wait_for()
     page.get_by_test_id("cell-4").click()
     wait_for_moves(page, 2)
     page.get_by_text(f"model step {shipped}").wait_for()
+
+
+def test_switching_games_after_a_move_starts_a_fresh_game(web_page: Page) -> None:
+    """The old moves were replayed with the new game's rules ("tictactoe: left is not legal
+    here"): the old board stayed under the new tab and could not be played."""
+    page = web_page.open("play/connect4")
+    page.get_by_test_id("your-turn").wait_for()
+    for moves in (2, 4):  # column 4 twice: illegal as Tic-tac-toe cells
+        page.get_by_test_id("col-3").click()
+        wait_for_moves(page, moves)
+        page.get_by_test_id("your-turn").wait_for()
+    page.get_by_test_id("game-tictactoe").click()
+    page.get_by_test_id("your-turn").wait_for()
+    assert move_count(page) == 0
+    assert page.get_by_test_id("error").count() == 0
+    cells = page.locator("[data-testid^=cell-]")
+    assert cells.count() == 9
+    assert all(cells.nth(i).get_attribute("data-piece") == "" for i in range(9))
+    page.get_by_test_id("cell-4").click()  # the fresh board plays
+    wait_for_moves(page, 2)
+    page.get_by_test_id("your-turn").wait_for()
+    page.go_back()  # a hash change back to Connect 4
+    page.wait_for_url("**/#/play/connect4")
+    page.get_by_test_id("your-turn").wait_for()
+    assert move_count(page) == 0
+    assert page.locator("[data-testid^=c4-cell-][data-piece='1']").count() == 0
+    page.go_forward()
+    page.wait_for_url("**/#/play/tictactoe")
+    page.get_by_test_id("cell-4").click()
+    wait_for_moves(page, 2)
+    page.get_by_test_id("your-turn").wait_for()
+    page.get_by_test_id("game-othello").click()  # e1 and the bot's cell are no Othello moves
+    page.get_by_test_id("your-turn").wait_for()
+    assert page.get_by_test_id("disc-count").inner_text().split() == ["2", ":", "2"]
+    assert page.get_by_test_id("error").count() == 0
+    page.get_by_test_id("cell-19").click()
+    wait_for_moves(page, 2)
+
+
+def test_labels_fit_at_laptop_and_tablet_widths(web_browser, web_actor) -> None:
+    """The closed opponent select shows the model's step, and "Black (first)" stays one line."""
+    measure = """select => {
+        const style = getComputedStyle(select);
+        const context = document.createElement('canvas').getContext('2d');
+        context.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+        const room = select.clientWidth - parseFloat(style.paddingLeft)
+            - parseFloat(style.paddingRight) - 20;  // the arrow
+        const chosen = select.options[select.selectedIndex].text;
+        const steps = [...select.options].map(o => o.text.match(/^AlphaZero, step \\d+/))
+            .filter(Boolean).map(m => context.measureText(m[0]).width);
+        return {room, chosen: context.measureText(chosen).width, steps};
+    }"""
+    for width, whole in ((1280, True), (900, False)):
+        page = Page(web_browser, web_actor, {"width": width, "height": 860})
+        try:
+            tab = page.open("play/othello")
+            select = tab.get_by_test_id("opponent")
+            select.locator("option", has_text="shipped").wait_for(state="attached")
+            sizes = select.evaluate(measure)
+            assert len(sizes["steps"]) >= 2 and max(sizes["steps"]) <= sizes["room"], (width, sizes)
+            if whole:  # the whole label of the run's model: "AlphaZero, step 1200 (run)"
+                assert sizes["chosen"] <= sizes["room"], sizes
+            first, second = tab.get_by_test_id("side-0"), tab.get_by_test_id("side-1")
+            assert first.inner_text() == "Black (first)"
+            assert first.bounding_box()["height"] == second.bounding_box()["height"], width
+            assert tab.locator(".keys").is_visible()  # a mouse and keyboard: the keys are named
+        finally:
+            page.close()
+        assert page.errors == [], f"console errors: {page.errors}"
+
+
+def test_phone_replay_controls_and_touch_hints(web_browser, web_actor) -> None:
+    """On a touch phone: the step buttons fit one row, the replay list says it scrolls, and no
+    keyboard hints are shown."""
+    page = Page(web_browser, web_actor, PHONE, touch=True)
+    try:
+        tab = page.open("replays/othello")
+        tab.get_by_test_id("replay-6").click()
+        buttons = [tab.get_by_test_id(f"replay-{name}") for name in
+                   ("first", "prev", "next", "last")]  # fmt: skip
+        boxes = [b.bounding_box() for b in buttons]
+        assert len({round(box["y"]) for box in boxes}) == 1, boxes
+        assert boxes[-1]["x"] + boxes[-1]["width"] <= PHONE["width"]
+        assert tab.get_by_test_id("replay-prev").get_attribute("aria-label") == "previous move"
+        hint = tab.get_by_text("scroll for more")
+        assert hint.is_visible()
+        tab.locator(".list ul").evaluate("list => list.scrollTo(0, list.scrollHeight)")
+        hint.wait_for(state="detached")
+        assert not tab.locator(".keys").is_visible()
+        tab = page.open("play/connect4")
+        tab.get_by_test_id("your-turn").wait_for()
+        assert not tab.locator(".keys").is_visible()
+    finally:
+        page.close()
+    assert page.errors == [], f"console errors: {page.errors}"
 
 
 def test_perfect_play_opens_connect4_with_the_network_and_says_so(web_page: Page) -> None:
@@ -414,7 +511,11 @@ def test_perfect_play_opens_connect4_with_the_network_and_says_so(web_page: Page
     wait_for_moves(page, 2)
     note = page.get_by_test_id("bot-note").inner_text()
     assert note.startswith("The solver cannot finish within 0.3 s for this position")
-    assert f"AlphaZero (model step {MODEL_STEP}, 400 simulations) chose this move" in note
+    # the stand-in is the model trained longest: here the shipped one, not the run's step 1200
+    with urllib.request.urlopen(f"{web_page.base}/api/games", timeout=10) as answer:
+        games = {g["name"]: g for g in json.load(answer)["games"]}
+    longest = max(MODEL_STEP, games["connect4"]["pretrained_step"] or 0)
+    assert f"AlphaZero (model step {longest}, 400 simulations) chose this move" in note
     assert "Heat shows" not in page.locator(".side").inner_text()  # nor "0 simulations"
     web_page.screenshot("perfect-opening-connect4")
 

@@ -1,5 +1,7 @@
 import { fireEvent, render, screen, waitFor } from '@testing-library/svelte';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import App from '../App.svelte';
+import { RULES } from '../games';
 import { connect4 } from '../games/connect4';
 import { othello } from '../games/othello';
 import { tictactoe } from '../games/tictactoe';
@@ -21,15 +23,44 @@ const INFO = {
   maxSimulations: 800,
 };
 
+/** What the fake actor answers; tests change it (the run deleting checkpoints, new replays). */
+const server = {
+  checkpoints: [10],
+  replayIds: [9],
+  /** An answer of its own for a move request, or null for the default one. */
+  move: null as null | ((game: string, body: MoveBody) => Response | null),
+};
+interface MoveBody {
+  moves: number[];
+  player: string;
+  simulations: number;
+  checkpoint: number | null;
+}
+
+const json = (value: unknown, status = 200) => new Response(JSON.stringify(value), { status });
+
 /** A fake actor: answers moves with the first legal cell and a visit distribution. */
 function fakeActor(stats: unknown = null, selfplayRates: unknown = null) {
   const calls: { url: string; body: unknown }[] = [];
   const fetchMock = vi.fn(async (url: string, init?: RequestInit) => {
     const body = init?.body ? JSON.parse(String(init.body)) : null;
     calls.push({ url, body });
-    const json = (value: unknown, status = 200) =>
-      new Response(JSON.stringify(value), { status });
-    if (url.endsWith('/checkpoints')) return json({ checkpoints: [{ step: 10, created_at: 1 }] });
+    if (url.endsWith('/checkpoints')) {
+      return json({ checkpoints: server.checkpoints.map((step) => ({ step, created_at: 1 })) });
+    }
+    if (url.endsWith('api/games')) {
+      return json({
+        games: Object.values(RULES).map((r) => ({
+          name: r.name,
+          rows: r.rows,
+          cols: r.cols,
+          num_actions: r.numActions,
+          model_step: 42,
+          model_source: 'run',
+          players: ['alphazero', 'mcts', 'random'],
+        })),
+      });
+    }
     if (url.endsWith('/health')) {
       return json({
         training_game: 'tictactoe',
@@ -40,9 +71,8 @@ function fakeActor(stats: unknown = null, selfplayRates: unknown = null) {
     if (url.endsWith('/stats')) return stats ? json(stats) : json({ detail: 'no run' }, 404);
     if (url.includes('/replays')) {
       return json({
-        replays: [
-          {
-            id: 9,
+        replays: server.replayIds.map((id) => ({
+            id,
             created_at: 1,
             model_step: 42,
             num_moves: 5,
@@ -50,16 +80,19 @@ function fakeActor(stats: unknown = null, selfplayRates: unknown = null) {
             moves: [0, 3, 1, 4, 2],
             visits: [0, 3, 1, 4, 2].map((m) => Array.from({ length: 9 }, (_, a) => (a === m ? 1 : 0))),
             root_values: [0.1, -0.2, 0.3, -0.6, 0.9],
-          },
-        ],
+        })),
       });
     }
     if (url.endsWith('/move')) {
-      const position = replay(tictactoe, body.moves);
-      const action = tictactoe.legal(position).indexOf(true);
-      const visits = Array(9).fill(0);
+      const game = url.split('/').at(-2)!;
+      const own = server.move?.(game, body);
+      if (own) return own;
+      const rules = RULES[game];
+      const legal = rules.legal(replay(rules, body.moves));
+      const action = legal.indexOf(true);
+      const visits = Array(rules.numActions).fill(0);
       visits[action] = 0.75;
-      visits[tictactoe.legal(position).lastIndexOf(true)] += 0.25;
+      visits[legal.lastIndexOf(true)] += 0.25;
       return json({ action, value: 0.5, visits, prior: visits, model_step: 42 });
     }
     return json({ detail: 'unknown' }, 404);
@@ -69,6 +102,9 @@ function fakeActor(stats: unknown = null, selfplayRates: unknown = null) {
 }
 
 beforeEach(() => {
+  server.checkpoints = [10];
+  server.replayIds = [9];
+  server.move = null;
   vi.stubGlobal(
     'ResizeObserver',
     class {
@@ -117,6 +153,19 @@ describe('Board', () => {
     expect(screen.getByTestId('cell-19').textContent).toContain('70%');
   });
 
+  it("labels the bot's own Othello move with its share, on its disc", () => {
+    const position = replay(othello, [19, 18]); // the bot (white) just played c3
+    const heat = new Array(65).fill(0);
+    heat[18] = 0.91;
+    heat[20] = 0.06;
+    heat[27] = 0.03; // an occupied square the bot did not just play: no label
+    render(Board, { rules: othello, position, interactive: true, heat });
+    expect(screen.getByTestId('cell-18').getAttribute('data-piece')).toBe('white');
+    expect(screen.getByTestId('cell-18').textContent).toContain('91%');
+    expect(screen.getByTestId('cell-20').textContent).toContain('6%');
+    expect(screen.getByTestId('cell-27').textContent).not.toContain('%');
+  });
+
   it('shows the heat overlay as percentages per column', () => {
     render(Board, {
       rules: connect4,
@@ -152,7 +201,7 @@ describe('Play', () => {
     const calls = fakeActor();
     render(Play, { rules: tictactoe, info: INFO, botDelayMs: 0 });
     await waitFor(() =>
-      expect(screen.getByTestId('opponent').textContent).toContain('older: step 10'),
+      expect(screen.getByTestId('opponent').textContent).toContain('step 10 (older)'),
     );
     await fireEvent.click(screen.getByTestId('swap'));
     await waitFor(() => expect(screen.getByTestId('move-count').textContent).toContain('Move 1'));
@@ -173,6 +222,223 @@ describe('Play', () => {
       );
     }
     expect((await screen.findByTestId('result')).textContent).toContain('You win!');
+  });
+});
+
+const C4_INFO = { ...INFO, name: 'connect4', rows: 6, cols: 7, numActions: 7 };
+
+/** The fake bot answers column 4 in Connect 4: Connect 4's [3, 3] is illegal in Tic-tac-toe. */
+function botPlaysColumn4(): void {
+  server.move = (game) =>
+    game === 'connect4'
+      ? json({ action: 3, value: 0, visits: [0, 0, 0, 1, 0, 0, 0], prior: [0, 0, 0, 1, 0, 0, 0] })
+      : null;
+}
+
+/** The opponent choices offered, by select value (labels are tested in play.test.ts). */
+function offered(select: HTMLSelectElement): string[] {
+  return [...select.options].map((o) => o.value);
+}
+
+/** The simulation count the strength slider shows. */
+function shownSimulations(): number {
+  return Number(screen.getByTestId('simulations').textContent);
+}
+
+describe('Play: switching games, opponents and strength', () => {
+  it('starts a fresh game when the game changes after a move', async () => {
+    fakeActor();
+    botPlaysColumn4();
+    const { rerender } = render(Play, { rules: connect4, info: C4_INFO, botDelayMs: 0 });
+    await screen.findByTestId('your-turn');
+    await fireEvent.click(screen.getByTestId('col-3'));
+    await waitFor(() => expect(screen.getByTestId('move-count').textContent).toContain('Move 2'));
+    await rerender({ rules: tictactoe, info: INFO, botDelayMs: 0 });
+    expect(screen.getByTestId('move-count').textContent).toContain('Move 0');
+    expect(screen.queryByTestId('error')).toBeNull();
+    const cells = Array.from({ length: 9 }, (_, i) => screen.getByTestId(`cell-${i}`));
+    expect(cells.every((c) => c.getAttribute('data-piece') === '')).toBe(true);
+    await fireEvent.click(screen.getByTestId('cell-4'));
+    await waitFor(() => expect(screen.getByTestId('move-count').textContent).toContain('Move 2'));
+    await rerender({ rules: othello, info: { ...INFO, name: 'othello', numActions: 65 } });
+    expect(screen.getByTestId('move-count').textContent).toContain('Move 0');
+    expect(screen.getByTestId('disc-count').textContent?.replace(/\s/g, '')).toBe('2:2');
+  });
+
+  it('refreshes the kept checkpoints with the game list and replaces a deleted choice', async () => {
+    const calls = fakeActor();
+    server.checkpoints = [10, 20];
+    const { rerender } = render(Play, { rules: tictactoe, info: INFO, botDelayMs: 0 });
+    const select = screen.getByTestId('opponent') as HTMLSelectElement;
+    await waitFor(() => expect(offered(select)).toContain('checkpoint:10'));
+    await fireEvent.change(select, { target: { value: 'checkpoint:10' } });
+    // The run trains on: step 10 is deleted, 30 kept; App's next /api/games gives a new info.
+    server.checkpoints = [20, 30];
+    await rerender({ rules: tictactoe, info: { ...INFO, modelStep: 43 }, botDelayMs: 0 });
+    await waitFor(() => expect(offered(select)).toContain('checkpoint:30'));
+    expect(offered(select)).not.toContain('checkpoint:10');
+    expect(select.value).toBe('checkpoint:20');
+    expect(screen.getByTestId('opponent-notice').textContent).toContain(
+      'Step 10 is no longer kept',
+    );
+    await fireEvent.click(screen.getByTestId('cell-4'));
+    await waitFor(() => expect(screen.getByTestId('move-count').textContent).toContain('Move 2'));
+    expect(calls.filter((c) => c.url.endsWith('/move')).at(-1)?.body).toMatchObject({
+      checkpoint: 20,
+    });
+  });
+
+  it('plays on with the nearest kept checkpoint when the chosen one was deleted', async () => {
+    const calls = fakeActor();
+    server.checkpoints = [10, 20];
+    render(Play, { rules: tictactoe, info: INFO, botDelayMs: 0 });
+    const select = screen.getByTestId('opponent') as HTMLSelectElement;
+    await waitFor(() => expect(offered(select)).toContain('checkpoint:10'));
+    await fireEvent.change(select, { target: { value: 'checkpoint:10' } });
+    server.checkpoints = [20];
+    server.move = (game, body) =>
+      body.checkpoint === 10 ? json({ detail: `checkpoint 10 of ${game} is not kept` }, 404) : null;
+    await fireEvent.click(screen.getByTestId('cell-4'));
+    await waitFor(() => expect(screen.getByTestId('move-count').textContent).toContain('Move 2'));
+    expect(screen.queryByTestId('error')).toBeNull();
+    const moves = calls.filter((c) => c.url.endsWith('/move')).map((c) => c.body);
+    expect(moves.map((b) => (b as MoveBody).checkpoint)).toEqual([10, 20]);
+    expect(select.value).toBe('checkpoint:20');
+    expect(screen.getByTestId('opponent-notice').textContent).toContain('step 20 (older) plays');
+  });
+
+  it("retries the bot's move when the opponent or its strength changes", async () => {
+    const calls = fakeActor();
+    server.move = (_game, body) =>
+      body.player === 'alphazero' ? json({ detail: 'the search failed: NaN' }, 503) : null;
+    render(Play, { rules: tictactoe, info: INFO, botDelayMs: 0 });
+    await fireEvent.click(await screen.findByTestId('cell-4'));
+    await screen.findByTestId('error');
+    await fireEvent.change(screen.getByTestId('opponent'), { target: { value: 'mcts' } });
+    await waitFor(() => expect(screen.getByTestId('move-count').textContent).toContain('Move 2'));
+    expect(screen.queryByTestId('error')).toBeNull();
+    // the same with the strength slider, after a failure of the MCTS bot
+    server.move = () => json({ detail: 'busy' }, 503);
+    await fireEvent.click(screen.getByTestId('cell-8'));
+    await screen.findByTestId('error');
+    server.move = null;
+    const slider = screen.getByTestId('strength');
+    await fireEvent.input(slider, { target: { value: '1' } });
+    await fireEvent.change(slider);
+    await waitFor(() => expect(screen.getByTestId('move-count').textContent).toContain('Move 4'));
+    expect(calls.filter((c) => c.url.endsWith('/move')).at(-1)?.body).toMatchObject({
+      player: 'mcts',
+      simulations: 4,
+    });
+  });
+
+  it('keeps the nearest simulation count when the opponent changes', async () => {
+    fakeActor();
+    render(Play, { rules: tictactoe, info: INFO, botDelayMs: 0 });
+    const slider = screen.getByTestId('strength');
+    const opponent = screen.getByTestId('opponent');
+    await fireEvent.input(slider, { target: { value: '3' } });
+    expect(shownSimulations()).toBe(16);
+    await fireEvent.change(opponent, { target: { value: 'mcts' } });
+    expect(shownSimulations()).toBe(16);
+    await fireEvent.change(opponent, { target: { value: 'alphazero' } });
+    await fireEvent.input(slider, { target: { value: '0' } });
+    expect(shownSimulations()).toBe(0);
+    await fireEvent.change(opponent, { target: { value: 'mcts' } });
+    expect(shownSimulations()).toBe(1);
+    // back to AlphaZero: the count chosen there, not the one MCTS had to round it to
+    await fireEvent.change(opponent, { target: { value: 'alphazero' } });
+    expect(shownSimulations()).toBe(0);
+  });
+});
+
+describe("Play: the bot's thinking for each kind of opponent", () => {
+  const SOLVED = { ...INFO, players: ['alphazero', 'mcts', 'random', 'perfect'] };
+
+  function randomAndPerfect() {
+    server.move = (_game, body) => {
+      const legal = tictactoe.legal(replay(tictactoe, body.moves));
+      const uniform = legal.map((ok) => (ok ? 1 / legal.filter(Boolean).length : 0));
+      if (body.player === 'random') {
+        const action = legal.indexOf(true);
+        return json({ action, value: 0, visits: uniform, prior: uniform, model_step: null });
+      }
+      if (body.player === 'perfect') {
+        const visits = Array(9).fill(0);
+        visits[0] = visits[2] = 0.5; // two best moves: a1 and c1
+        return json({ action: 2, value: 1, visits, prior: uniform, model_step: null, note: null });
+      }
+      return null;
+    };
+  }
+
+  it('shows no search nor heat for random moves', async () => {
+    fakeActor();
+    randomAndPerfect();
+    const { container } = render(Play, { rules: tictactoe, info: SOLVED, botDelayMs: 0 });
+    await fireEvent.change(screen.getByTestId('opponent'), { target: { value: 'random' } });
+    await fireEvent.click(await screen.findByTestId('cell-4'));
+    await waitFor(() => expect(screen.getByTestId('move-count').textContent).toContain('Move 2'));
+    expect(container.querySelector('table')).toBeNull();
+    expect(container.querySelector('.heat')).toBeNull();
+    expect(screen.queryByTestId('bot-win')).toBeNull();
+    const side = container.querySelector('.side')!.textContent!;
+    expect(side).not.toContain('simulations');
+    expect(side).not.toContain('Heat shows');
+    expect(screen.getByTestId('thinking-random').textContent).toContain('random');
+  });
+
+  it("shows the solver's verdict and its best moves for perfect play", async () => {
+    fakeActor();
+    randomAndPerfect();
+    const { container } = render(Play, { rules: tictactoe, info: SOLVED, botDelayMs: 0 });
+    await fireEvent.change(screen.getByTestId('opponent'), { target: { value: 'perfect' } });
+    await fireEvent.click(await screen.findByTestId('cell-4'));
+    await waitFor(() => expect(screen.getByTestId('move-count').textContent).toContain('Move 2'));
+    expect(container.querySelector('table')).toBeNull();
+    expect(container.querySelector('.heat')).toBeNull();
+    const side = container.querySelector('.side')!.textContent!;
+    expect(side).not.toContain('0 simulations');
+    expect(side).not.toContain('Heat shows');
+    const names = [0, 2].map((a) => tictactoe.actionName(a)).join(', ');
+    expect(screen.getByTestId('best-moves').textContent).toContain(
+      `best moves: ${names} — a win`,
+    );
+  });
+});
+
+describe('App', () => {
+  afterEach(() => history.replaceState(null, '', '#'));
+
+  it('opens a fresh game of the game chosen after a move, by tab or by address', async () => {
+    fakeActor();
+    botPlaysColumn4();
+    history.replaceState(null, '', '#/play/connect4');
+    render(App);
+    await fireEvent.click(await screen.findByTestId('col-3'));
+    await waitFor(() => expect(screen.getByTestId('move-count').textContent).toContain('Move 2'));
+    await fireEvent.click(screen.getByTestId('game-tictactoe'));
+    await waitFor(() => expect(screen.getByTestId('move-count').textContent).toContain('Move 0'));
+    expect(screen.queryByTestId('error')).toBeNull();
+    expect(screen.getAllByTestId(/^cell-\d$/)).toHaveLength(9);
+    await fireEvent.click(screen.getByTestId('cell-4'));
+    await waitFor(() => expect(screen.getByTestId('move-count').textContent).toContain('Move 2'));
+    // the browser's Back button: a hash change
+    history.pushState(null, '', '#/play/othello');
+    window.dispatchEvent(new HashChangeEvent('hashchange'));
+    await waitFor(() => expect(screen.getByTestId('disc-count')).toBeTruthy());
+    expect(screen.getByTestId('move-count').textContent).toContain('Move 0');
+    expect(screen.queryByTestId('error')).toBeNull();
+  });
+
+  it("never links the footer to the page you are on", async () => {
+    fakeActor();
+    history.replaceState(null, '', '#/dashboard/tictactoe');
+    const { container } = render(App);
+    const footer = container.querySelector('footer')!;
+    expect(footer.querySelector('a')!.getAttribute('href')).toBe('#/play/tictactoe');
+    await fireEvent.click(screen.getByTestId('view-play'));
+    expect(footer.querySelector('a')!.getAttribute('href')).toBe('#/dashboard/tictactoe');
   });
 });
 
@@ -242,5 +508,24 @@ describe('Dashboard and replays', () => {
     expect(screen.getByTestId('replay-caption').textContent).toContain('100% of the');
     await fireEvent.keyDown(window, { key: 'End' });
     expect(screen.getByTestId('replay-caption').textContent).toContain('X won');
+  });
+
+  it('keeps the viewed game and move when a refresh drops it from the newest', async () => {
+    fakeActor();
+    render(Replays, { rules: tictactoe });
+    await fireEvent.click(await screen.findByTestId('replay-9'));
+    await fireEvent.click(screen.getByTestId('replay-next'));
+    await fireEvent.click(screen.getByTestId('replay-next'));
+    server.replayIds = [11, 10]; // self-play went on: game 9 is no longer among the newest
+    await fireEvent.click(screen.getByTestId('replays-refresh'));
+    await screen.findByTestId('replay-11');
+    expect(screen.queryByTestId('replay-9')).toBeNull();
+    expect(screen.getByTestId('replay-ply').textContent).toContain('move 2 / 5');
+    expect(screen.getByText('Game #9')).toBeTruthy();
+    expect(screen.getByTestId('replay-dropped').textContent).toContain('no longer among');
+    await fireEvent.click(screen.getByTestId('replay-10'));
+    expect(screen.getByText('Game #10')).toBeTruthy();
+    expect(screen.getByTestId('replay-ply').textContent).toContain('move 0 / 5');
+    expect(screen.queryByTestId('replay-dropped')).toBeNull();
   });
 });

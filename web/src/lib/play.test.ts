@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { canUndo, opponents, simulationPresets, undoMoves } from './play';
+import {
+  bestMoves,
+  canUndo,
+  checkpointGone,
+  fallbackOpponent,
+  nearestPreset,
+  opponents,
+  simulationPresets,
+  thinkingKind,
+  undoMoves,
+  verdict,
+} from './play';
 
 describe('play helpers', () => {
   const connect4 = {
@@ -29,7 +40,8 @@ describe('play helpers', () => {
       'random',
       'perfect',
     ]);
-    expect(list[0].label).toBe('AlphaZero (step 300)');
+    expect(list[0].label).toBe('AlphaZero, step 300');
+    expect(list[1].label).toBe('AlphaZero, step 200 (older)');
     expect(list[1].checkpoint).toBe(200);
     expect(list.every((o) => !o.pretrained)).toBe(true);
     expect(list.find((o) => o.key === 'random')?.searches).toBe(false);
@@ -38,9 +50,9 @@ describe('play helpers', () => {
   it('offers the shipped model next to the run model, not instead of it', () => {
     const list = opponents({ ...connect4, pretrainedStep: 246018 }, kept);
     expect(list.map((o) => o.key).slice(0, 3)).toEqual(['alphazero', 'pretrained', 'checkpoint:200']);
-    expect(list[0]).toMatchObject({ label: 'AlphaZero, run (step 300)', pretrained: false });
+    expect(list[0]).toMatchObject({ label: 'AlphaZero, step 300 (run)', pretrained: false });
     expect(list[1]).toMatchObject({
-      label: 'AlphaZero, shipped (step 246018)',
+      label: 'AlphaZero, step 246018 (shipped)',
       player: 'alphazero',
       checkpoint: null,
       pretrained: true,
@@ -49,8 +61,49 @@ describe('play helpers', () => {
     const fresh = { ...connect4, modelStep: 246018, modelSource: 'pretrained' as const };
     const alone = opponents({ ...fresh, pretrainedStep: 246018 }, []);
     expect(alone.filter((o) => o.player === 'alphazero').map((o) => o.label)).toEqual([
-      'AlphaZero (step 246018)',
+      'AlphaZero, step 246018',
     ]);
+  });
+
+  it('names the step before the kind, so a narrow closed select still shows it', () => {
+    const list = opponents({ ...connect4, pretrainedStep: 246018 }, kept);
+    for (const o of list.filter((o) => o.player === 'alphazero')) {
+      expect(o.label).toMatch(/^AlphaZero, step \d+( \(\w+\))?$/);
+    }
+  });
+
+  it('replaces a deleted checkpoint by the nearest kept one after it, else the newest', () => {
+    const list = opponents(connect4, kept); // checkpoints 200 and 100 offered
+    expect(fallbackOpponent(list, 'checkpoint:50')?.key).toBe('checkpoint:100');
+    expect(fallbackOpponent(list, 'checkpoint:150')?.key).toBe('checkpoint:200');
+    expect(fallbackOpponent(list, 'checkpoint:250')?.key).toBe('alphazero');
+    expect(fallbackOpponent(list, 'perfect')?.key).toBe('alphazero');
+    expect(fallbackOpponent([], 'checkpoint:1')).toBeNull();
+    expect(checkpointGone(404, 'checkpoint 7000 of connect4 is not kept')).toBe(true);
+    expect(checkpointGone(404, 'no such game')).toBe(false);
+    expect(checkpointGone(503, 'checkpoint 7000 of connect4 is not kept')).toBe(false);
+  });
+
+  it('keeps the nearest simulation count between opponents', () => {
+    const alphazero = simulationPresets(800, true);
+    const mcts = simulationPresets(800, false);
+    expect(mcts[nearestPreset(mcts, 16)]).toBe(16);
+    expect(mcts[nearestPreset(mcts, 0)]).toBe(1);
+    expect(alphazero[nearestPreset(alphazero, 1)]).toBe(1);
+    expect(alphazero[nearestPreset(alphazero, 100)]).toBe(128);
+    expect(alphazero[nearestPreset(alphazero, 5000)]).toBe(800);
+    expect(nearestPreset(simulationPresets(100, true), 128)).toBe(6); // 100, the maximum
+  });
+
+  it('tells a search from the solver verdict and random moves', () => {
+    expect(thinkingKind({ player: 'alphazero', note: null })).toBe('search');
+    expect(thinkingKind({ player: 'mcts', note: null })).toBe('search');
+    expect(thinkingKind({ player: 'random', note: null })).toBe('random');
+    expect(thinkingKind({ player: 'perfect', note: null })).toBe('verdict');
+    // the solver timed out and AlphaZero searched: its search is shown
+    expect(thinkingKind({ player: 'perfect', note: 'The solver cannot finish' })).toBe('search');
+    expect(bestMoves({ visits: [0, 0.5, 0, 0.5, 0, 0, 0] })).toEqual([1, 3]);
+    expect([1, 0.2, -1].map(verdict)).toEqual(['win', 'draw', 'loss']);
   });
   it('offers simulation presets up to the maximum', () => {
     expect(simulationPresets(100, true)).toEqual([0, 1, 4, 16, 32, 64, 100]);

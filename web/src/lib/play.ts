@@ -9,8 +9,33 @@ export interface Thinking {
   prior: number[];
   modelStep: number | null;
   simulations: number;
+  /** The opponent's kind ("alphazero", "mcts", "perfect", "random"): what the numbers mean. */
+  player: string;
   /** Why the move is not the player's own kind (see MoveAnswer). */
   note: string | null;
+}
+
+/**
+ * What a bot answer can show: a search's visits and estimate, the solver's exact verdict
+ * (visits spread evenly over its best moves), or nothing at all for random moves. A solver that
+ * timed out leaves the move to AlphaZero (`note`), whose search is then shown as usual.
+ */
+export type ThinkingKind = 'search' | 'verdict' | 'random';
+
+export function thinkingKind(thinking: Pick<Thinking, 'player' | 'note'>): ThinkingKind {
+  if (thinking.player === 'random') return 'random';
+  if (thinking.player === 'perfect' && thinking.note === null) return 'verdict';
+  return 'search';
+}
+
+/** The solver's best moves: those its visits are spread over. */
+export function bestMoves(thinking: Pick<Thinking, 'visits'>): number[] {
+  return thinking.visits.flatMap((share, action) => (share > 0 ? [action] : []));
+}
+
+/** The solver's value for the side to move, in a word: 1 win, 0 draw, -1 loss. */
+export function verdict(value: number): 'win' | 'draw' | 'loss' {
+  return value > 0.5 ? 'win' : value < -0.5 ? 'loss' : 'draw';
 }
 
 export interface Opponent {
@@ -39,12 +64,13 @@ export function opponents(info: GameInfo | null, checkpoints: Checkpoint[]): Opp
       const step = info?.modelStep;
       const shipped = info?.pretrainedStep ?? null;
       const both = info?.modelSource === 'run' && shipped !== null;
+      // The step comes before the kind, so that a narrow closed select still shows it.
       out.push({
         key: 'alphazero',
         label:
           step === null || step === undefined
             ? 'AlphaZero'
-            : `AlphaZero${both ? ', run' : ''} (step ${step})`,
+            : `AlphaZero, step ${step}${both ? ' (run)' : ''}`,
         player,
         checkpoint: null,
         pretrained: false,
@@ -53,7 +79,7 @@ export function opponents(info: GameInfo | null, checkpoints: Checkpoint[]): Opp
       if (both) {
         out.push({
           key: 'pretrained',
-          label: `AlphaZero, shipped (step ${shipped})`,
+          label: `AlphaZero, step ${shipped} (shipped)`,
           player,
           checkpoint: null,
           pretrained: true,
@@ -64,7 +90,7 @@ export function opponents(info: GameInfo | null, checkpoints: Checkpoint[]): Opp
         if (checkpoint.step === step) continue;
         out.push({
           key: `checkpoint:${checkpoint.step}`,
-          label: `AlphaZero, older: step ${checkpoint.step}`,
+          label: `AlphaZero, step ${checkpoint.step} (older)`,
           player,
           checkpoint: checkpoint.step,
           pretrained: false,
@@ -91,6 +117,39 @@ export function simulationPresets(maxSimulations: number, allowZero: boolean): n
   const out = presets.filter((n) => n <= maxSimulations && (allowZero || n > 0));
   if (!out.includes(maxSimulations) && maxSimulations > (out.at(-1) ?? 0)) out.push(maxSimulations);
   return out;
+}
+
+/**
+ * The opponent to play instead of `key` when it is no longer offered: a checkpoint the run has
+ * deleted gives way to the oldest kept one after it (the nearest in strength), else the newest
+ * model; anything else to the first opponent.
+ */
+export function fallbackOpponent(list: Opponent[], key: string): Opponent | null {
+  const gone = key.startsWith('checkpoint:') ? Number(key.slice('checkpoint:'.length)) : null;
+  if (gone !== null) {
+    const newer = list
+      .filter((o) => o.checkpoint !== null && o.checkpoint > gone)
+      .sort((a, b) => a.checkpoint! - b.checkpoint!);
+    return newer[0] ?? list.find((o) => o.key === 'alphazero') ?? list[0] ?? null;
+  }
+  return list[0] ?? null;
+}
+
+/** Whether a failed move means the chosen checkpoint was deleted by the learner meanwhile. */
+export function checkpointGone(status: number, message: string): boolean {
+  return status === 404 && message.includes('is not kept');
+}
+
+/**
+ * The index in `presets` of the count nearest to `wanted` (the lower one on a tie), so that a
+ * strength chosen for one opponent means about as many simulations for the next.
+ */
+export function nearestPreset(presets: readonly number[], wanted: number): number {
+  let best = 0;
+  presets.forEach((n, i) => {
+    if (Math.abs(n - wanted) < Math.abs(presets[best] - wanted)) best = i;
+  });
+  return best;
 }
 
 /** The moves after taking back the human's last move and the bot's replies to it. */
