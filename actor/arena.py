@@ -147,10 +147,24 @@ class MatchResult:
         return (self.wins + 0.5 * self.draws) / max(self.games, 1)
 
 
-def _opening(game: Game, moves: int, seed: int) -> np.ndarray:
+def pair_openings(game: Game, moves: int, pairs: int, seed: int) -> list[np.ndarray]:
+    """One opening per pair of games, each a different position while there are enough (drawn
+    independently, a fifth of Tic-tac-toe's pairs repeated one of its 9 one-move openings, and
+    two deterministic players then replayed the same two games); cycled when there are not."""
+    found: dict[bytes, np.ndarray] = {}
+    rng = np.random.default_rng(seed)
+    for _ in range(50 * pairs):
+        if len(found) == pairs:
+            break
+        state = _opening(game, moves, rng)
+        found.setdefault(state.tobytes(), state)
+    distinct = list(found.values())
+    return [distinct[index % len(distinct)] for index in range(pairs)]
+
+
+def _opening(game: Game, moves: int, rng: np.random.Generator) -> np.ndarray:
     """The position after `moves` uniformly random moves (fewer if the game ended)."""
     state = game.initial_state()
-    rng = np.random.default_rng(seed)
     for _ in range(moves):
         legal = np.flatnonzero(game.legal_mask(state))
         candidate = state.copy()
@@ -196,10 +210,10 @@ def play_match(
     `opening_moves`, each pair of games starts from the same random opening, colours swapped,
     so that two deterministic players do not replay one game."""
     result = MatchResult(agent.name, opponent.name)
+    starts = pair_openings(game, opening_moves, (games + 1) // 2, seed * 7919)
     for index in range(games):
         agent_first = index % 2 == 0
-        pair_seed = seed * 7919 + index // 2
-        start = _opening(game, opening_moves, pair_seed) if opening_moves else None
+        start = starts[index // 2] if opening_moves else None
         players = (agent, opponent) if agent_first else (opponent, agent)
         outcome = play_game(game, *players, seed=seed * 104729 + index, start=start)
         mine = outcome if agent_first else -outcome

@@ -258,12 +258,18 @@ def evaluate_file(
     model_path: Path,
     settings: EvaluationSettings | None = None,
     save: bool = True,
+    skip_done: bool = False,
 ) -> list[dict[str, Any]]:
-    """Loads the model in `model_path`, evaluates it, appends the entries to the run's file."""
+    """Loads the model in `model_path`, evaluates it, appends the entries to the run's file.
+    With `skip_done`, a model whose step the file has already (a restarted actor meets the same
+    latest.onnx again) is not evaluated twice: no entries."""
     from actor.model import load_model
 
     game = get_game(game_name)
     model = load_model(Path(model_path), game, threads=1)
+    if skip_done and any(e.get("step") == model.step for e in read_evaluations(Path(run_dir))):
+        log.info("%s: step %d is evaluated already", game_name, model.step)
+        return []
     start = time.perf_counter()
     entries = evaluate_model(game_name, model, model.step, run_dir, settings)
     if save:
@@ -294,8 +300,8 @@ class EvaluationService:
 
     Call `notify()` when a new model was loaded (or `poll()` now and then: it notices a new
     `models/latest.onnx` itself). An evaluation starts for every `every`-th model, at most once
-    per `min_interval_s` (None: the game's default), never two at once (models arriving
-    meanwhile are skipped). It runs in a spawned process at niceness `nice` (mode "process": no
+    per `min_interval_s` (None: the game's default), never two at once (of the models arriving
+    meanwhile, the newest is evaluated next). It runs in a spawned process at niceness `nice` (mode "process": no
     GIL shared with the caller; the default) or in a thread of this process at that niceness
     (mode "thread")."""
 
@@ -334,6 +340,7 @@ class EvaluationService:
         self._future: concurrent.futures.Future | None = None
         self._executor: concurrent.futures.Executor | None = None
         self._latest_signature: tuple | None = None
+        self._pending: Path | None = None  # a due model waiting for its turn
         self._lock = threading.Lock()
 
     @property
@@ -359,42 +366,55 @@ class EvaluationService:
         return self._executor
 
     def notify(self, model_path: Path | None = None, *, force: bool = False) -> bool:
-        """A new model is out; True when an evaluation of it was started."""
+        """A new model is out; True when an evaluation was started now. A due model that
+        cannot start yet (one is running, or the interval has not passed) waits as the
+        pending one, replaced by any newer: `poll` starts it when it can, so the learner's last
+        model is evaluated even when nothing follows it."""
         with self._lock:
             self.models_seen += 1
-            due = force or (self.models_seen - 1) % self.every == 0
-            if not due or self.busy:
-                return False
-            if not force and time.monotonic() - self._last_start < self.min_interval_s:
-                return False
-            path = Path(model_path) if model_path else self.run_dir / "models" / "latest.onnx"
-            self._last_start = time.monotonic()
-            started = time.perf_counter()
-            try:
-                future = self._pool().submit(
-                    evaluate_file, self.game_name, self.run_dir, path, self.settings
+            if force or (self.models_seen - 1) % self.every == 0:
+                self._pending = (
+                    Path(model_path) if model_path else self.run_dir / "models" / "latest.onnx"
                 )
-            except RuntimeError as error:  # e.g. the process died (BrokenProcessPool): renew
-                self.last_error = f"{type(error).__name__}: {error}"
-                log.warning("%s evaluation not started: %s", self.game_name, self.last_error)
-                self._executor = None
-                return False
-            future.add_done_callback(lambda done: self._finished(done, started))
-            self._future = future
-            return True
+            return self._start_pending(force)
+
+    def _start_pending(self, force: bool = False) -> bool:
+        """Starts the pending model's evaluation if one may start now (under the lock)."""
+        if self._pending is None or self.busy:
+            return False
+        if not force and time.monotonic() - self._last_start < self.min_interval_s:
+            return False
+        started = time.perf_counter()
+        try:
+            future = self._pool().submit(
+                evaluate_file, self.game_name, self.run_dir, self._pending, self.settings,
+                skip_done=True,
+            )  # fmt: skip
+        except RuntimeError as error:  # e.g. the process died (BrokenProcessPool): renew
+            self.last_error = f"{type(error).__name__}: {error}"
+            log.warning("%s evaluation not started: %s", self.game_name, self.last_error)
+            self._executor = None
+            return False
+        self._pending = None
+        self._last_start = time.monotonic()
+        future.add_done_callback(lambda done: self._finished(done, started))
+        self._future = future
+        return True
 
     def poll(self) -> bool:
-        """Notifies when `models/latest.onnx` changed since the last poll (cheap: one stat)."""
+        """Notifies when `models/latest.onnx` changed since the last poll (cheap: one stat), and
+        starts a pending evaluation that may start now."""
         path = self.run_dir / "models" / "latest.onnx"
         try:
             stat = path.stat()
         except OSError:
             return False
         signature = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
-        if signature == self._latest_signature:
-            return False
-        self._latest_signature = signature
-        return self.notify(path)
+        if signature != self._latest_signature:
+            self._latest_signature = signature
+            return self.notify(path)
+        with self._lock:
+            return self._start_pending()
 
     def _finished(self, future: concurrent.futures.Future, started: float) -> None:
         self.last_seconds = time.perf_counter() - started
@@ -403,14 +423,16 @@ class EvaluationService:
         try:
             self.last_entries = future.result()
             self.last_error = None
-            step = self.last_entries[0]["step"] if self.last_entries else "?"
-            log.info(
-                "%s evaluation of step %s (%.0f s): %s",
-                self.game_name, step, self.last_seconds, summary(self.last_entries),
-            )  # fmt: skip
+            if self.last_entries:
+                log.info(
+                    "%s evaluation of step %s (%.0f s): %s", self.game_name,
+                    self.last_entries[0]["step"], self.last_seconds, summary(self.last_entries),
+                )  # fmt: skip
         except Exception as error:  # a refused model or a crash: logged, the actor goes on
             self.last_error = f"{type(error).__name__}: {error}"
             log.warning("%s evaluation failed: %s", self.game_name, self.last_error)
+            if isinstance(error, concurrent.futures.BrokenExecutor):  # its process died
+                self._executor = None  # the next evaluation starts a new one
 
     def wait(self, timeout: float | None = None) -> None:
         """Blocks until the running evaluation (if any) is over."""

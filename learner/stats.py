@@ -35,6 +35,22 @@ def thin(points: list[dict[str, Any]], cap: int) -> list[dict[str, Any]]:
     return points
 
 
+def thin_by_step(entries: list[dict[str, Any]], cap: int) -> list[dict[str, Any]]:
+    """`thin` over whole steps: each evaluation writes one entry per opponent and budget, in a
+    fixed order, and thinning single entries dropped the same kinds every time, until the
+    older part of the charts had lost whole series."""
+    groups: list[list[dict[str, Any]]] = []
+    for entry in entries:
+        if groups and groups[-1][0].get("step") == entry.get("step"):
+            groups[-1].append(entry)
+        else:
+            groups.append([entry])
+    while sum(map(len, groups)) > cap and len(groups) > 3:
+        half = len(groups) // 2
+        groups = groups[:half:2] + groups[half:]
+    return [entry for group in groups for entry in group]
+
+
 def new_stats(game: str, config: dict[str, Any]) -> dict[str, Any]:
     return {
         "game": game,
@@ -164,7 +180,7 @@ def append_evaluation(
             "optimal_move_rate": _number(optimal_move_rate),
         }
     )
-    stats["evaluations"] = thin(stats["evaluations"], LIST_CAP)
+    stats["evaluations"] = thin_by_step(stats["evaluations"], LIST_CAP)
 
 
 def append_elo(stats: dict[str, Any], *, player: str, step: int, elo: float) -> None:
@@ -194,7 +210,7 @@ def merge_evaluations_file(
             for e in entries
             if isinstance(e, dict) and (_step_at_most(e, step) or _time_of(e) >= started)
         ]
-        stats["evaluations"] = thin(kept, LIST_CAP)
+        stats["evaluations"] = thin_by_step(kept, LIST_CAP)
 
 
 def _time_of(entry: dict[str, Any]) -> float:

@@ -166,8 +166,25 @@ def test_paired_openings_are_shared_and_colours_swapped():
     recorder = Recorder(arena.PerfectAgent(), opening_moves=1)
     match = arena.play_match(TICTACTOE, recorder, arena.PerfectAgent(), 4, opening_moves=1)
     assert match.draws == 4 and recorder.sides == [0, 1, 0, 1]  # x after the opening move
-    first = arena._opening(TICTACTOE, 1, 5)
-    assert np.array_equal(first, arena._opening(TICTACTOE, 1, 5)) and int(first[2]) == 1
+
+    def keys(openings: list) -> list[bytes]:
+        return [opening.tobytes() for opening in openings]
+
+    assert keys(arena.pair_openings(TICTACTOE, 1, 3, 5)) == keys(
+        arena.pair_openings(TICTACTOE, 1, 3, 5)
+    )
+
+
+def test_pairs_get_different_openings_while_there_are_enough():
+    """Drawn independently, a fifth of the pairs repeated an opening, and two deterministic
+    players replayed those games: each counted as new evidence."""
+    openings = arena.pair_openings(TICTACTOE, 1, 9, seed=0)
+    assert len({o.tobytes() for o in openings}) == 9  # all nine first moves
+    cycled = arena.pair_openings(TICTACTOE, 1, 20, seed=0)
+    assert len({o.tobytes() for o in cycled}) == 9
+    assert [o.tobytes() for o in cycled[9:]] == [o.tobytes() for o in cycled[:11]]
+    connect4 = arena.pair_openings(get_game("connect4"), 2, 40, seed=1)
+    assert len({o.tobytes() for o in connect4}) == 40
 
 
 def test_evaluations_json_is_valid_at_every_moment(tmp_path):
@@ -293,6 +310,63 @@ def test_service_evaluates_in_a_separate_process(tmp_path):
     finally:
         service.close(wait=True)
     assert [e["step"] for e in ev.read_evaluations(run_dir)] == [9] * 4
+
+
+def test_a_model_that_arrives_too_soon_is_evaluated_later_and_no_step_twice(tmp_path):
+    """A model arriving while an evaluation runs (or within the interval) was forgotten, so the
+    learner's last model was never evaluated; a restarted actor evaluated the same latest.onnx
+    again, and two entries of a kind broke the dashboard's card."""
+    run_dir = tmp_path / "tictactoe"
+    path = make_model(run_dir / "models" / "latest.onnx", step=5)
+    service = ev.EvaluationService(
+        "tictactoe", run_dir, settings=SMALL, min_interval_s=5.0, mode="thread"
+    )
+    try:
+        assert service.poll() is True  # step 5
+        make_model(path, step=6)
+        assert service.poll() is False  # running, or too soon: step 6 waits
+        deadline = time.monotonic() + 120
+        while not service.poll() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        service.wait(120)
+    finally:
+        service.close(wait=True)
+    steps = [e["step"] for e in ev.read_evaluations(run_dir)]
+    assert steps == [5] * 4 + [6] * 4
+    again = ev.EvaluationService("tictactoe", run_dir, settings=SMALL, mode="thread")
+    try:  # a restarted actor: the same latest.onnx, already evaluated
+        assert again.poll() is True
+        again.wait(120)
+        assert again.last_error is None and again.last_entries == []
+    finally:
+        again.close(wait=True)
+    assert [e["step"] for e in ev.read_evaluations(run_dir)] == steps
+
+
+def test_a_dead_evaluation_process_is_replaced_for_the_next_model(tmp_path):
+    """The evaluation's process killed mid-run (the OOM killer, say): the broken pool was kept,
+    and the next model's evaluation failed to start and was lost."""
+    import os
+    import signal
+
+    run_dir = tmp_path / "tictactoe"
+    path = make_model(run_dir / "models" / "latest.onnx", step=5)
+    service = ev.EvaluationService("tictactoe", run_dir, settings=SMALL, min_interval_s=0.0)
+    try:
+        assert service.notify(path) is True
+        for pid in list(service._executor._processes):  # the pool's one process
+            os.kill(pid, signal.SIGKILL)
+        service.wait(120)
+        time.sleep(0.2)  # the done-callback runs in the executor's thread
+        assert "BrokenProcessPool" in service.last_error
+        make_model(path, step=6)
+        assert service.poll() is True
+        service.wait(180)
+        time.sleep(0.2)
+        assert service.last_error is None
+    finally:
+        service.close(wait=True)
+    assert [e["step"] for e in ev.read_evaluations(run_dir)] == [6] * 4
 
 
 def test_connect4_test_set_is_solved_deterministic_and_cached(tmp_path, monkeypatch, caplog):

@@ -340,3 +340,27 @@ def test_the_reported_loss_is_the_mean_since_the_last_stats_write(tmp_path, monk
     stats = json.loads((tmp_path / "tictactoe" / "stats.json").read_text())
     assert stats["loss"] == pytest.approx({"total": 3.0, "policy": 1.65, "value": 1.35})
     assert stats["history"][-1]["loss_total"] == pytest.approx(3.0)
+
+
+def test_thinning_evaluations_keeps_every_series(tmp_path) -> None:
+    """Each evaluation writes a fixed group of entries (one per opponent and budget); thinning
+    entry by entry kept only one kind in the older half, so whole chart series vanished."""
+    kinds = [("random", 64), ("mcts", 64), ("solver", 0), ("solver", 64)]
+    entries = [
+        {"step": 100 * (i + 1), "opponent": opponent, "simulations": sims, "time": float(i)}
+        for i in range(500)
+        for opponent, sims in kinds
+    ]
+    path = tmp_path / "evaluations.json"
+    path.write_text(json.dumps(entries))
+    stats = stats_module.new_stats("tictactoe", {})
+    stats_module.merge_evaluations_file(stats, path)
+    kept = stats["evaluations"]
+    assert len(kept) <= stats_module.LIST_CAP
+    older = kept[: len(kept) // 2]
+    assert {(e["opponent"], e["simulations"]) for e in older} == set(kinds)
+    steps = {}
+    for entry in kept:
+        steps.setdefault(entry["step"], []).append(entry["opponent"])
+    assert all(len(opponents) == len(kinds) for opponents in steps.values())
+    assert kept[-1]["step"] == 50_000 and kept[0]["step"] == 100

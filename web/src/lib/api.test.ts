@@ -1,6 +1,13 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { api, ApiError, parseGames, parseHealth, parseMove, parseReplays, parseStats } from './api';
-import { buildCharts, logTickLabel, outlierFreeTop, percentFloor } from './charts';
+import {
+  buildCharts,
+  evaluationKey,
+  latestEvaluation,
+  logTickLabel,
+  outlierFreeTop,
+  percentFloor,
+} from './charts';
 import { namesGame, parseRoute, routeHash, startRoute } from './route';
 
 afterEach(() => vi.unstubAllGlobals());
@@ -62,13 +69,14 @@ describe('API parsing', () => {
       ],
       evaluations: [
         { step: 10, opponent: 'random', win_rate: 0.6, optimal_move_rate: 0.7 },
-        { step: 20, opponent: 'random', win_rate: 0.8, optimal_move_rate: null },
+        { step: 20, opponent: 'random', win_rate: 0.75, draw_rate: 0.1, optimal_move_rate: null },
         { step: 20, opponent: 'mcts', simulations: 200, win_rate: 0.3 },
         { step: 20, opponent: 'solver', simulations: 0, win_rate: null, optimal_move_rate: 0.9 },
         { step: 20, opponent: 'solver', simulations: 64, win_rate: null, optimal_move_rate: 1 },
       ],
       elo: [
-        { player: 'alphazero', step: 10, elo: 1000 },
+        { player: 'step-10', step: 10, elo: 1000 },
+        { player: 'step-30', step: 30, elo: 1100 },
         { player: 'random', step: null, elo: 500 },
       ],
     });
@@ -89,7 +97,7 @@ describe('API parsing', () => {
     expect(win.x).toEqual([10, 20]);
     expect(win.series.map((s) => s.label)).toEqual(['random', 'mcts (200 sims)']);
     expect(win.ys).toEqual([
-      [0.6, 0.8],
+      [0.6, 0.8], // the score: 0.75 won + 0.1 drawn / 2
       [null, 0.3],
     ]);
     const optimal = charts.find((c) => c.testid === 'chart-optimal')!;
@@ -102,8 +110,33 @@ describe('API parsing', () => {
     expect(optimal.yMin).toBeCloseTo(0.6);
     expect(win.yMin).toBeCloseTo(0.2);
     const elo = charts.find((c) => c.testid === 'chart-elo')!;
-    expect(elo.series.map((s) => s.label)).toEqual(['alphazero', 'random']);
-    expect(elo.ys[1]).toEqual([500]);
+    // The checkpoints (one player each in the tournament) are one curve, the baseline flat.
+    expect(elo.series.map((s) => s.label)).toEqual(["this run's checkpoints", 'random']);
+    expect(elo.x).toEqual([10, 30]);
+    expect(elo.ys).toEqual([
+      [1000, 1100],
+      [500, 500],
+    ]);
+  });
+
+  it('shows one entry per kind for the newest step, the last where it was evaluated twice', () => {
+    const entry = (step: number, opponent: string, simulations: number, win: number) => ({
+      step, time: null, opponent, simulations, win_rate: win, draw_rate: 0, loss_rate: 1 - win,
+      optimal_move_rate: null,
+    });
+    const evals = [
+      entry(10, 'random', 64, 0.9),
+      entry(20, 'random', 64, 0.95),
+      entry(20, 'mcts', 64, 0.5),
+      entry(20, 'random', 64, 1), // the same step again (the evaluation re-run by hand)
+    ];
+    const latest = latestEvaluation(evals);
+    expect(latest.map((e) => [e.opponent, e.win_rate])).toEqual([
+      ['random', 1],
+      ['mcts', 0.5],
+    ]);
+    expect(new Set(latest.map(evaluationKey)).size).toBe(latest.length);
+    expect(latestEvaluation([])).toEqual([]);
   });
 
   it('draws the learning rate on a log scale when every rate is positive', () => {

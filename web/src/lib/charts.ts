@@ -1,5 +1,5 @@
 /** Turns stats.json into the dashboard's chart specs (pure, so it is unit-tested). */
-import type { Stats } from './api';
+import type { Evaluation, Stats } from './api';
 
 export interface SeriesSpec {
   label: string;
@@ -46,6 +46,26 @@ function grouped<T extends { step: number | null }>(
   }
   return { x: steps, names, ys };
 }
+
+/** What an evaluation entry played or judged, with how many simulations. */
+export function evaluationKey(e: Evaluation): string {
+  return `${e.opponent}@${e.simulations ?? ''}`;
+}
+
+/**
+ * The newest step's entries, one per kind: the last, where the step was evaluated twice (by
+ * hand with `python -m actor.evaluation`); two of a kind broke the card's keyed list.
+ */
+export function latestEvaluation(evals: Evaluation[]): Evaluation[] {
+  if (evals.length === 0) return [];
+  const last = evals.at(-1)!.step;
+  const byKind = new Map<string, Evaluation>();
+  for (const e of evals) if (e.step === last) byKind.set(evaluationKey(e), e);
+  return [...byKind.values()];
+}
+
+/** The Elo chart's curve of the run's own checkpoints. */
+export const RUN_ELO_LABEL = "this run's checkpoints";
 
 /** A log axis tick label: "1e-5" below 0.001 (fits the axis), else the plain number. */
 export function logTickLabel(value: number | null): string {
@@ -143,13 +163,15 @@ export function buildCharts(stats: Stats): ChartSpec[] {
       e.simulations ? `${e.opponent} (${e.simulations} sims)` : e.opponent;
     const searchName = (e: (typeof evals)[number]) =>
       e.simulations ? `${e.simulations} simulations` : 'network alone';
+    // The score (a draw counts half), as Elo counts it: a model that draws every game against
+    // MCTS would show 0% on a win-rate chart.
     const win = grouped(
       evals.filter((e) => e.win_rate !== null),
       name,
-      (e) => e.win_rate,
+      (e) => (e.win_rate ?? 0) + (e.draw_rate ?? 0) / 2,
     );
     charts.push({
-      title: 'Win rate against baselines',
+      title: 'Score against baselines (win 1, draw ½)',
       testid: 'chart-winrate',
       x: win.x,
       series: win.names.map((n, i) => ({ label: n, color: PALETTE[i % PALETTE.length] })),
@@ -180,7 +202,8 @@ export function buildCharts(stats: Stats): ChartSpec[] {
 
   const ranked = stats.elo.filter((e) => e.step !== null);
   if (ranked.length > 0) {
-    const elo = grouped(ranked, (e) => e.player, (e) => e.elo);
+    // The run's checkpoints (players "step-N") are one curve over the steps, not a dot each.
+    const elo = grouped(ranked, () => RUN_ELO_LABEL, (e) => e.elo);
     // Players rated without a step (fixed baselines) are flat reference lines.
     const baselines = stats.elo.filter((e) => e.step === null);
     charts.push({
