@@ -231,7 +231,8 @@ def _finite(value: Any) -> Any:
 def merge_tournament_file(stats: dict[str, Any], path: Path) -> None:
     """Copies the Elo ratings of the newest tournament (`python -m actor.tournament`, the
     `players` of `<run>/tournament.json`) into stats["elo"]; a missing or bad file changes
-    nothing."""
+    nothing. The file is rewritten after every pair, so players who have not played yet (a
+    made-up rating) are left out."""
     try:
         players = json.loads(Path(path).read_text())["players"]
     except (OSError, ValueError, KeyError, TypeError):
@@ -240,7 +241,7 @@ def merge_tournament_file(stats: dict[str, Any], path: Path) -> None:
         stats["elo"] = [
             _finite({"player": p.get("player"), "step": p.get("step"), "elo": p.get("elo")})
             for p in players[:LIST_CAP]
-            if isinstance(p, dict)
+            if isinstance(p, dict) and p.get("games") != 0
         ]
 
 
