@@ -165,28 +165,26 @@ def test_a_killed_launcher_takes_both_processes_down(tmp_path: Path) -> None:
         cleanup(launcher, pids)
 
 
-@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without a CUDA GPU")
-def test_a_process_failing_at_start_is_named_with_its_reason(tmp_path: Path) -> None:
-    launcher = start_launcher(tmp_path, "--device", "cuda")  # the learner finds no GPU
+def run_until_it_ends(tmp_path: Path, *extra: str, timeout: float) -> tuple[int, str]:
+    """(exit code, output) of a launcher that is expected to end by itself."""
+    launcher = start_launcher(tmp_path, *extra)
     try:
-        code = launcher.process.wait(120)
-        output = launcher.log()
+        return launcher.process.wait(timeout), launcher.log()
     finally:
         actor = child(launcher, "actor")
         cleanup(launcher, [actor] if actor else [])
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without a CUDA GPU")
+def test_a_process_failing_at_start_is_named_with_its_reason(tmp_path: Path) -> None:
+    code, output = run_until_it_ends(tmp_path, "--device", "cuda", timeout=120)  # no GPU here
     assert code == 1, output[-3000:]
     assert "the learner exited with code 2" in output
     assert "--device cuda, but torch finds no CUDA GPU here" in output
 
 
 def test_a_finished_learner_ends_the_run_with_exit_zero(tmp_path: Path) -> None:
-    launcher = start_launcher(tmp_path, "--max-steps", "20")
-    try:
-        code = launcher.process.wait(180)
-        output = launcher.log()
-    finally:
-        actor = child(launcher, "actor")
-        cleanup(launcher, [actor] if actor else [])
+    code, output = run_until_it_ends(tmp_path, "--max-steps", "20", timeout=180)
     assert code == 0, output[-3000:]
     assert "the learner finished (--max-steps); stopping the actor" in output
 

@@ -372,13 +372,19 @@ describe("Play: the bot's thinking for each kind of opponent", () => {
     };
   }
 
-  it('shows no search nor heat for random moves', async () => {
+  /** Plays the centre against `opponent` and waits for the bot's reply. */
+  async function oneMoveAgainst(opponent: string): Promise<HTMLElement> {
     fakeActor();
     randomAndPerfect();
     const { container } = render(Play, { rules: tictactoe, info: SOLVED, botDelayMs: 0 });
-    await fireEvent.change(screen.getByTestId('opponent'), { target: { value: 'random' } });
+    await fireEvent.change(screen.getByTestId('opponent'), { target: { value: opponent } });
     await fireEvent.click(await screen.findByTestId('cell-4'));
     await waitFor(() => expect(screen.getByTestId('move-count').textContent).toContain('Move 2'));
+    return container;
+  }
+
+  it('shows no search nor heat for random moves', async () => {
+    const container = await oneMoveAgainst('random');
     expect(container.querySelector('table')).toBeNull();
     expect(container.querySelector('.heat')).toBeNull();
     expect(screen.queryByTestId('bot-win')).toBeNull();
@@ -389,12 +395,7 @@ describe("Play: the bot's thinking for each kind of opponent", () => {
   });
 
   it("shows the solver's verdict and its best moves for perfect play", async () => {
-    fakeActor();
-    randomAndPerfect();
-    const { container } = render(Play, { rules: tictactoe, info: SOLVED, botDelayMs: 0 });
-    await fireEvent.change(screen.getByTestId('opponent'), { target: { value: 'perfect' } });
-    await fireEvent.click(await screen.findByTestId('cell-4'));
-    await waitFor(() => expect(screen.getByTestId('move-count').textContent).toContain('Move 2'));
+    const container = await oneMoveAgainst('perfect');
     expect(container.querySelector('table')).toBeNull();
     expect(container.querySelector('.heat')).toBeNull();
     const side = container.querySelector('.side')!.textContent!;
