@@ -261,13 +261,18 @@ def evaluate_file(
     skip_done: bool = False,
 ) -> list[dict[str, Any]]:
     """Loads the model in `model_path`, evaluates it, appends the entries to the run's file.
-    With `skip_done`, a model whose step the file has already (a restarted actor meets the same
-    latest.onnx again) is not evaluated twice: no entries."""
+    With `skip_done`, a model the file holds an evaluation of already (a restarted actor meets
+    the same latest.onnx again) is not evaluated twice: no entries. An entry of the same step
+    made before the model was written does not count: it is of a step the learner lost in a
+    crash and made again."""
     from actor.model import load_model
 
     game = get_game(game_name)
     model = load_model(Path(model_path), game, threads=1)
-    if skip_done and any(e.get("step") == model.step for e in read_evaluations(Path(run_dir))):
+    if skip_done and any(
+        e.get("step") == model.step and (e.get("time") or 0) >= model.created_at
+        for e in read_evaluations(Path(run_dir))
+    ):
         log.info("%s: step %d is evaluated already", game_name, model.step)
         return []
     start = time.perf_counter()
@@ -301,9 +306,9 @@ class EvaluationService:
     Call `notify()` when a new model was loaded (or `poll()` now and then: it notices a new
     `models/latest.onnx` itself). An evaluation starts for every `every`-th model, at most once
     per `min_interval_s` (None: the game's default), never two at once (of the models arriving
-    meanwhile, the newest is evaluated next). It runs in a spawned process at niceness `nice` (mode "process": no
-    GIL shared with the caller; the default) or in a thread of this process at that niceness
-    (mode "thread")."""
+    meanwhile, the newest is evaluated next). It runs in a spawned process at niceness `nice`
+    (mode "process": no GIL shared with the caller; the default) or in a thread of this process
+    at that niceness (mode "thread")."""
 
     def __init__(
         self,

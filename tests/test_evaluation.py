@@ -338,9 +338,15 @@ def test_a_model_that_arrives_too_soon_is_evaluated_later_and_no_step_twice(tmp_
         assert again.poll() is True
         again.wait(120)
         assert again.last_error is None and again.last_entries == []
+        assert [e["step"] for e in ev.read_evaluations(run_dir)] == steps
+        # Step 6 made again after a learner crash (a new file): that one is evaluated.
+        time.sleep(0.01)
+        make_model(path, step=6)
+        again.notify(path, force=True)
+        again.wait(120)
+        assert [e["step"] for e in again.last_entries] == [6] * 4
     finally:
         again.close(wait=True)
-    assert [e["step"] for e in ev.read_evaluations(run_dir)] == steps
 
 
 def test_a_dead_evaluation_process_is_replaced_for_the_next_model(tmp_path):
