@@ -95,6 +95,7 @@ def publish(
     keep_last: int = 10,
     milestone_every: int = 10_000,
     max_milestones: int = 32,
+    early_every: int = 0,
 ) -> bool:
     """Exports `model` as model_step_NNNNNN.onnx and latest.onnx, then prunes old step files.
 
@@ -107,7 +108,7 @@ def publish(
     except Exception as error:  # noqa: BLE001 - a failed export must not stop training
         log.error("ONNX export at step %d failed, latest.onnx left as it was: %s", step, error)
         return False
-    prune(models_dir, keep_last, milestone_every, max_milestones)
+    prune(models_dir, keep_last, milestone_every, max_milestones, early_every)
     return True
 
 
@@ -121,8 +122,19 @@ def kept_steps(models_dir: Path) -> list[int]:
     return sorted(steps)
 
 
-def prune(models_dir: Path, keep_last: int, milestone_every: int, max_milestones: int = 32) -> None:
-    """Deletes step files other than the newest `keep_last` and the milestones.
+def prune(
+    models_dir: Path,
+    keep_last: int,
+    milestone_every: int,
+    max_milestones: int = 32,
+    early_every: int = 0,
+) -> None:
+    """Deletes step files other than the newest `keep_last`, the milestones and the early ones.
+
+    Early ones are the steps below the first milestone at `early_every` times a power of two
+    (300, 600, 1200... for Tic-tac-toe): the weak models a person wants to play to feel the
+    progress. Tic-tac-toe plays perfectly long before its first milestone, and the newest 10
+    span a few seconds of its training.
 
     Milestones are the multiples of `milestone_every`; when there are more than
     `max_milestones`, only the multiples of 2x, 4x, 8x... `milestone_every` are kept, the
@@ -138,10 +150,20 @@ def prune(models_dir: Path, keep_last: int, milestone_every: int, max_milestones
     for step in steps:
         if step in recent or (spacing > 0 and step % spacing == 0):
             continue
+        if is_early(step, early_every, milestone_every):
+            continue
         try:
             (models_dir / step_file_name(step)).unlink()
         except FileNotFoundError:
             pass
+
+
+def is_early(step: int, early_every: int, milestone_every: int) -> bool:
+    """Whether `step` is `early_every` times a power of two, below the first milestone."""
+    if early_every <= 0 or step % early_every or (milestone_every and step >= milestone_every):
+        return False
+    multiple = step // early_every
+    return multiple > 0 and multiple & (multiple - 1) == 0
 
 
 # Temporary files of write_atomic() in the folders only the learner writes to, and the run

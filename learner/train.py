@@ -39,6 +39,7 @@ from learner.replay import Replay, ReplayUnavailable
 
 log = logging.getLogger("learner")
 LOG_FILE_BYTES = 20 * 1024 * 1024
+EARLY_STATS_S = 0.5  # stats.json's first writes of a run, this often (see `stats_interval`)
 
 
 def alphazero_loss(
@@ -118,6 +119,13 @@ class RateMeter:
         return tuple((c - s) / elapsed for c, s in zip(counters, start, strict=True))
 
 
+def stats_interval(elapsed_s: float, every_s: float) -> float:
+    """Seconds between two stats writes, `elapsed_s` into a learner's run: from EARLY_STATS_S
+    growing to `every_s` over the first minute. Tic-tac-toe learns most of what it learns in
+    its first seconds, which a 5 s interval drew as one point."""
+    return min(every_s, max(EARLY_STATS_S, elapsed_s / 12))
+
+
 def _rate_text(rate: float, digits: int) -> str:
     return "n/a" if math.isnan(rate) else f"{rate:.{digits}f}"
 
@@ -178,6 +186,7 @@ class Trainer:
         self._last_published = self.step
         self._last_checkpoint = self.step
         self._last_unavailable_log = -math.inf
+        self._last_log = -math.inf  # of the progress line
 
     def _timing_planes(self) -> torch.Tensor:
         """A training batch of random 0/1 planes, for timing the precisions."""
@@ -288,6 +297,7 @@ class Trainer:
             keep_last=self.config.keep_last_models,
             milestone_every=self.config.milestone_every,
             max_milestones=self.config.max_milestones,
+            early_every=self.config.publish_every,
         )
 
     # ------------------------------------------------------------------ data
@@ -376,6 +386,10 @@ class Trainer:
         )
         stats_module.merge_tournament_file(self.stats, self.run_dir / stats_module.TOURNAMENT_FILE)
         stats_module.write_stats(self.stats_path, self.stats)
+        now = time.monotonic()
+        if now - self._last_log < self.config.stats_every_s:  # stats.json is written more often
+            return
+        self._last_log = now
         loss_text = "n/a" if loss[0] is None else f"{loss[0]:.4f} (p {loss[1]:.4f} v {loss[2]:.4f})"
         log.info(
             "step %d loss %s lr %.2e | %s samples/s | window %d pos, %d games | "
@@ -424,14 +438,14 @@ class Trainer:
             )
             self.publish()
         steps_since_poll = config.poll_every_steps
-        last_stats = last_trim = time.monotonic()
+        started = last_stats = last_trim = time.monotonic()
         try:
             while not stop.is_set() and not (config.max_steps and self.step >= config.max_steps):
                 if steps_since_poll >= config.poll_every_steps:
                     self.poll()
                     steps_since_poll = 0
                 now = time.monotonic()
-                if now - last_stats >= config.stats_every_s:
+                if now - last_stats >= stats_interval(now - started, config.stats_every_s):
                     self.write_stats()
                     last_stats = now
                 if config.delete_every_s > 0 and now - last_trim >= config.delete_every_s:
@@ -465,6 +479,7 @@ class Trainer:
             self.publish()
         if self.step > self._last_checkpoint:
             self.save_checkpoint()
+        self._last_log = -math.inf  # the last progress line is always logged
         self.write_stats(add_history=self.last_loss is not None or self._loss_steps > 0)
         self.replay.close()
 

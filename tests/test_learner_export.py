@@ -97,6 +97,18 @@ def test_reader_never_sees_a_partial_file(tmp_path) -> None:
     assert not list(tmp_path.glob("*.tmp"))
 
 
+def test_early_models_are_kept_to_play_against(tmp_path) -> None:
+    """Tic-tac-toe plays perfectly long before its first milestone, and its newest 10 models
+    span seconds: the weak early ones (publish steps times a power of two) are kept."""
+    for step in range(300, 36_001, 300):
+        (tmp_path / export.step_file_name(step)).write_bytes(b"onnx")
+        export.prune(tmp_path, keep_last=2, milestone_every=30_000, early_every=300)
+    early = [300, 600, 1200, 2400, 4800, 9600, 19200]
+    assert export.kept_steps(tmp_path) == early + [30_000, 35_700, 36_000]
+    export.prune(tmp_path, keep_last=2, milestone_every=30_000)  # without: only the usual
+    assert export.kept_steps(tmp_path) == [30_000, 35_700, 36_000]
+
+
 def test_failed_export_leaves_latest_intact(tmp_path, monkeypatch) -> None:
     game = get_game("tictactoe")
     model = build_network(game)

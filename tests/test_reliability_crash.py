@@ -36,6 +36,7 @@ from reliability_helpers import (
 
 from actor.model import load_model
 from engine import get_game
+from learner.export import is_early, kept_steps
 from learner.synthetic import insert_records, random_records
 
 GAME = get_game("tictactoe")
@@ -175,10 +176,13 @@ def test_learner_sigkill_while_publishing_resumes_exactly(tmp_path: Path) -> Non
     ]
     assert code == 0, learner.log()[-3000:]
     assert_model_loads(latest)
-    # Bounded: one checkpoint file, the newest 3 step models (no milestone reached) + latest.
+    # Bounded: one checkpoint file, the newest 3 step models (no milestone reached) besides the
+    # early ones (steps 2, 4, 8...: export.prune), and latest.onnx.
     kept = [p.name for p in (run / "checkpoints").iterdir() if not p.name.endswith(".tmp")]
     assert kept == ["latest.pt"]
-    assert len([p for p in (run / "models").iterdir() if not p.name.endswith(".tmp")]) <= 4
+    steps = kept_steps(run / "models")
+    assert len([s for s in steps if not is_early(s, 2, 10_000)]) <= 3, steps
+    assert (run / "models" / "latest.onnx").exists()
     print(f"learner: {kills} SIGKILLs while publishing survived, resumed at step {saved_step}")
     assert not leftovers, f"temp files of interrupted writes pile up after restarts: {leftovers}"
 
