@@ -89,8 +89,8 @@ def main() -> None:
     selfplay = SelfPlay(game, default_config(game), seed=0)
     selfplay_rate(selfplay, model, 3.0)  # compile and warm up
     for mode in args.modes:
-        service = ev.EvaluationService(
-            game.name, run_dir, settings=settings, min_interval_s=0.0, mode=mode
+        service = ev.EvaluationService(  # the same model again and again: no skipping
+            game.name, run_dir, settings=settings, min_interval_s=0.0, mode=mode, skip_done=False
         )
         service.notify(model_path, force=True)  # warm-up: a process imports and loads caches
         service.wait()

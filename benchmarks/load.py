@@ -29,6 +29,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from test_reliability_crash import actor_kill_loop, four_writers_soak  # noqa: E402
 from test_reliability_load import load_run  # noqa: E402
 
+from actor.evaluation import json_safe  # noqa: E402
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -67,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
             kills, kept = actor_kill_loop(root / "kills", args.kills, budget_s=60.0 * args.kills)
             results["kills"] = {"survived": kills, "games_kept": kept}
             print(f"kills: {kills} SIGKILLs survived, {kept} games kept, integrity ok", flush=True)
-    print(json.dumps(results, default=str))
+    print(json.dumps(json_safe(results), default=str))  # NaN (no busy request) -> null
     return 0
 
 

@@ -375,6 +375,34 @@ def test_a_dead_evaluation_process_is_replaced_for_the_next_model(tmp_path):
     assert [e["step"] for e in ev.read_evaluations(run_dir)] == [6] * 4
 
 
+def test_closing_stops_a_running_evaluation_at_once(tmp_path):
+    """An actor told to stop lingered until its background evaluation ended (about a minute
+    for Connect 4): the pool's exit hook waits for a running job."""
+    import os
+
+    run_dir = tmp_path / "connect4"
+    path = make_model(run_dir / "models" / "latest.onnx", "connect4", step=5)
+    slow = ev.EvaluationSettings(simulations=400, games_per_opponent=200, mcts_budgets=(400,))
+    service = ev.EvaluationService("connect4", run_dir, settings=slow, min_interval_s=0.0)
+    assert service.notify(path) is True
+    time.sleep(2.0)
+    pids = list(service._executor._processes)
+    assert pids and service.busy
+    service.close()
+
+    def alive(pid: int) -> bool:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+
+    deadline = time.monotonic() + 10
+    while any(alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(alive(pid) for pid in pids)
+
+
 def test_connect4_test_set_is_solved_deterministic_and_cached(tmp_path, monkeypatch, caplog):
     options = {"min_stones": 24, "max_stones": 30, "strong_share": 0.0}
     monkeypatch.setattr("actor.evaluation_positions.PROGRESS_EVERY_S", 0.0)
