@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"learner: {error}", file=sys.stderr)
         return 2
     trainer.run(stop)
-    return 0
+    return 1 if trainer.diverged_at is not None else 0
 
 
 if __name__ == "__main__":

@@ -170,6 +170,7 @@ class Trainer:
         self.step = 0
         self.samples_trained = 0
         self.skipped_steps = 0  # updates skipped for a non-finite loss
+        self.diverged_at: int | None = None  # the step whose weights were not finite
         # Mean losses of the steps between two stats writes: one batch's loss jumped by a tenth
         # from one write to the next, which the loss card and chart showed as noise.
         self.last_loss: tuple[float, float, float] | None = None
@@ -437,7 +438,7 @@ class Trainer:
                 "publishing the checkpoint's model (step %d): self-play waits for it", self.step
             )
             self.publish()
-        steps_since_poll = config.poll_every_steps
+        steps_since_poll, skipped_in_a_row = config.poll_every_steps, 0
         started = last_stats = last_trim = time.monotonic()
         try:
             while not stop.is_set() and not (config.max_steps and self.step >= config.max_steps):
@@ -460,12 +461,19 @@ class Trainer:
                 losses = self.train_step(*batch)
                 steps_since_poll += 1
                 if self.step == step_before:  # a skipped update: nothing new to save
+                    skipped_in_a_row += 1
+                    if skipped_in_a_row % 10 == 0 and self._diverged():  # NaN weights: all NaN
+                        break
                     continue
+                skipped_in_a_row = 0
                 self._loss_sums += losses
                 self._loss_steps += 1
-                if self.step % config.publish_every == 0:
+                due = (self.step % config.publish_every, self.step % config.checkpoint_every)
+                if 0 in due and self._diverged():
+                    break
+                if due[0] == 0:
                     self.publish()
-                if self.step % config.checkpoint_every == 0:
+                if due[1] == 0:
                     self.save_checkpoint()
         except KeyboardInterrupt:
             log.info("interrupted at step %d", self.step)
@@ -473,11 +481,31 @@ class Trainer:
             self.finish()
         return self.step
 
+    def _diverged(self) -> bool:
+        """Whether the weights (or BatchNorm's running statistics) hold NaN or inf: a step
+        with infinite gradients but a finite loss put them there. Such a model must not be
+        published (every actor refuses it) nor checkpointed (every restart would resume it):
+        the run stops, saying so."""
+        if self.diverged_at is None:
+            tensors = [*self.model.parameters(), *self.model.buffers()]
+            if all(bool(torch.isfinite(t).all()) for t in tensors if t.is_floating_point()):
+                return False
+            self.diverged_at = self.step
+            log.error(
+                "training diverged at step %d (the weights are not finite numbers): nothing of it"
+                " is published or saved; the last checkpoint is step %d. Restart with a lower"
+                " --lr (now %g)",
+                self.step,
+                self._last_checkpoint,
+                self.config.lr,
+            )
+        return True
+
     def finish(self) -> None:
         """Publishes and checkpoints the last steps, writes stats, closes the database."""
-        if self.step > self._last_published:
+        if self.step > self._last_published and not self._diverged():
             self.publish()
-        if self.step > self._last_checkpoint:
+        if self.step > self._last_checkpoint and not self._diverged():
             self.save_checkpoint()
         self._last_log = -math.inf  # the last progress line is always logged
         self.write_stats(add_history=self.last_loss is not None or self._loss_steps > 0)

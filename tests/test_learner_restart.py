@@ -154,3 +154,31 @@ def test_a_skipped_update_does_not_publish_or_checkpoint_again(tmp_path, monkeyp
 def test_settings_that_would_break_the_learner_later_are_rejected(tmp_path, setting, value) -> None:
     with pytest.raises(ConfigError, match=setting):
         small_config(tmp_path, **{setting: value})
+
+
+@pytest.mark.parametrize("when", ["at a publish step", "between publish steps"])
+def test_diverged_weights_are_never_published_or_saved(tmp_path, monkeypatch, when) -> None:
+    """A step with infinite gradients and a finite loss left NaN weights: they were exported
+    (every actor refused the model) and checkpointed (every restart resumed them), and every
+    later loss was NaN, so the learner skipped updates forever. Now the run stops, saying so,
+    with the last good model and checkpoint untouched."""
+    fill_db(tmp_path)
+    trainer = Trainer(small_config(tmp_path, max_steps=200, publish_every=20, checkpoint_every=20))
+    train_step = trainer.train_step
+    poison_at = 40 if when == "at a publish step" else 33
+
+    def poisoning_step(*batch):
+        losses = train_step(*batch)
+        if trainer.step == poison_at:
+            with torch.no_grad():
+                next(trainer.model.parameters()).fill_(float("nan"))
+        return losses
+
+    monkeypatch.setattr(trainer, "train_step", poisoning_step)
+    checkpoint = tmp_path / CHECKPOINTS / "latest.pt"
+    assert trainer.run() == poison_at
+    assert trainer.diverged_at == poison_at
+    assert kept_steps(tmp_path / MODELS)[-1] == 20
+    resumed = Trainer(small_config(tmp_path, max_steps=200))
+    assert resumed.step == 20 and checkpoint.exists()
+    assert all(bool(torch.isfinite(p).all()) for p in resumed.model.parameters())
