@@ -560,13 +560,18 @@ def test_dashboard_draws_charts_from_stats(web_page: Page) -> None:
     assert loss_top >= 3.1  # the loss chart still shows its start (2.1 + 0.55 + 0.9 at step 20)
     assert not page.get_by_test_id("chart-loss").get_by_test_id("peaks-above").count()
     evaluation = page.get_by_test_id("card-evaluation").inner_text()
-    assert "vs mcts (200 sims)\n" in evaluation and "% won · " in evaluation
+    # the simulations are the evaluated network's, not the opponent's
+    assert "vs mcts\n(AlphaZero at 200 sims)\n" in evaluation and "% won · " in evaluation
     web_page.screenshot("dashboard")
 
 
 def test_dashboard_without_a_run_says_how_to_start(web_page: Page) -> None:
     page = web_page.open("dashboard/connect4")
-    assert "./start_training.sh connect4" in page.get_by_test_id("dashboard-empty").inner_text()
+    text = page.get_by_test_id("dashboard-empty").inner_text()
+    assert "./start_training.sh connect4" in text and "same --data-dir as this actor" in text
+    page.get_by_test_id("dashboard-play").click()  # the game plays meanwhile
+    page.get_by_test_id("your-turn").wait_for()
+    assert page.url.endswith("#/play/connect4")
 
 
 def test_replays_step_through_a_game(web_page: Page) -> None:
@@ -584,6 +589,26 @@ def test_replays_step_through_a_game(web_page: Page) -> None:
     web_page.screenshot("replays")
     page.keyboard.press("End")
     assert "Final position" in page.get_by_test_id("replay-caption").inner_text()
+
+
+def test_replays_list_title_fits_one_line(web_browser, web_actor) -> None:
+    """It wrapped as "Newest self- / play games" beside the Refresh button at 1280 px."""
+    for width in (1280, 900):
+        page = Page(web_browser, web_actor, {"width": width, "height": 860})
+        try:
+            tab = page.open("replays/othello")
+            tab.get_by_test_id("replay-6").wait_for()
+            title = tab.locator(".list h3")
+            lines = title.evaluate(
+                "h => h.getBoundingClientRect().height / parseFloat(getComputedStyle(h).lineHeight)"
+            )
+            assert round(lines) == 1, (width, lines)
+            header = tab.locator(".list header").bounding_box()
+            refresh = tab.get_by_test_id("replays-refresh").bounding_box()
+            assert refresh["x"] + refresh["width"] <= header["x"] + header["width"] + 0.5, width
+        finally:
+            page.close()
+        assert page.errors == [], f"console errors: {page.errors}"
 
 
 def test_a_path_route_opens_its_view(web_page: Page) -> None:

@@ -27,6 +27,11 @@ const INFO = {
 const server = {
   checkpoints: [10],
   replayIds: [9],
+  /** The newest model's step and where it comes from, in /api/games and /api/health. */
+  modelStep: 42,
+  modelSource: 'run',
+  /** Each replayed move's visit shares, or null for all of a move's visits on it. */
+  replayVisits: null as number[][] | null,
   /** An answer of its own for a move request, or null for the default one. */
   move: null as null | ((game: string, body: MoveBody) => Response | null),
 };
@@ -55,8 +60,8 @@ function fakeActor(stats: unknown = null, selfplayRates: unknown = null) {
           rows: r.rows,
           cols: r.cols,
           num_actions: r.numActions,
-          model_step: 42,
-          model_source: 'run',
+          model_step: server.modelStep,
+          model_source: server.modelSource,
           players: ['alphazero', 'mcts', 'random'],
         })),
       });
@@ -66,6 +71,12 @@ function fakeActor(stats: unknown = null, selfplayRates: unknown = null) {
         training_game: 'tictactoe',
         workers: [{}, {}, {}],
         selfplay_rates: selfplayRates,
+        models: Object.fromEntries(
+          Object.keys(RULES).map((name) => [
+            name,
+            { step: server.modelStep, source: server.modelSource, last_refusal: null },
+          ]),
+        ),
       });
     }
     if (url.endsWith('/stats')) return stats ? json(stats) : json({ detail: 'no run' }, 404);
@@ -78,7 +89,9 @@ function fakeActor(stats: unknown = null, selfplayRates: unknown = null) {
             num_moves: 5,
             outcome: 1,
             moves: [0, 3, 1, 4, 2],
-            visits: [0, 3, 1, 4, 2].map((m) => Array.from({ length: 9 }, (_, a) => (a === m ? 1 : 0))),
+            visits:
+              server.replayVisits ??
+              [0, 3, 1, 4, 2].map((m) => Array.from({ length: 9 }, (_, a) => (a === m ? 1 : 0))),
             root_values: [0.1, -0.2, 0.3, -0.6, 0.9],
         })),
       });
@@ -93,7 +106,7 @@ function fakeActor(stats: unknown = null, selfplayRates: unknown = null) {
       const visits = Array(rules.numActions).fill(0);
       visits[action] = 0.75;
       visits[legal.lastIndexOf(true)] += 0.25;
-      return json({ action, value: 0.5, visits, prior: visits, model_step: 42 });
+      return json({ action, value: 0.5, visits, prior: visits, model_step: server.modelStep });
     }
     return json({ detail: 'unknown' }, 404);
   });
@@ -104,6 +117,9 @@ function fakeActor(stats: unknown = null, selfplayRates: unknown = null) {
 beforeEach(() => {
   server.checkpoints = [10];
   server.replayIds = [9];
+  server.modelStep = 42;
+  server.modelSource = 'run';
+  server.replayVisits = null;
   server.move = null;
   vi.stubGlobal(
     'ResizeObserver',
@@ -206,6 +222,64 @@ describe('Play', () => {
     await fireEvent.click(screen.getByTestId('swap'));
     await waitFor(() => expect(screen.getByTestId('move-count').textContent).toContain('Move 1'));
     expect(calls.filter((c) => c.url.endsWith('/move'))[0].body).toMatchObject({ moves: [] });
+  });
+
+  it("names the model that answered in the bot's thinking, not the one listed earlier", async () => {
+    fakeActor();
+    server.modelStep = 43; // published after App last read /api/games (info: step 42)
+    render(Play, { rules: tictactoe, info: INFO, botDelayMs: 0 });
+    await fireEvent.click(await screen.findByTestId('cell-4'));
+    await waitFor(() => expect(screen.getByTestId('move-count').textContent).toContain('Move 2'));
+    const thinking = screen.getByTestId('thinking');
+    expect(thinking.textContent).toContain('AlphaZero, step 43');
+    expect(thinking.textContent).not.toContain('step 42');
+    expect([...thinking.querySelectorAll('th')].map((th) => th.textContent)).toEqual([
+      'move',
+      'visits',
+      'prior',
+    ]);
+  });
+
+  it('shows no prior for classic MCTS, which has no network', async () => {
+    fakeActor();
+    server.move = (_game, body) => {
+      const legal = tictactoe.legal(replay(tictactoe, body.moves));
+      const uniform = legal.map((ok) => (ok ? 1 / legal.filter(Boolean).length : 0));
+      const visits = legal.map((ok, a) => (a === 0 ? 0.6 : ok ? 0.4 / 7 : 0));
+      return json({ action: 0, value: 0.2, visits, prior: uniform, model_step: null });
+    };
+    const { container } = render(Play, { rules: tictactoe, info: INFO, botDelayMs: 0 });
+    const prior = screen.getByTestId('heat-prior') as HTMLButtonElement;
+    await fireEvent.click(prior); // chosen for AlphaZero, then the opponent changes
+    await fireEvent.change(screen.getByTestId('opponent'), { target: { value: 'mcts' } });
+    expect(prior.disabled).toBe(true);
+    expect(prior.getAttribute('aria-pressed')).toBe('false');
+    await fireEvent.click(screen.getByTestId('cell-4'));
+    await waitFor(() => expect(screen.getByTestId('move-count').textContent).toContain('Move 2'));
+    const thinking = screen.getByTestId('thinking');
+    expect([...thinking.querySelectorAll('th')].map((th) => th.textContent)).toEqual([
+      'move',
+      'visits',
+    ]);
+    expect(thinking.textContent).not.toContain('13%'); // the uniform 1/8
+    expect(screen.getByTestId('heat-visits').getAttribute('aria-pressed')).toBe('true');
+    expect(screen.getByTestId('cell-0').textContent).toContain('60%'); // the visits' heat
+    expect(container.querySelector('.side')!.textContent).not.toContain('prior');
+  });
+
+  it('shows the winning line, not the heat, once the bot has won', async () => {
+    fakeActor(); // the bot takes the first free cell: 0, 1, 2 wins the top row
+    const { container } = render(Play, { rules: tictactoe, info: INFO, botDelayMs: 0 });
+    for (const [cell, count] of [[3, 2], [4, 4], [8, 6]]) {
+      await fireEvent.click(await screen.findByTestId(`cell-${cell}`));
+      await waitFor(() =>
+        expect(screen.getByTestId('move-count').textContent).toContain(`Move ${count}`),
+      );
+    }
+    expect((await screen.findByTestId('result')).textContent).toContain('O wins');
+    const won = [...container.querySelectorAll('.cell.win')].map((c) => (c as HTMLElement).dataset.testid);
+    expect(won).toEqual(['cell-0', 'cell-1', 'cell-2']);
+    expect(container.querySelector('.heat')).toBeNull();
   });
 
   it('ends with a clear result message', async () => {
@@ -432,6 +506,22 @@ describe('App', () => {
     expect(screen.queryByTestId('error')).toBeNull();
   });
 
+  it('labels the opponent with a model published a few seconds ago', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval'] }); // the games poll; the rest runs for real
+    try {
+      fakeActor();
+      history.replaceState(null, '', '#/play/tictactoe');
+      render(App);
+      const select = await screen.findByTestId('opponent');
+      await waitFor(() => expect(select.textContent).toContain('AlphaZero, step 42'));
+      server.modelStep = 43; // a Tic-tac-toe run publishes a model about every second
+      vi.advanceTimersByTime(3000);
+      await waitFor(() => expect(select.textContent).toContain('AlphaZero, step 43'));
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it("never links the footer to the page you are on", async () => {
     fakeActor();
     history.replaceState(null, '', '#/dashboard/tictactoe');
@@ -444,11 +534,55 @@ describe('App', () => {
 });
 
 describe('Dashboard and replays', () => {
-  it('says how to start a run when there are no stats', async () => {
-    fakeActor(null);
-    render(Dashboard, { game: 'connect4', info: null });
+  it('says how to start a run when there are no stats, and that the shipped model plays', async () => {
+    const calls = fakeActor(null);
+    server.modelSource = 'pretrained';
+    render(Dashboard, { game: 'connect4' });
     const empty = await screen.findByTestId('dashboard-empty');
-    expect(empty.textContent).toContain('./start_training.sh connect4');
+    const text = empty.textContent!.replace(/\s+/g, ' ');
+    expect(text).toContain("No training run of Connect 4 in this actor's data folder");
+    expect(text).toContain('./start_training.sh connect4');
+    expect(text).toContain('the same --data-dir as this actor');
+    expect(text).not.toContain('data/connect4'); // wrong with another --data-dir
+    const play = screen.getByTestId('dashboard-play');
+    expect(play.getAttribute('href')).toBe('#/play/connect4');
+    expect(play.textContent).toContain('the shipped model');
+    expect(calls.filter((c) => c.url.endsWith('/stats'))).toHaveLength(1);
+  });
+
+  it('polls a game without a run rarely, and shows the run once it starts', async () => {
+    const calls = fakeActor(null);
+    const statsCalls = () => calls.filter((c) => c.url.endsWith('/stats')).length;
+    render(Dashboard, { game: 'tictactoe', pollMs: 10, idlePollMs: 1000 });
+    await screen.findByTestId('dashboard-empty');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(statsCalls()).toBe(1); // each 404 is a console error in the browser
+    fakeActor({ game: 'tictactoe', step: 20, history: [{ step: 20, loss_total: 1 }] });
+    await screen.findByTestId('chart-loss', {}, { timeout: 3000 });
+  });
+
+  it('reads the model step in the same poll as the stats', async () => {
+    const stats = { game: 'tictactoe', step: 1250, history: [{ step: 1200, loss_total: 1 }] };
+    fakeActor(stats);
+    server.modelStep = 1300; // published after the learner last wrote stats.json
+    render(Dashboard, { game: 'tictactoe', pollMs: 20 });
+    const card = await screen.findByTestId('card-step');
+    await waitFor(() => expect(card.querySelector('strong')!.textContent).toBe('1300'));
+    expect(card.textContent).not.toContain('learner at');
+    server.modelStep = 1200;
+    await waitFor(() => expect(card.querySelector('strong')!.textContent).toBe('1200'));
+    expect(card.textContent).toContain('learner at 1250');
+  });
+
+  it('names whose simulations the evaluation used', async () => {
+    const match = (opponent: string) => ({
+      step: 20, opponent, simulations: 64, win_rate: 0.9, draw_rate: 0.1, loss_rate: 0,
+    });
+    fakeActor({ game: 'tictactoe', step: 20, history: [], evaluations: [match('random'), match('mcts-64')] });
+    render(Dashboard, { game: 'tictactoe' });
+    const card = await screen.findByTestId('card-evaluation');
+    const terms = [...card.querySelectorAll('dt')].map((dt) => dt.textContent);
+    expect(terms).toEqual(['vs random (AlphaZero at 64 sims)', 'vs mcts-64 (AlphaZero at 64 sims)']);
   });
 
   it('draws one chart per series group from the stats', async () => {
@@ -469,10 +603,10 @@ describe('Dashboard and replays', () => {
       evaluations: [],
       elo: [],
     });
-    render(Dashboard, { game: 'tictactoe', info: INFO });
+    render(Dashboard, { game: 'tictactoe' });
     const chart = await screen.findByTestId('chart-loss');
     expect(chart.getAttribute('data-points')).toBe('2');
-    expect(screen.getByTestId('card-step').textContent).toContain('42');
+    await waitFor(() => expect(screen.getByTestId('card-step').textContent).toContain('42'));
     const training = screen.getByTestId('card-training').parentElement!.textContent;
     expect(training).toContain('samples/s');
     expect(training).toContain('lr 0.0200 · bfloat16 · 4 threads · 3 bad rows skipped');
@@ -488,7 +622,7 @@ describe('Dashboard and replays', () => {
       { game: 'tictactoe', step: 20, games_per_s: 141, positions_per_s: 2486, history: [] },
       { games_per_s: 38.4, positions_per_s: 776, nn_evals_per_s: 36093 },
     );
-    render(Dashboard, { game: 'tictactoe', info: INFO });
+    render(Dashboard, { game: 'tictactoe' });
     await waitFor(() =>
       expect(screen.getByTestId('card-selfplay').textContent).toBe('776 positions/s · 3 workers'),
     );
@@ -509,6 +643,26 @@ describe('Dashboard and replays', () => {
     expect(screen.getByTestId('replay-caption').textContent).toContain('100% of the');
     await fireEvent.keyDown(window, { key: 'End' });
     expect(screen.getByTestId('replay-caption').textContent).toContain('X won');
+  });
+
+  it('says when the played move was sampled rather than the most visited', async () => {
+    fakeActor();
+    const shares = (played: number, other: number) =>
+      Array.from({ length: 9 }, (_, a) => (a === played ? 0.07 : a === other ? 0.33 : 0.6 / 7));
+    // self-play picks each Tic-tac-toe move by visit count: a1 with 7%, the centre had 33%
+    server.replayVisits = [shares(0, 4), [0, 0, 0, 1, 0, 0, 0, 0, 0], shares(1, 4), shares(4, 5), shares(2, 5)];
+    render(Replays, { rules: tictactoe });
+    await fireEvent.click(await screen.findByTestId('replay-9'));
+    const caption = screen.getByTestId('replay-caption');
+    const text = () => caption.textContent!.replace(/\s+/g, ' ');
+    const [a1, centre] = [0, 4].map((a) => tictactoe.actionName(a));
+    expect(text()).toContain(
+      `X to play; played ${a1}, sampled by visit count (7% of the visits; the search preferred ${centre}, 33%)`,
+    );
+    expect(text()).not.toContain('the search chose');
+    await fireEvent.click(screen.getByTestId('replay-next'));
+    expect(text()).toContain(`the search chose ${tictactoe.actionName(3)} with 100% of the visits`);
+    expect(text()).not.toContain('sampled');
   });
 
   it('keeps the viewed game and move when a refresh drops it from the newest', async () => {

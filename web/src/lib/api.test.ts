@@ -95,7 +95,8 @@ describe('API parsing', () => {
     ]);
     const win = charts.find((c) => c.testid === 'chart-winrate')!;
     expect(win.x).toEqual([10, 20]);
-    expect(win.series.map((s) => s.label)).toEqual(['random', 'mcts (200 sims)']);
+    // The simulations are the evaluated network's, not the opponent's.
+    expect(win.series.map((s) => s.label)).toEqual(['random', 'mcts · AlphaZero 200 sims']);
     expect(win.ys).toEqual([
       [0.6, 0.8], // the score: 0.75 won + 0.1 drawn / 2
       [null, 0.3],
@@ -243,17 +244,20 @@ describe('routes', () => {
 
   it('reads the health answer', () => {
     const rates = { games_per_s: 41.5, positions_per_s: 830, nn_evals_per_s: 40000 };
+    const models = { othello: { step: 900, source: 'run', last_refusal: null } };
     expect(
-      parseHealth({ training_game: 'othello', workers: [{}, {}], selfplay_rates: rates }),
+      parseHealth({ training_game: 'othello', workers: [{}, {}], selfplay_rates: rates, models }),
     ).toEqual({
       trainingGame: 'othello',
       workers: 2,
       rates: { gamesPerS: 41.5, positionsPerS: 830 },
+      models: { othello: { step: 900, source: 'run' } },
     });
     expect(parseHealth({ status: 'ok', training_game: null, selfplay_rates: null })).toEqual({
       trainingGame: null,
       workers: 0,
       rates: null,
+      models: {},
     });
     expect(() => parseHealth({ training_game: 3 })).toThrow(ApiError);
     expect(() => parseHealth({ selfplay_rates: { games_per_s: 'fast' } })).toThrow(ApiError);

@@ -10,6 +10,8 @@ export interface Health {
   workers: number;
   /** All workers' rates over the last few seconds (null when it only serves, or not yet). */
   rates: { gamesPerS: number; positionsPerS: number } | null;
+  /** Each game's newest model, as /api/games has it. */
+  models: Record<string, { step: number | null; source: GameInfo['modelSource'] }>;
 }
 
 export interface GameInfo {
@@ -164,7 +166,17 @@ export function parseHealth(body: unknown): Health {
     trainingGame: game === null || game === undefined ? null : str(game, 'training_game'),
     workers: list(health.workers ?? [], 'workers').length,
     rates: health.selfplay_rates == null ? null : parseRates(health.selfplay_rates),
+    models: parseModels(health.models ?? {}),
   };
+}
+
+function parseModels(value: unknown): Health['models'] {
+  return Object.fromEntries(
+    Object.entries(object(value, 'models')).map(([name, raw]) => {
+      const model = object(raw, `models.${name}`);
+      return [name, { step: optNum(model.step), source: modelSource(model.source) }];
+    }),
+  );
 }
 
 function parseRates(value: unknown): Health['rates'] {

@@ -159,8 +159,9 @@ export function buildCharts(stats: Stats): ChartSpec[] {
 
   const evals = stats.evaluations;
   if (evals.length > 0) {
+    // The simulations are the evaluated network's (an MCTS opponent's are in its name).
     const name = (e: (typeof evals)[number]) =>
-      e.simulations ? `${e.opponent} (${e.simulations} sims)` : e.opponent;
+      e.simulations ? `${e.opponent} · AlphaZero ${e.simulations} sims` : e.opponent;
     const searchName = (e: (typeof evals)[number]) =>
       e.simulations ? `${e.simulations} simulations` : 'network alone';
     // The score (a draw counts half), as Elo counts it: a model that draws every game against

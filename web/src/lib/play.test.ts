@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
+  answeredBy,
   bestMoves,
   canUndo,
   checkpointGone,
   fallbackOpponent,
+  fromNetwork,
   nearestPreset,
   opponents,
   simulationPresets,
@@ -105,6 +107,17 @@ describe('play helpers', () => {
     expect(bestMoves({ visits: [0, 0.5, 0, 0.5, 0, 0, 0] })).toEqual([1, 3]);
     expect([1, 0.2, -1].map(verdict)).toEqual(['win', 'draw', 'loss']);
   });
+  it('names the model that answered, and has a prior only from a network', () => {
+    expect(answeredBy({ modelStep: 151200 }, 'AlphaZero, step 148500 (run)')).toBe(
+      'AlphaZero, step 151200',
+    );
+    expect(answeredBy({ modelStep: null }, 'Classic MCTS (random rollouts)')).toBe(
+      'Classic MCTS (random rollouts)',
+    );
+    expect(fromNetwork({ modelStep: 0 })).toBe(true);
+    expect(fromNetwork({ modelStep: null })).toBe(false);
+  });
+
   it('offers simulation presets up to the maximum', () => {
     expect(simulationPresets(100, true)).toEqual([0, 1, 4, 16, 32, 64, 100]);
     expect(simulationPresets(64, false)).toEqual([1, 4, 16, 32, 64]);

@@ -28,6 +28,22 @@ export function thinkingKind(thinking: Pick<Thinking, 'player' | 'note'>): Think
   return 'search';
 }
 
+/**
+ * Whether a network answered (AlphaZero, or standing in for the solver), so that the prior is
+ * its policy: classic MCTS has none, and answers a uniform prior.
+ */
+export function fromNetwork(thinking: Pick<Thinking, 'modelStep'>): boolean {
+  return thinking.modelStep !== null;
+}
+
+/**
+ * Who answered: the model's own step, since the opponent list names the model it last heard
+ * of, and a Tic-tac-toe run publishes a new one about every second.
+ */
+export function answeredBy(thinking: Pick<Thinking, 'modelStep'>, listed: string): string {
+  return fromNetwork(thinking) ? `AlphaZero, step ${thinking.modelStep}` : listed;
+}
+
 /** The solver's best moves: those its visits are spread over. */
 export function bestMoves(thinking: Pick<Thinking, 'visits'>): number[] {
   return thinking.visits.flatMap((share, action) => (share > 0 ? [action] : []));
