@@ -100,11 +100,13 @@ def _optimizer(config: LearnerConfig, model: torch.nn.Module, fused: bool) -> to
 
 class RateMeter:
     """Per-second rates of growing counters over the last `span_s` seconds; NaN (null in
-    stats.json, a gap in the charts) at the first update, which has no interval yet: a 0
-    there drew a drop to nothing at every start and resume."""
+    stats.json, a gap in the charts) until `min_span_s` have passed since the first update: a
+    0 there drew a drop to nothing at every start and resume, and a rate over the first half
+    second (stats are written that often at a run's start) measured one burst of games."""
 
-    def __init__(self, span_s: float = 60.0) -> None:
+    def __init__(self, span_s: float = 60.0, min_span_s: float = 5.0) -> None:
         self.span_s = span_s
+        self.min_span_s = min_span_s
         self.points: collections.deque[tuple[float, tuple[int, ...]]] = collections.deque()
 
     def update(self, *counters: int) -> tuple[float, ...]:
@@ -114,7 +116,7 @@ class RateMeter:
             self.points.popleft()
         start_time, start = self.points[0]
         elapsed = now - start_time
-        if elapsed <= 0:
+        if elapsed <= 0 or elapsed < self.min_span_s:
             return tuple(math.nan for _ in counters)
         return tuple((c - s) / elapsed for c, s in zip(counters, start, strict=True))
 

@@ -293,15 +293,17 @@ def test_non_finite_loss_skips_the_update(tmp_path) -> None:
 
 
 def test_rates_are_unknown_until_there_is_an_interval(monkeypatch) -> None:
-    """No rate at the first update (a gap in the charts, not a drop to 0 at every resume), then
-    the counters' growth per second over the last `span_s` seconds."""
-    clock = iter([100.0, 102.0, 104.0, 204.0])
+    """No rate at the first updates (a gap in the charts, not a drop to 0 at every resume, nor
+    one burst of games over half a second), then the counters' growth per second over the
+    last `span_s` seconds."""
+    clock = iter([100.0, 100.5, 105.0, 110.0, 210.0])
     monkeypatch.setattr("learner.train.time.monotonic", lambda: next(clock))
-    meter = RateMeter(span_s=60.0)
+    meter = RateMeter(span_s=60.0, min_span_s=5.0)
     assert all(math.isnan(rate) for rate in meter.update(10, 500))
-    assert meter.update(20, 600) == (5.0, 50.0)
-    assert meter.update(40, 1000) == (7.5, 125.0)
-    assert meter.update(140, 2000) == (1.0, 10.0)  # only the last span: from 104 s on
+    assert all(math.isnan(rate) for rate in meter.update(90, 600))  # 0.5 s: a burst, no rate
+    assert meter.update(35, 1000) == (5.0, 100.0)
+    assert meter.update(60, 1500) == (5.0, 100.0)
+    assert meter.update(160, 2500) == (1.0, 10.0)  # only the last span: from 110 s on
 
 
 def test_unmeasured_rates_are_null_in_stats_json() -> None:
