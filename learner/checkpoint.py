@@ -123,9 +123,14 @@ def set_aside(path: Path) -> Path:
     """Renames a refused checkpoint to `latest.pt.refused-<UTC time>` (kept for the user, and
     no longer `*.pt`, which the actor takes for a run to resume); the new name."""
     path = Path(path)
-    target = path.with_name(f"{path.name}.refused-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}")
+    target = path.with_name(f"{path.name}.refused-{utc_stamp()}")
     path.replace(target)
     return target
+
+
+def utc_stamp() -> str:
+    """The time now, UTC, for the names of files and folders set aside: 20261127-105400."""
+    return time.strftime("%Y%m%d-%H%M%S", time.gmtime())
 
 
 def _check_network(saved: Any, model: torch.nn.Module) -> None:

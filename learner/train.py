@@ -30,6 +30,7 @@ from learner.checkpoint import (
     load_checkpoint,
     save_checkpoint,
     set_aside,
+    utc_stamp,
 )
 from learner.config import LearnerConfig, to_dict, write_effective
 from learner.export import LATEST, kept_steps, publish, remove_stale_temp_files, step_file_name
@@ -239,7 +240,7 @@ class Trainer:
         steps = kept_steps(self.models_dir)
         if not steps:
             return
-        folder = self.models_dir / f"previous-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}"
+        folder = self.models_dir / f"previous-{utc_stamp()}"
         folder.mkdir(exist_ok=True)
         for step in steps:
             name = step_file_name(step)
