@@ -72,8 +72,6 @@ def split_overrides(
         if token in ("-h", "--help"):
             print(usage(actor_options, learner_options))
             raise SystemExit(0)
-        if token in list_games():
-            raise LaunchError(f"the game goes first: ./start_training.sh {token} [options]")
         if not token.startswith("--"):
             raise LaunchError(f"unexpected argument {token!r}: overrides look like --name value")
         name, equals, value = token.partition("=")
@@ -261,9 +259,13 @@ def take_game(argv: list[str]) -> tuple[str, list[str]]:
         if game is not None and flagged != game:
             raise LaunchError(f"two games: {game} and --game {flagged}")
         game, argv = flagged, without_option(argv, "--game")
-    elif any(arg in list_games() for arg in argv):
-        named = next(arg for arg in argv if arg in list_games())
-        raise LaunchError(f"the game goes first: ./start_training.sh {named} [options]")
+    else:  # a game name that is no option's value: `--port 8081 connect4`
+        for index, arg in enumerate(argv):
+            after_value = index > 0 and not (
+                argv[index - 1].startswith("--") and "=" not in argv[index - 1]
+            )
+            if arg in list_games() and after_value:
+                raise LaunchError(f"the game goes first: ./start_training.sh {arg} [options]")
     game = game or "tictactoe"
     if game not in list_games():
         raise LaunchError(f"unknown game {game!r}; games: {', '.join(list_games())}")

@@ -271,6 +271,9 @@ def test_paths_are_the_users_and_both_processes_share_one_data_dir(
     assert launch.flag_value(commands["learner"], "--config") == str(tmp_path / "learner.toml")
     with pytest.raises(launch.LaunchError, match="the game goes first"):
         launch.prepare([*port, "connect4"])
+    game, commands = launch.prepare(["connect4", "--data-dir", "othello", *port])[:2]
+    assert game == "connect4"  # a folder named like a game is no game
+    assert launch.flag_value(commands["actor"], "--data-dir") == str(tmp_path / "othello")
 
 
 @pytest.mark.parametrize("argv", [["chess"], ["tictactoe", "--no-such-flag", "1"]])
