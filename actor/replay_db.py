@@ -100,6 +100,10 @@ class ReplayWriter:
             raise
         return int(cursor.lastrowid)
 
+    def newest_id(self) -> int:
+        """The id of the newest stored game (0: none)."""
+        return int(self._connection.execute("SELECT COALESCE(MAX(id), 0) FROM games").fetchone()[0])
+
     def close(self) -> None:
         self._connection.close()
 

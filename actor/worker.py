@@ -146,7 +146,7 @@ def run_worker(index: int, config: ActorConfig, stop_event: Any, board: WorkerBo
     )
     writer = ReplayWriter(run_dir / "replay.db")
     sp_config = selfplay_config(game, config)
-    selfplay = SelfPlay(game, sp_config, seed=config.seed * 1_000_003 + index)
+    selfplay = SelfPlay(game, sp_config, seed=worker_seed(config.seed, index, writer.newest_id()))
     board.publish(index, batch_size=selfplay.batch_capacity)
     refusal = None
     log.info("self-play %s: %s", game.name, sp_config)
@@ -184,6 +184,13 @@ def run_worker(index: int, config: ActorConfig, stop_event: Any, board: WorkerBo
         watcher.stop()
         writer.close()
         log.info("stopped after %d games", selfplay.games)
+
+
+def worker_seed(seed: int, index: int, newest_game_id: int) -> int:
+    """Worker `index`'s self-play seed. It takes in the newest stored game's id, so that a
+    restart with an unchanged model (before the first one, say) does not play the games of the
+    last start again, which the learner would then count twice."""
+    return (seed * 1_000_003 + index + 7_919 * newest_game_id) % 2**32
 
 
 def store_all(

@@ -401,3 +401,27 @@ def test_a_stuck_or_dead_worker_is_noticed() -> None:
     assert progress.failed_worker().startswith("self-play worker 1 has made no progress for")
     processes[0] = FakeProcess(alive=False, exitcode=1)
     assert progress.failed_worker() == "self-play worker 0 died (exit code 1)"
+
+
+def test_a_restarted_worker_does_not_replay_the_last_starts_games(tmp_path) -> None:
+    """Seeded by the worker's index alone, a restart with an unchanged model (or none yet)
+    played the last start's games again, stored twice in replay.db."""
+    from actor.replay_db import ReplayWriter
+    from actor.worker import worker_seed
+
+    game = get_game("tictactoe")
+    writer = ReplayWriter(tmp_path / "replay.db")
+    first_start = SelfPlay(game, seed=worker_seed(0, 0, writer.newest_id()))
+    games = play_games(first_start, None, 16)
+    for record in games:
+        writer.insert(record)
+    restart = SelfPlay(game, seed=worker_seed(0, 0, writer.newest_id()))
+    again = play_games(restart, None, 16)
+    first_moves = {tuple(r.moves.tolist()) for r in games}
+    assert sum(tuple(r.moves.tolist()) in first_moves for r in again) < len(again) // 2
+    same = SelfPlay(game, seed=worker_seed(0, 0, 0))  # the same state: the same games
+    assert [r.moves.tolist() for r in play_games(same, None, 16)] == [
+        r.moves.tolist() for r in games
+    ]
+    assert 0 <= worker_seed(2**40, 7, 10**9) < 2**32
+    writer.close()
