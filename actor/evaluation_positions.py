@@ -96,8 +96,13 @@ def _load_cached(path: Path, game: str, name: str) -> PositionSet | None:
     except Exception as error:  # a damaged cache is rebuilt, never trusted
         log.warning("ignoring unreadable position cache %s: %s", path, error)
         return None
+    rules = get_game(game)
+    shapes = (rules.state_size, rules.num_actions)
     if states.ndim != 2 or values.ndim != 2 or states.shape[0] != values.shape[0]:
         log.warning("ignoring inconsistent position cache %s", path)
+        return None
+    if (states.shape[1], values.shape[1]) != shapes:  # another engine version's states
+        log.warning("ignoring position cache %s: rows do not fit %s", path, game)
         return None
     return PositionSet(game, name, states, values, skipped)
 
@@ -212,7 +217,8 @@ def connect4_positions(
 ) -> PositionSet:
     """The Connect 4 test set for (`count`, `seed`): read from `<run>/evaluation/` when cached,
     else generated (minutes for 500 positions: solving early positions is slow) and cached."""
-    name = f"connect4-seed{seed}-n{count}"
+    # The generation options are in the name: a cache made with others is another set.
+    name = f"connect4-seed{seed}-n{count}" + "".join(f"-{k}{v}" for k, v in sorted(options.items()))
     path = None if run_dir is None else Path(run_dir) / CACHE_FOLDER / f"{name}.npz"
     if path is not None:
         cached = _load_cached(path, "connect4", name)

@@ -409,7 +409,9 @@ def test_connect4_test_set_is_solved_deterministic_and_cached(tmp_path, monkeypa
     with caplog.at_level(logging.INFO, logger="actor.evaluation_positions"):
         first = connect4_positions(tmp_path, count=4, seed=2, **options)
     assert "solving connect4 test positions: 3/4" in caplog.text  # progress while solving
-    cache = tmp_path / "evaluation" / "connect4-seed2-n4.npz"
+    cache = (
+        tmp_path / "evaluation" / "connect4-seed2-n4-max_stones30-min_stones24-strong_share0.0.npz"
+    )
     assert cache.exists() and len(first) == 4
     stones = [bin(int(s[0] | s[1])).count("1") for s in first.states]
     assert all(24 <= n <= 30 for n in stones)
@@ -423,6 +425,13 @@ def test_connect4_test_set_is_solved_deterministic_and_cached(tmp_path, monkeypa
     assert first.optimal_rate(best) == 1.0
     decisive = np.nanmax(first.action_values, 1) > np.nanmin(first.action_values, 1)
     assert first.optimal_rate(worst) == pytest.approx(1 - decisive.mean())
+    # Other generation options are another set, not the cached one.
+    later = connect4_positions(tmp_path, count=4, seed=2, **{**options, "min_stones": 28})
+    assert all(bin(int(s[0] | s[1])).count("1") >= 28 for s in later.states)
+    # A cache whose rows do not fit the engine (another version's states) is rebuilt.
+    np.savez(cache, states=first.states[:, :2], action_values=first.action_values, skipped=0)
+    rebuilt = connect4_positions(tmp_path, count=4, seed=2, **options)
+    assert np.array_equal(rebuilt.states, first.states)
 
 
 @pytest.mark.skipif(not PONS_DIR.exists(), reason="Pons benchmark files not present")
