@@ -406,6 +406,37 @@ describe('Play: switching games, opponents and strength', () => {
     });
   });
 
+  it('asks once when the strength slider is moved several steps during a search', async () => {
+    const calls = fakeActor();
+    const moves = () => calls.filter((c) => c.url.endsWith('/move')).length;
+    server.move = () => new Promise<Response>(() => {}) as unknown as Response; // never answers
+    render(Play, { rules: tictactoe, info: INFO, botDelayMs: 0 });
+    await fireEvent.click(await screen.findByTestId('cell-4'));
+    await waitFor(() => expect(moves()).toBe(1));
+    const slider = screen.getByTestId('strength');
+    for (const value of ['4', '5', '6']) {
+      await fireEvent.input(slider, { target: { value } });
+      await fireEvent.change(slider);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect(moves()).toBe(2); // one search for the strength it came to rest at
+  });
+
+  it('offers only checkpoints older than the model served, and takes an answer in order', async () => {
+    fakeActor();
+    server.checkpoints = [10, 42, 50]; // 50 written by the learner, not yet served
+    const { rerender } = render(Play, { rules: tictactoe, info: INFO, botDelayMs: 0 });
+    const select = screen.getByTestId('opponent') as HTMLSelectElement;
+    await waitFor(() => expect(offered(select)).toContain('checkpoint:10'));
+    expect(offered(select)).not.toContain('checkpoint:50');
+    await fireEvent.change(select, { target: { value: 'checkpoint:10' } });
+    // the actor serves 50 now: step 10 is still kept and still offered, with no notice
+    await rerender({ rules: tictactoe, info: { ...INFO, modelStep: 50 }, botDelayMs: 0 });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(select.value).toBe('checkpoint:10');
+    expect(screen.queryByTestId('opponent-notice')).toBeNull();
+  });
+
   it('keeps the nearest simulation count when the opponent changes', async () => {
     fakeActor();
     render(Play, { rules: tictactoe, info: INFO, botDelayMs: 0 });

@@ -103,7 +103,8 @@ export function opponents(info: GameInfo | null, checkpoints: Checkpoint[]): Opp
         });
       }
       for (const checkpoint of [...checkpoints].sort((a, b) => b.step - a.step)) {
-        if (checkpoint.step === step) continue;
+        // Older ones only: the learner writes a model file before the actor serves it.
+        if (step !== null && step !== undefined && checkpoint.step >= step) continue;
         out.push({
           key: `checkpoint:${checkpoint.step}`,
           label: `AlphaZero, step ${checkpoint.step} (older)`,
