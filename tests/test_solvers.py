@@ -291,6 +291,23 @@ def test_connect4_concurrent_solves_give_the_sequential_answers() -> None:
             np.testing.assert_array_equal(got, want, err_msg=str(moves))
 
 
+def test_connect4_waiting_for_another_search_counts_against_the_time_limit() -> None:
+    """Behind a long search, a request with a 0.3 s limit waited as long as that search (24.7
+    s behind a 25 s one); the API's fallback for `perfect` never ran in time."""
+    moves, _ = pons_positions("Test_L3_R1", 1)[0]
+    answers = []
+    with connect4._Workspace.lock:  # another search holds the workspace
+        waiting = threading.Thread(
+            target=lambda: answers.append(connect4.solve_connect4_moves(moves, time_limit_s=0.3))
+        )
+        started = time.perf_counter()
+        waiting.start()
+        waiting.join(5.0)
+        assert not waiting.is_alive() and answers == [None]
+        assert time.perf_counter() - started < 2.0
+    assert connect4.solve_connect4_moves(moves, time_limit_s=25.0) is not None  # free again
+
+
 def test_connect4_time_limit_too_short_for_the_opening_returns_at_once() -> None:
     """Under 4 stones the search takes longer than 30 s: a shorter limit is not spent."""
     for moves in ([], [3], [3, 3, 3]):

@@ -412,14 +412,21 @@ def _run_action_values(
 
 
 def _search(function: Callable, *position: int, stats: np.ndarray, deadline: float) -> Any:
-    """`function(*position, <workspace>, stats, deadline)`, one search at a time. The time
-    spent waiting for another search counts against the deadline, so a request's limit holds."""
-    with _Workspace.lock:
+    """`function(*position, <workspace>, stats, deadline)`, one search at a time. Waiting for
+    another search counts against the deadline: a search that cannot start before it is
+    aborted (stats[ABORTED]) without running, so a request's time limit holds."""
+    timeout = max(0.0, deadline - time.perf_counter()) if stats[CHECK_TIME] else -1
+    if not _Workspace.lock.acquire(timeout=timeout):
+        stats[ABORTED] = 1
+        return None
+    try:
         keys, bounds = _Workspace.table()
         result = function(
             *position, keys, bounds, _Workspace.scratch, _Workspace.frames, stats, deadline
         )
         _Workspace.last_nodes = int(stats[NODES])
+    finally:
+        _Workspace.lock.release()
     return result
 
 
