@@ -43,7 +43,7 @@ class Progress:
         """Why a worker cannot go on: it died, or its last batch is STUCK_AFTER_S old (stuck in
         a jitted call or ORT: alive, but self-play has stopped and the learner would train on
         an old window unnoticed). None while all play."""
-        now = time.time()
+        now = time.monotonic()  # system-wide on Linux: the workers' clock too
         for index, process in enumerate(self.processes):
             if not process.is_alive():
                 return f"self-play worker {index} died (exit code {process.exitcode})"

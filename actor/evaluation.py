@@ -388,7 +388,7 @@ class EvaluationService:
 
     def _start_pending(self, force: bool = False) -> bool:
         """Starts the pending model's evaluation if one may start now (under the lock)."""
-        if self._pending is None or self.busy:
+        if self._pending is None or self.busy or self._closed:
             return False
         if not force and time.monotonic() - self._last_start < self.min_interval_s:
             return False
@@ -453,10 +453,11 @@ class EvaluationService:
     def close(self, wait: bool = False) -> None:
         """Stops the service; without `wait`, a running evaluation's process is terminated: the
         pool's exit hook waited for it, so a stopped actor lingered up to a minute (Connect 4)."""
-        executor, self._executor = self._executor, None
+        with self._lock:  # no evaluation starts after this one (the progress thread polls)
+            self._closed = True
+            executor, self._executor = self._executor, None
         if executor is None:
             return
-        self._closed = True
         if not wait and isinstance(executor, concurrent.futures.ProcessPoolExecutor):
             for process in list((executor._processes or {}).values()):
                 process.terminate()

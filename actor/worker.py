@@ -165,7 +165,7 @@ def run_worker(index: int, config: ActorConfig, stop_event: Any, board: WorkerBo
                 writer,
                 records,
                 lambda: stopping or stop_event.is_set() or orphaned(),
-                lambda: board.publish(index, alive_at=time.time()),
+                lambda: board.publish(index, alive_at=time.monotonic()),
             )
             board.publish(
                 index,
@@ -175,7 +175,7 @@ def run_worker(index: int, config: ActorConfig, stop_event: Any, board: WorkerBo
                 batches=selfplay.batches,
                 model_step=step,
                 int8=model is not None and model.int8,
-                alive_at=time.time(),
+                alive_at=time.monotonic(),
             )
             if slot.last_refusal != refusal:
                 refusal = slot.last_refusal

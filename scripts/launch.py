@@ -330,7 +330,10 @@ def check_port(actor_args: list[str]) -> str:
     self-play had started)."""
     host = flag_value(actor_args, "--host") or "127.0.0.1"
     port = int(flag_value(actor_args, "--port") or 8080)
-    with socket.socket() as probe:
+    if not 0 < port < 65536:
+        raise LaunchError(f"--port must be between 1 and 65535, got {port}")
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET  # as uvicorn chooses
+    with socket.socket(family) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
         try:
             probe.bind((host, port))
@@ -339,7 +342,8 @@ def check_port(actor_args: list[str]) -> str:
                 f"cannot serve on {host}:{port} ({error.strerror}): another actor may be"
                 " running there; pass --port N to use another port"
             ) from None
-    return f"http://{host}:{port}/"
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}/"
 
 
 def die_with_parent() -> None:
@@ -436,7 +440,7 @@ def stop_after(name: str, code: int, processes: dict[str, subprocess.Popen], tai
     """One process ended on its own: stops the other. 0 when the learner finished its
     --max-steps, else 1, with the process's last lines."""
     others = {n: p for n, p in processes.items() if n != name}
-    if name == "learner" and code == 0:
+    if name == "learner" and code == 0 and flag_value(processes[name].args, "--max-steps"):
         print("[launch] the learner finished (--max-steps); stopping the actor", flush=True)
         stop(others)
         return 0

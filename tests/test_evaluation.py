@@ -362,17 +362,34 @@ def test_a_dead_evaluation_process_is_replaced_for_the_next_model(tmp_path):
         assert service.notify(path) is True
         for pid in list(service._executor._processes):  # the pool's one process
             os.kill(pid, signal.SIGKILL)
-        service.wait(120)
-        time.sleep(0.2)  # the done-callback runs in the executor's thread
-        assert "BrokenProcessPool" in service.last_error
+        # The done-callback runs in the executor's thread, after wait() returns: poll for it.
+        until(lambda: "BrokenProcessPool" in (service.last_error or ""), 120)
         make_model(path, step=6)
         assert service.poll() is True
-        service.wait(180)
-        time.sleep(0.2)
+        until(lambda: service.evaluations_finished == 2, 180)
         assert service.last_error is None
     finally:
         service.close(wait=True)
     assert [e["step"] for e in ev.read_evaluations(run_dir)] == [6] * 4
+
+
+def until(condition, timeout_s: float) -> None:
+    """Waits for `condition()` (checked every 0.05 s); fails after `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def test_a_closed_service_starts_no_evaluation(tmp_path):
+    """The actor's progress thread may poll once more while the actor closes the service: that
+    started a new evaluation process, and the actor's exit waited for it."""
+    run_dir = tmp_path / "tictactoe"
+    path = make_model(run_dir / "models" / "latest.onnx", step=5)
+    service = ev.EvaluationService("tictactoe", run_dir, settings=SMALL, mode="thread")
+    service.close()
+    assert service.notify(path, force=True) is False and service.poll() is False
+    assert service._executor is None
 
 
 def test_closing_stops_a_running_evaluation_at_once(tmp_path):

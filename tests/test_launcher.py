@@ -183,6 +183,33 @@ def test_a_process_failing_at_start_is_named_with_its_reason(tmp_path: Path) -> 
     assert "--device cuda, but torch finds no CUDA GPU here" in output
 
 
+def test_the_page_address_and_port_are_checked_before_starting() -> None:
+    launch = load_launch_module()
+    for port in ("0", "70000", "-1"):
+        with pytest.raises(launch.LaunchError, match="--port must be between 1 and 65535"):
+            launch.check_port(["--port", port])
+    port = str(free_port())  # IPv6, as uvicorn serves it for a host with a colon
+    assert launch.check_port(["--host", "::1", "--port", port]) == f"http://[::1]:{port}/"
+
+
+def test_a_learner_stopped_from_outside_is_not_called_finished(tmp_path: Path) -> None:
+    """Exit code 0 is 'finished' only for a run given --max-steps: a learner stopped by a plain
+    `kill` exits 0 too, and the launcher said "finished" and exited 0."""
+    launcher = start_launcher(tmp_path)
+    pids: list[int] = []
+    try:
+        actor, learner = both_running(launcher)
+        pids = [actor, learner]
+        os.kill(learner, signal.SIGTERM)
+        code = launcher.process.wait(60)
+        output = launcher.log()
+    finally:
+        cleanup(launcher, pids)
+    assert code == 1, output[-3000:]
+    assert "the learner exited with code 0; stopping the rest" in output
+    assert "finished (--max-steps)" not in output
+
+
 def test_a_finished_learner_ends_the_run_with_exit_zero(tmp_path: Path) -> None:
     code, output = run_until_it_ends(tmp_path, "--max-steps", "20", timeout=180)
     assert code == 0, output[-3000:]

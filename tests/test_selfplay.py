@@ -394,10 +394,10 @@ def test_a_stuck_or_dead_worker_is_noticed() -> None:
     board = WorkerBoard.create(multiprocessing.get_context("spawn"), 3)
     processes = [FakeProcess(), FakeProcess(), FakeProcess()]
     progress = Progress(ActorConfig(), board, processes, lambda: None, None)
-    board.publish(0, alive_at=time.time())
-    board.publish(1, alive_at=time.time() - 5)  # worker 2: no batch yet (compiling)
+    board.publish(0, alive_at=time.monotonic())
+    board.publish(1, alive_at=time.monotonic() - 5)  # worker 2: no batch yet (compiling)
     assert progress.failed_worker() is None
-    board.publish(1, alive_at=time.time() - STUCK_AFTER_S - 10)
+    board.publish(1, alive_at=time.monotonic() - STUCK_AFTER_S - 10)
     assert progress.failed_worker().startswith("self-play worker 1 has made no progress for")
     processes[0] = FakeProcess(alive=False, exitcode=1)
     assert progress.failed_worker() == "self-play worker 0 died (exit code 1)"
