@@ -553,6 +553,35 @@ describe('App', () => {
     }
   });
 
+  it('does not pile up games-list requests while the actor is slow to answer', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval'] });
+    try {
+      fakeActor();
+      const answer = globalThis.fetch as (url: string, init?: RequestInit) => Promise<Response>;
+      let release: () => void = () => {};
+      const slow = new Promise<void>((resolve) => (release = resolve));
+      let asked = 0;
+      vi.stubGlobal('fetch', async (url: string, init?: RequestInit) => {
+        if (url.endsWith('api/games')) {
+          asked++;
+          await slow; // the actor is busy
+        }
+        return answer(url, init);
+      });
+      history.replaceState(null, '', '#/play/tictactoe');
+      render(App);
+      vi.advanceTimersByTime(3000 * 5);
+      const gamesCalls = () => asked;
+      expect(gamesCalls()).toBe(1);
+      release();
+      await waitFor(() => expect(screen.getByTestId('opponent').textContent).toContain('42'));
+      vi.advanceTimersByTime(3000);
+      await waitFor(() => expect(gamesCalls()).toBe(2));
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it("never links the footer to the page you are on", async () => {
     fakeActor();
     history.replaceState(null, '', '#/dashboard/tictactoe');
