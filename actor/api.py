@@ -292,7 +292,7 @@ def allowed_methods(routes: list[BaseRoute], path: str) -> list[str]:
     """The methods of the API routes (not the catch-all) that serve `path`; HEAD with GET."""
     methods: set[str] = set()
     for route in routes:
-        if isinstance(route, APIRoute) and route.path != UNKNOWN_API:
+        if isinstance(route, APIRoute) and route.path not in (UNKNOWN_API, "/api"):
             if route.path_regex.match(path):
                 methods |= route.methods
     if "GET" in methods:
@@ -702,6 +702,7 @@ def create_app(
             ]
         )
 
+    @app.api_route("/api", methods=API_METHODS, include_in_schema=False)
     @app.api_route(UNKNOWN_API, methods=API_METHODS, include_in_schema=False)
     async def unknown_api(request: Request) -> JSONResponse:
         path = request.scope["path"]

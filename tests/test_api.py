@@ -350,7 +350,7 @@ def test_a_wrong_method_gets_405_and_an_unknown_api_path_404(client: TestClient)
     assert response.status_code == 405 and response.headers["allow"] == "GET, HEAD"
     assert "use GET or HEAD for /api/games/connect4/stats" in response.json()["detail"]
     for method in ("GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"):
-        for path in ("/api/unknown", "/api/games/tictactoe/move/extra"):
+        for path in ("/api", "/api/", "/api/unknown", "/api/games/tictactoe/move/extra"):
             response = client.request(method, path)
             assert response.status_code == 404, (method, path)
             assert response.json()["detail"] == f"no API path {path}"
