@@ -143,8 +143,9 @@ def evaluate_model(
     settings: EvaluationSettings | None = None,
 ) -> list[dict[str, Any]]:
     """Matches against the baselines and the optimal-move rates of one model, as entries of the
-    `evaluations` list. Extra keys: "games", or "positions" and "trivial_share" (the share of
-    positions where every move is optimal), and "seconds" spent."""
+    `evaluations` list. Extra keys: "games", or "positions", "trivial_share" (the share of
+    positions where every move is optimal) and "random_optimal_rate" (what uniformly random
+    moves score there), and "seconds" spent."""
     game = get_game(game_name)
     settings = settings or default_settings(game_name)
     entries = []
@@ -177,6 +178,7 @@ def evaluate_model(
                 _entry(
                     step, "solver", simulations, optimal_move_rate=rate,
                     positions=len(positions), trivial_share=round(positions.trivial_share, 4),
+                    random_optimal_rate=round(positions.random_rate, 4),
                     seconds=time.perf_counter() - start,
                 )  # fmt: skip
             )

@@ -66,6 +66,16 @@ class PositionSet:
         return float(self.optimal_mask[np.arange(len(self)), actions].mean())
 
     @property
+    def random_rate(self) -> float:
+        """The optimal-move rate of a uniformly random legal move: the chart's floor. It is far
+        above 0 where many moves are equally good (Tic-tac-toe: most moves keep the draw)."""
+        if len(self) == 0:
+            return 0.0
+        legal = ~np.isnan(self.action_values)
+        optimal = (self.optimal_mask & legal).sum(axis=1)
+        return float((optimal / np.maximum(legal.sum(axis=1), 1)).mean())
+
+    @property
     def trivial_share(self) -> float:
         """The share of positions where every legal move is optimal (they test nothing)."""
         legal = ~np.isnan(self.action_values)

@@ -226,6 +226,23 @@ def test_unreadable_evaluations_file_starts_afresh(tmp_path):
     assert ev.append_evaluations(run_dir, [{"step": 1}]) == [{"step": 1}]
 
 
+def test_random_rate_is_what_uniformly_random_moves_score():
+    positions = tictactoe_positions()
+    by_position = []
+    for values in positions.action_values:
+        legal = values[~np.isnan(values)]
+        by_position.append(np.mean(legal == legal.max()))
+    assert positions.random_rate == pytest.approx(np.mean(by_position))
+    rng = np.random.default_rng(1)
+    scores = []
+    for _ in range(100):
+        picks = rng.random((len(positions), 9))
+        picks[np.isnan(positions.action_values)] = -1
+        scores.append(positions.optimal_rate(picks.argmax(axis=1)))
+    assert np.mean(scores) == pytest.approx(positions.random_rate, abs=0.005)
+    assert 0.3 < positions.random_rate < 0.9  # most Tic-tac-toe moves keep the draw
+
+
 def test_evaluate_file_writes_entries_in_the_stats_shape(tmp_path):
     run_dir = tmp_path / "tictactoe"
     path = make_model(run_dir / "models" / "latest.onnx", step=12)
@@ -241,6 +258,8 @@ def test_evaluate_file_writes_entries_in_the_stats_shape(tmp_path):
     assert abs(sum(entries[0][k] for k in ("win_rate", "draw_rate", "loss_rate")) - 1) < 1e-9
     assert entries[0]["games"] == 4 and entries[2]["positions"] == 4520
     assert 0.0 < entries[2]["optimal_move_rate"] < 1.0
+    random_rate = round(tictactoe_positions().random_rate, 4)
+    assert entries[2]["random_optimal_rate"] == entries[3]["random_optimal_rate"] == random_rate
     assert ev.read_evaluations(run_dir) == json.loads(json.dumps(entries))
 
 
