@@ -6,7 +6,8 @@ through the page like a person: a whole Tic-tac-toe game, moves in Connect 4 and
 the bot answering, the training dashboard's charts, stepping through a replay. Any console
 error or uncaught page error fails the test.
 
-Set WEB_SCREENSHOTS=docs/screenshots to also save the screenshots used in the README.
+Set WEB_SCREENSHOTS=docs/screenshots to also save the screenshots used in the README (the first
+screen of each page; WEB_FULL=1 for whole pages).
 """
 
 from __future__ import annotations
@@ -100,8 +101,16 @@ def stats_document(game: str, steps: int = 60, every: int = 20) -> dict:
                     "optimal_move_rate": None if game == "othello" else 0.55 + 0.4 * progress,
                 }
             )
-    elo = [{"player": "alphazero", "step": e["step"], "elo": 900 + 8 * i * 10} for i, e in
-           enumerate(evaluations[::2])]  # fmt: skip
+        if game != "othello":  # the solver's judgement, with what random moves score there
+            evaluations.append(
+                {
+                    "step": step, "time": now - (steps - i) * 30, "opponent": "solver",
+                    "simulations": 200, "win_rate": None, "draw_rate": None, "loss_rate": None,
+                    "optimal_move_rate": 0.6 + 0.39 * progress, "random_optimal_rate": 0.58,
+                }
+            )  # fmt: skip
+    elo = [{"player": "alphazero", "step": step, "elo": 900 + 8 * i * 10} for i, step in
+           enumerate(sorted({e["step"] for e in evaluations}))]  # fmt: skip
     elo += [{"player": "random", "step": None, "elo": 600}, {"player": "mcts", "step": None,
             "elo": 1300}]  # fmt: skip
     last = history[-1]
@@ -299,7 +308,9 @@ class Page:
             Path(folder).mkdir(parents=True, exist_ok=True)
             self.page.evaluate("window.scrollTo(0, 0)")
             self.page.wait_for_timeout(700)  # let animations settle
-            self.page.screenshot(path=str(Path(folder) / f"{name}.png"))
+            self.page.screenshot(
+                path=str(Path(folder) / f"{name}.png"), full_page=bool(os.environ.get("WEB_FULL"))
+            )
 
     def close(self) -> None:
         self.context.close()
@@ -550,10 +561,10 @@ def test_dashboard_draws_charts_from_stats(web_page: Page) -> None:
         locator.locator("canvas").wait_for()
     assert page.get_by_test_id("chart-loss").get_attribute("data-points") == "60"
     assert page.get_by_test_id("card-step").inner_text().count("1200") == 1
-    # the first minute's 240 games/s go above the axis: the rest of the run (5-7) stays readable
+    # the first minute's 4000 positions/s go above the axis: the rest (125-175) stays readable
     throughput = page.get_by_test_id("chart-throughput")
     assert throughput.get_by_test_id("peaks-above").is_visible()
-    assert 7 <= float(throughput.locator("[data-y-top]").get_attribute("data-y-top")) < 10
+    assert 175 <= float(throughput.locator("[data-y-top]").get_attribute("data-y-top")) < 200
     loss_top = float(
         page.get_by_test_id("chart-loss").locator("[data-y-top]").get_attribute("data-y-top")
     )
@@ -562,6 +573,7 @@ def test_dashboard_draws_charts_from_stats(web_page: Page) -> None:
     evaluation = page.get_by_test_id("card-evaluation").inner_text()
     # the simulations are the evaluated network's, not the opponent's
     assert "vs mcts\n(AlphaZero at 200 sims)\n" in evaluation and "% won · " in evaluation
+    assert "optimal moves, 200 sims" in evaluation and "92.5%\nrandom moves score 58%" in evaluation
     web_page.screenshot("dashboard")
 
 

@@ -72,7 +72,7 @@ describe('API parsing', () => {
         { step: 20, opponent: 'random', win_rate: 0.75, draw_rate: 0.1, optimal_move_rate: null },
         { step: 20, opponent: 'mcts', simulations: 200, win_rate: 0.3 },
         { step: 20, opponent: 'solver', simulations: 0, win_rate: null, optimal_move_rate: 0.9 },
-        { step: 20, opponent: 'solver', simulations: 64, win_rate: null, optimal_move_rate: 1 },
+        { step: 20, opponent: 'solver', simulations: 64, optimal_move_rate: 1, random_optimal_rate: 0.5 },
       ],
       elo: [
         { player: 'step-10', step: 10, elo: 1000 },
@@ -102,13 +102,20 @@ describe('API parsing', () => {
       [null, 0.3],
     ]);
     const optimal = charts.find((c) => c.testid === 'chart-optimal')!;
-    expect(optimal.series.map((s) => s.label)).toEqual(['network alone', '64 simulations']);
+    // what random moves score on the same positions: a flat dashed line, in the axis range
+    expect(optimal.series.map((s) => s.label)).toEqual([
+      'network alone',
+      '64 simulations',
+      'random moves',
+    ]);
+    expect(optimal.series[2].dash).toBe(true);
     expect(optimal.ys).toEqual([
       [0.7, 0.9],
       [null, 1],
+      [0.5, 0.5],
     ]);
     expect(charts.find((c) => c.testid === 'chart-lr')!.log).toBe(false); // no rates known
-    expect(optimal.yMin).toBeCloseTo(0.6);
+    expect(optimal.yMin).toBeCloseTo(0.4);
     expect(win.yMin).toBeCloseTo(0.2);
     const elo = charts.find((c) => c.testid === 'chart-elo')!;
     // The checkpoints (one player each in the tournament) are one curve, the baseline flat.
@@ -124,6 +131,7 @@ describe('API parsing', () => {
     const entry = (step: number, opponent: string, simulations: number, win: number) => ({
       step, time: null, opponent, simulations, win_rate: win, draw_rate: 0, loss_rate: 1 - win,
       optimal_move_rate: null,
+      random_optimal_rate: null,
     });
     const evals = [
       entry(10, 'random', 64, 0.9),
@@ -161,6 +169,26 @@ describe('API parsing', () => {
     expect(percentFloor([[null]])).toBe(0);
   });
 
+  it('draws positions/s and the game length, not games/s (the same curve)', () => {
+    const stats = parseStats({
+      history: [
+        { step: 1, games_per_s: 10, positions_per_s: 90 },
+        { step: 2, games_per_s: 0, positions_per_s: 50 },
+        { step: 3, games_per_s: 4, positions_per_s: 100 },
+        { step: 4 },
+      ],
+    });
+    const throughput = buildCharts(stats).find((c) => c.testid === 'chart-throughput')!;
+    expect(throughput.series.map((s) => [s.label, !!s.right])).toEqual([
+      ['positions/s', false],
+      ['moves per game', true],
+    ]);
+    expect(throughput.ys).toEqual([
+      [90, 50, 100, null],
+      [9, null, 25, null],
+    ]);
+  });
+
   it('scales throughput below the first minute without a network', () => {
     const steady = Array.from({ length: 40 }, (_, i) => 40 + (i % 7) * 3);
     expect(outlierFreeTop([1600, 1400, 900, ...steady])).toBe(Math.max(...steady));
@@ -170,7 +198,7 @@ describe('API parsing', () => {
     expect(outlierFreeTop([1600, 1500, 1400, 1300, 40, 41, 42, 43])).toBeNull(); // half the run
     expect(outlierFreeTop([1600, 40, 41])).toBeNull(); // too few points to tell
     const charts = buildCharts(
-      parseStats({ history: steady.map((g, i) => ({ step: i, games_per_s: g })) }),
+      parseStats({ history: steady.map((g, i) => ({ step: i, positions_per_s: g })) }),
     );
     const scaled = charts.filter((c) => c.ignoreOutliers).map((c) => c.testid);
     expect(scaled).toEqual(['chart-throughput']); // a loss curve's start is no outlier

@@ -75,6 +75,8 @@ export interface Evaluation {
   draw_rate: number | null;
   loss_rate: number | null;
   optimal_move_rate: number | null;
+  /** What uniformly random moves score on the same solved positions (solver entries). */
+  random_optimal_rate: number | null;
 }
 
 export interface EloPoint {
@@ -294,6 +296,7 @@ export function parseStats(body: unknown): Stats {
         draw_rate: optNum(row.draw_rate),
         loss_rate: optNum(row.loss_rate),
         optimal_move_rate: optNum(row.optimal_move_rate),
+        random_optimal_rate: optNum(row.random_optimal_rate),
       };
     }).sort((a, b) => a.step - b.step),
     elo: rows(stats.elo, 'elo', (row) => {

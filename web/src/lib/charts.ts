@@ -1,5 +1,5 @@
 /** Turns stats.json into the dashboard's chart specs (pure, so it is unit-tested). */
-import type { Evaluation, Stats } from './api';
+import type { Evaluation, HistoryPoint, Stats } from './api';
 
 export interface SeriesSpec {
   label: string;
@@ -26,6 +26,13 @@ export interface ChartSpec {
 }
 
 const PALETTE = ['#58a6ff', '#f778ba', '#3fb950', '#d29922', '#a371f7', '#ff7b72', '#39c5cf'];
+/** Reference lines that are no player of the run (what random moves score). */
+const MUTED = '#8b96ab'; // app.css --muted
+
+/** Mean moves per self-play game over a history point's window: positions/s over games/s. */
+function gameLength(p: HistoryPoint): number | null {
+  return p.positions_per_s !== null && p.games_per_s ? p.positions_per_s / p.games_per_s : null;
+}
 
 /** Rows grouped by a key into one series each, aligned on the union of their steps. */
 function grouped<T extends { step: number | null }>(
@@ -143,16 +150,18 @@ export function buildCharts(stats: Stats): ChartSpec[] {
       ys: [h.map((p) => p.replay_positions)],
     },
     {
-      title: 'Self-play throughput',
+      // Games/s drew the same curve as positions/s (their ratio, the game length, changes
+      // slowly), so the second line is the game length: how play changes as the network learns.
+      title: 'Self-play throughput and game length',
       testid: 'chart-throughput',
       x,
       series: [
-        { label: 'games/s', color: PALETTE[5] },
-        { label: 'positions/s', color: PALETTE[6], right: true },
+        { label: 'positions/s', color: PALETTE[6] },
+        { label: 'moves per game', color: PALETTE[5], right: true },
       ],
-      ys: [h.map((p) => p.games_per_s), h.map((p) => p.positions_per_s)],
-      yLabel: 'games/s',
-      rightLabel: 'positions/s',
+      ys: [h.map((p) => p.positions_per_s), h.map(gameLength)],
+      yLabel: 'positions/s',
+      rightLabel: 'moves per game',
       ignoreOutliers: true,
     },
   ];
@@ -180,23 +189,25 @@ export function buildCharts(stats: Stats): ChartSpec[] {
       percent: true,
       yMin: percentFloor(win.ys),
     });
-    const optimal = grouped(
-      evals.filter((e) => e.optimal_move_rate !== null),
-      searchName,
-      (e) => e.optimal_move_rate,
-    );
+    const judged = evals.filter((e) => e.optimal_move_rate !== null);
+    const optimal = grouped(judged, searchName, (e) => e.optimal_move_rate);
     if (optimal.x.length > 0) {
+      // What random moves score on the same positions, a flat line: the rate's floor is far
+      // above 0 where most moves are equally good (Tic-tac-toe: 58%).
+      const random = judged.map((e) => e.random_optimal_rate).filter((r) => r !== null);
+      const floor = random.length > 0 ? [optimal.x.map(() => random[random.length - 1])] : [];
+      const ys = [...optimal.ys, ...floor];
       charts.push({
         title: 'Optimal-move rate (judged by the solver)',
         testid: 'chart-optimal',
         x: optimal.x,
-        series: optimal.names.map((n, i) => ({
-          label: n,
-          color: PALETTE[(i + 2) % PALETTE.length],
-        })),
-        ys: optimal.ys,
+        series: [
+          ...optimal.names.map((n, i) => ({ label: n, color: PALETTE[(i + 2) % PALETTE.length] })),
+          ...floor.map(() => ({ label: 'random moves', color: MUTED, dash: true })),
+        ],
+        ys,
         percent: true,
-        yMin: percentFloor(optimal.ys),
+        yMin: percentFloor(ys),
       });
     }
   }
