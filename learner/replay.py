@@ -31,13 +31,14 @@ BUSY_TIMEOUT_MS = 30_000
 
 @functools.cache
 def build_decoder(game: Game):
-    """A jitted `decode(moves, offsets, outcomes, planes, values) -> ok`.
+    """A jitted `decode(moves, offsets, outcomes, visits, planes, values) -> ok`.
 
     For `n` games with moves `moves[offsets[g]:offsets[g+1]]` and outcomes (1 first player
     won, -1 second, 0 draw) it fills `planes[i]` (float32 [C, H, W]) with the position before
     move i and `values[i]` with the outcome from the side to move's view. `ok[g]` is False when
-    game g has an out-of-range or illegal move, a move after the end, or an outcome that
-    contradicts the final position; its rows are then garbage and must be dropped.
+    game g has an out-of-range or illegal move, a move after the end, visits on an illegal move,
+    no end (the outcome of an unfinished game is made up), or an outcome that contradicts the
+    final position; its rows are then garbage and must be dropped.
     """
     initial_state = game.initial_state
     legal_mask = game.legal_mask
@@ -48,7 +49,7 @@ def build_decoder(game: Game):
     num_actions = game.num_actions
 
     @numba.njit
-    def decode(moves, offsets, outcomes, planes, values):
+    def decode(moves, offsets, outcomes, visits, planes, values):
         num_games = offsets.shape[0] - 1
         ok = np.ones(num_games, dtype=np.bool_)
         for g in range(num_games):
@@ -59,8 +60,14 @@ def build_decoder(game: Game):
                 if status(state) != ONGOING or action < 0 or action >= num_actions:
                     ok[g] = False
                     break
-                if not legal_mask(state)[action]:
+                legal = legal_mask(state)
+                if not legal[action]:
                     ok[g] = False
+                    break
+                for a in range(num_actions):
+                    if visits[i, a] != 0.0 and not legal[a]:
+                        ok[g] = False
+                if not ok[g]:
                     break
                 planes[i] = 0.0
                 encode(state, planes[i])
@@ -68,7 +75,9 @@ def build_decoder(game: Game):
                 apply_action(state, action)
             if ok[g]:
                 final = status(state)
-                if final == FIRST_PLAYER_WON and outcome != 1:
+                if final == ONGOING:
+                    ok[g] = False
+                elif final == FIRST_PLAYER_WON and outcome != 1:
                     ok[g] = False
                 elif final == SECOND_PLAYER_WON and outcome != -1:
                     ok[g] = False
@@ -81,14 +90,16 @@ def build_decoder(game: Game):
 
 
 def decode_moves(game: Game, moves: np.ndarray, outcome: int = 0) -> np.ndarray:
-    """Planes float32 [n, C, H, W] of the positions before each of one game's `moves`."""
+    """Planes float32 [n, C, H, W] of the positions before each of one finished game's
+    `moves`."""
     moves = np.asarray(moves, dtype=np.int64)
     planes = np.empty((len(moves), *game.plane_shape), dtype=np.float32)
     values = np.empty(len(moves), dtype=np.float32)
     offsets = np.array([0, len(moves)], dtype=np.int64)
-    ok = build_decoder(game)(moves, offsets, np.array([outcome], np.int64), planes, values)
-    if not ok[0]:
-        raise RecordError("illegal move sequence")
+    no_visits = np.zeros((len(moves), game.num_actions), np.float32)
+    outcomes = np.array([outcome], np.int64)
+    if not build_decoder(game)(moves, offsets, outcomes, no_visits, planes, values)[0]:
+        raise RecordError("illegal move sequence, or a game that does not end")
     return planes
 
 
@@ -416,12 +427,15 @@ class Replay:
         flat_moves = np.concatenate(moves)
         planes = np.empty((len(flat_moves), *game.plane_shape), dtype=np.float32)
         values = np.empty(len(flat_moves), dtype=np.float32)
-        ok = self._decode(flat_moves, offsets, np.array(outcomes, np.int64), planes, values)
         policy = np.concatenate(visits)
+        outcomes = np.array(outcomes, np.int64)
+        ok = self._decode(flat_moves, offsets, outcomes, policy, planes, values)
         sums = policy.sum(axis=1)
         ok &= np.add.reduceat((policy < 0).any(axis=1).astype(np.int64), offsets[:-1]) == 0
         for g in np.flatnonzero(~ok):
-            self._skip(ids[g], "illegal moves, bad visits or an outcome the moves contradict")
+            self._skip(
+                ids[g], "illegal moves, bad visits, no end or an outcome the moves contradict"
+            )
         searched = sums > 0  # an all-zero row: a move played without a search (random opening)
         keep = np.repeat(ok, lengths) & searched
         policy = policy[keep] / sums[keep, None]

@@ -10,6 +10,18 @@ from learner.replay import Replay, ReplayUnavailable, ReplayWindow, decode_moves
 from learner.synthetic import insert_raw, insert_records, random_records
 
 TICTACTOE = get_game("tictactoe")
+X_WINS = np.array([0, 3, 1, 4, 2])  # x: 0, 1, 2 wins; o: 3, 4
+
+
+def legal_visits(moves: np.ndarray) -> np.ndarray:
+    """Visit rows spread evenly over each position's legal moves (Tic-tac-toe)."""
+    ctx = EngineContext("tictactoe")
+    step = ctx.reset()
+    rows = np.zeros((len(moves), 9), np.float32)
+    for i, action in enumerate(moves):
+        rows[i, step.legal_mask] = 1 / step.legal_mask.sum()
+        step = ctx.step(step.state, int(action))
+    return rows
 
 
 def db_rows(path) -> list[tuple[int, int]]:
@@ -32,10 +44,10 @@ def test_decoder_matches_engine_encoding(game_name) -> None:
 
 
 def test_values_are_outcome_from_side_to_move(tmp_path) -> None:
-    # x: 0, 1, 2 wins; o: 3, 4. Positions alternate x, o, x, o, x to move.
+    # Positions alternate x, o, x, o, x to move.
     record = GameRecord(
-        np.array([0, 3, 1, 4, 2]),
-        np.full((5, 9), 1 / 9, np.float32),
+        X_WINS,
+        legal_visits(X_WINS),
         np.zeros(5, np.float32),
         outcome=1,
     )
@@ -47,8 +59,8 @@ def test_values_are_outcome_from_side_to_move(tmp_path) -> None:
 
 def test_root_value_mix(tmp_path) -> None:
     record = GameRecord(
-        np.array([0, 3, 1, 4, 2]),
-        np.full((5, 9), 1 / 9, np.float32),
+        X_WINS,
+        legal_visits(X_WINS),
         np.full(5, 0.5, np.float32),
         outcome=1,
     )
@@ -60,16 +72,16 @@ def test_root_value_mix(tmp_path) -> None:
 
 def test_moves_played_without_a_search_are_no_training_positions(tmp_path) -> None:
     # Two random opening moves (all-zero visit rows), then three searched moves; x wins.
-    visits = np.full((5, 9), 1 / 9, np.float32)
+    visits = legal_visits(X_WINS)
     visits[:2] = 0.0
-    record = GameRecord(np.array([0, 3, 1, 4, 2]), visits, np.zeros(5, np.float32), outcome=1)
+    record = GameRecord(X_WINS, visits, np.zeros(5, np.float32), outcome=1)
     insert_records(tmp_path / "replay.db", [record])
     replay = Replay(TICTACTOE, tmp_path / "replay.db", 100, root_value_mix=0.0)
     assert replay.poll() == 1
     assert replay.counters.skipped_rows == 0 and replay.counters.games == 1
     assert replay.size == replay.counters.positions == replay.counters.new_positions == 3
     np.testing.assert_array_equal(replay.window.values[:3], [1, -1, 1])  # x, o, x to move
-    np.testing.assert_allclose(replay.window.policy[:3].sum(axis=1), 1.0)
+    np.testing.assert_allclose(replay.window.policy[:3].sum(axis=1), 1.0, rtol=1e-6)
     planes = decode_moves(TICTACTOE, record.moves, outcome=1)
     np.testing.assert_array_equal(replay.window.planes[0], planes[2].reshape(2, -1))
 
@@ -182,16 +194,19 @@ def test_undecodable_rows_are_skipped_and_counted(tmp_path) -> None:
     insert_raw(path, b"not a record")
     illegal = GameRecord(np.array([4, 4]), np.full((2, 9), 1 / 9, np.float32), np.zeros(2), 0)
     insert_records(path, [illegal])
-    wrong_outcome = GameRecord(
-        np.array([0, 3, 1, 4, 2]), np.full((5, 9), 1 / 9, np.float32), np.zeros(5), -1
-    )
+    wrong_outcome = GameRecord(X_WINS, legal_visits(X_WINS), np.zeros(5), -1)
     insert_records(path, [wrong_outcome])
     wrong_actions = GameRecord(np.array([0]), np.full((1, 7), 1 / 7, np.float32), np.zeros(1), 0)
     insert_records(path, [wrong_actions])
+    unfinished = GameRecord(X_WINS[:3], legal_visits(X_WINS[:3]), np.zeros(3), 1)
+    insert_records(path, [unfinished])
+    on_occupied = legal_visits(X_WINS)
+    on_occupied[4, 0] = 0.5  # cell 0 was taken at the first move
+    insert_records(path, [GameRecord(X_WINS, on_occupied, np.zeros(5), 1)])
     insert_records(path, good[1:])
     replay = Replay(TICTACTOE, path, 1000)
-    assert replay.poll() == 7
-    assert replay.counters.skipped_rows == 4
+    assert replay.poll() == 9
+    assert replay.counters.skipped_rows == 6
     assert replay.counters.games == 3
     assert replay.size == sum(r.num_moves for r in good)
 
