@@ -10,7 +10,8 @@ not replay one game. Ratings are a maximum-likelihood Bradley-Terry fit (`actor.
 anchored at random = 0, written atomically (after every pair) to `<run>/tournament.json`::
 
     {"updated_at": float, "game": str, "simulations": int, "games_per_pair": int,
-     "players": [{"player": str, "step": int|null, "elo": float, "games": int}],  # best first
+     "players": [{"player": str, "step": int|null, "elo": float, "elo_ci95": float|null,
+                  "games": int}],  # best first; elo_ci95: the 95% interval's half-width
      "results": [{"a": str, "b": str, "a_wins": int, "draws": int, "b_wins": int, "games": int}]}
 
     python -m actor.tournament --game tictactoe --data-dir data [--games-per-pair 10]
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import math
 import sys
 import time
 from collections.abc import Callable
@@ -39,7 +41,7 @@ from actor.arena import (
     play_match,
 )
 from actor.config import ActorConfig
-from actor.elo import fit_elo
+from actor.elo import elo_errors, fit_elo
 from actor.evaluation import write_json_atomic
 from engine import get_game
 from engine.game import Game
@@ -194,12 +196,26 @@ def ratings(
         comparisons += [(i, j, 0.0)] * result["b_wins"]
         games[result["a"]] += result["games"]
         games[result["b"]] += result["games"]
-    elo = fit_elo(names, comparisons, anchor=anchor if anchor in index else None)
+    anchor = anchor if anchor in index else None
+    elo = fit_elo(names, comparisons, anchor=anchor)
+    errors = elo_errors(names, comparisons, elo, anchor=anchor)
     table = [
-        {"player": e.name, "step": e.step, "elo": round(elo[e.name], 1), "games": games[e.name]}
+        {
+            "player": e.name,
+            "step": e.step,
+            "elo": round(elo[e.name], 1),
+            "elo_ci95": ci95(errors[e.name]),
+            "games": games[e.name],
+        }
         for e in entrants
     ]
     return sorted(table, key=lambda row: -row["elo"])
+
+
+def ci95(error: float) -> float | None:
+    """The half-width of a rating's 95% confidence interval; None where it has none (no
+    games)."""
+    return round(1.96 * error, 1) if math.isfinite(error) else None
 
 
 def write_tournament(
@@ -222,11 +238,13 @@ def write_tournament(
 
 
 def format_table(players: list[dict[str, Any]]) -> str:
-    lines = [f"{'rank':>4}  {'player':<16} {'step':>8} {'elo':>8} {'games':>6}"]
+    lines = [f"{'rank':>4}  {'player':<16} {'step':>8} {'elo':>8} {'95% ci':>8} {'games':>6}"]
     for rank, row in enumerate(players, 1):
         step = "-" if row["step"] is None else str(row["step"])
+        ci = "-" if row.get("elo_ci95") is None else f"±{row['elo_ci95']:.0f}"
         lines.append(
-            f"{rank:>4}  {row['player']:<16} {step:>8} {row['elo']:>8.1f} {row['games']:>6}"
+            f"{rank:>4}  {row['player']:<16} {step:>8} {row['elo']:>8.1f} {ci:>8}"
+            f" {row['games']:>6}"
         )
     return "\n".join(lines)
 

@@ -239,7 +239,7 @@ def merge_tournament_file(stats: dict[str, Any], path: Path) -> None:
         return
     if isinstance(players, list):
         stats["elo"] = [
-            _finite({"player": p.get("player"), "step": p.get("step"), "elo": p.get("elo")})
+            _finite({key: p.get(key) for key in ("player", "step", "elo", "elo_ci95")})
             for p in players[:LIST_CAP]
             if isinstance(p, dict) and p.get("games") != 0
         ]

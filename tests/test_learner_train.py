@@ -204,11 +204,15 @@ def test_history_thinning_and_evaluations(tmp_path) -> None:
     tournament = tmp_path / "tournament.json"
     stats_module.merge_tournament_file(stats, tournament)  # missing: unchanged
     assert stats["elo"] == [{"player": "alphazero", "step": 10, "elo": 1210.0}]
-    players = [{"player": "step_20", "step": 20, "elo": 300.5, "games": 40}]
+    players = [{"player": "step_20", "step": 20, "elo": 300.5, "elo_ci95": 61.2, "games": 40}]
     players.append({"player": "step_30", "step": 30, "elo": 158.0, "games": 0})  # not played yet
+    players.append({"player": "old", "step": 10, "elo": 9.0, "games": 4})  # written before CIs
     tournament.write_text(json.dumps({"updated_at": 1.0, "players": players, "results": []}))
     stats_module.merge_tournament_file(stats, tournament)
-    assert stats["elo"] == [{"player": "step_20", "step": 20, "elo": 300.5}]
+    assert stats["elo"] == [
+        {"player": "step_20", "step": 20, "elo": 300.5, "elo_ci95": 61.2},
+        {"player": "old", "step": 10, "elo": 9.0, "elo_ci95": None},
+    ]
 
 
 def test_config_precedence_and_errors(tmp_path) -> None:
