@@ -109,8 +109,8 @@ def stats_document(game: str, steps: int = 60, every: int = 20) -> dict:
                     "optimal_move_rate": 0.6 + 0.39 * progress, "random_optimal_rate": 0.58,
                 }
             )  # fmt: skip
-    elo = [{"player": "alphazero", "step": step, "elo": 900 + 8 * i * 10} for i, step in
-           enumerate(sorted({e["step"] for e in evaluations}))]  # fmt: skip
+    elo = [{"player": "alphazero", "step": step, "elo": 900 + 8 * i * 10, "elo_ci95": 60.0}
+           for i, step in enumerate(sorted({e["step"] for e in evaluations}))]  # fmt: skip
     elo += [{"player": "random", "step": None, "elo": 600}, {"player": "mcts", "step": None,
             "elo": 1300}]  # fmt: skip
     last = history[-1]
@@ -570,6 +570,10 @@ def test_dashboard_draws_charts_from_stats(web_page: Page) -> None:
     )
     assert loss_top >= 3.1  # the loss chart still shows its start (2.1 + 0.55 + 0.9 at step 20)
     assert not page.get_by_test_id("chart-loss").get_by_test_id("peaks-above").count()
+    # the Elo band's edges are drawn as a shade, not as lines of the legend
+    legend = page.get_by_test_id("chart-elo").locator(".u-legend")
+    assert "this run's checkpoints" in legend.inner_text()
+    assert "95% interval" not in legend.inner_text()
     evaluation = page.get_by_test_id("card-evaluation").inner_text()
     # the simulations are the evaluated network's, not the opponent's
     assert "vs mcts\n(AlphaZero at 200 sims)\n" in evaluation and "% won · " in evaluation

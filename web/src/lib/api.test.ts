@@ -127,6 +127,29 @@ describe('API parsing', () => {
     ]);
   });
 
+  it("shades the checkpoints' 95% Elo intervals where the tournament gives them", () => {
+    const stats = parseStats({
+      elo: [
+        { player: 'step-10', step: 10, elo: 100, elo_ci95: 40 },
+        { player: 'step-20', step: 20, elo: 250, elo_ci95: null },
+        { player: 'step-30', step: 30, elo: 300, elo_ci95: 25.5 },
+        { player: 'random', step: null, elo: 0, elo_ci95: 0 },
+      ],
+    });
+    const elo = buildCharts(stats).find((c) => c.testid === 'chart-elo')!;
+    expect(elo.series.map((s) => [s.label, !!s.bandEdge])).toEqual([
+      ["this run's checkpoints", false],
+      ['random', false],
+      ['95% interval, upper', true],
+      ['95% interval, lower', true],
+    ]);
+    expect(elo.ys.slice(2)).toEqual([
+      [140, null, 325.5],
+      [60, null, 274.5],
+    ]);
+    expect(elo.bands).toEqual([{ upper: 2, lower: 3, color: expect.any(String) }]);
+  });
+
   it('shows one entry per kind for the newest step, the last where it was evaluated twice', () => {
     const entry = (step: number, opponent: string, simulations: number, win: number) => ({
       step, time: null, opponent, simulations, win_rate: win, draw_rate: 0, loss_rate: 1 - win,

@@ -83,6 +83,8 @@ export interface EloPoint {
   player: string;
   step: number | null;
   elo: number;
+  /** Half-width of the rating's 95% confidence interval (null: unknown). */
+  ci95: number | null;
 }
 
 export interface Stats {
@@ -302,7 +304,7 @@ export function parseStats(body: unknown): Stats {
     elo: rows(stats.elo, 'elo', (row) => {
       const elo = optNum(row.elo);
       if (elo === null || typeof row.player !== 'string') return null;
-      return { player: row.player, step: optNum(row.step), elo };
+      return { player: row.player, step: optNum(row.step), elo, ci95: optNum(row.elo_ci95) };
     }),
   };
 }

@@ -7,6 +7,8 @@ export interface SeriesSpec {
   /** Second y axis on the right. */
   right?: boolean;
   dash?: boolean;
+  /** An edge of a shaded band (no line, no legend entry). */
+  bandEdge?: boolean;
 }
 
 export interface ChartSpec {
@@ -23,6 +25,8 @@ export interface ChartSpec {
   log?: boolean;
   /** Far-out peaks go above the y axes instead of setting their scale (`outlierFreeTop`). */
   ignoreOutliers?: boolean;
+  /** Shaded areas between two series (indices into `series`: upper, lower). */
+  bands?: { upper: number; lower: number; color: string }[];
 }
 
 const PALETTE = ['#58a6ff', '#f778ba', '#3fb950', '#d29922', '#a371f7', '#ff7b72', '#39c5cf'];
@@ -218,8 +222,15 @@ export function buildCharts(stats: Stats): ChartSpec[] {
     const elo = grouped(ranked, () => RUN_ELO_LABEL, (e) => e.elo);
     // Players rated without a step (fixed baselines) are flat reference lines.
     const baselines = stats.elo.filter((e) => e.step === null);
+    // The checkpoints' 95% confidence intervals, a shaded band (tournaments written before
+    // they were computed have none).
+    const hasCi = ranked.some((e) => e.ci95 !== null);
+    const edge = (sign: number) =>
+      grouped(ranked, () => RUN_ELO_LABEL, (e) => (e.ci95 === null ? null : e.elo + sign * e.ci95))
+        .ys[0];
+    const lines = elo.names.length + baselines.length;
     charts.push({
-      title: 'Elo by step',
+      title: hasCi ? 'Elo by step (shaded: 95% interval)' : 'Elo by step',
       testid: 'chart-elo',
       x: elo.x,
       series: [
@@ -229,8 +240,20 @@ export function buildCharts(stats: Stats): ChartSpec[] {
           color: PALETTE[(elo.names.length + i) % PALETTE.length],
           dash: true,
         })),
+        ...(hasCi
+          ? ['95% interval, upper', '95% interval, lower'].map((label) => ({
+              label,
+              color: PALETTE[0],
+              bandEdge: true,
+            }))
+          : []),
       ],
-      ys: [...elo.ys, ...baselines.map((b) => elo.x.map(() => b.elo))],
+      ys: [
+        ...elo.ys,
+        ...baselines.map((b) => elo.x.map(() => b.elo)),
+        ...(hasCi ? [edge(1), edge(-1)] : []),
+      ],
+      bands: hasCi ? [{ upper: lines, lower: lines + 1, color: 'rgba(88, 166, 255, 0.25)' }] : [],
     });
   }
   return charts;
