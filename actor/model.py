@@ -332,7 +332,7 @@ class ModelWatcher:
 
     def start(self) -> ModelWatcher:
         self.slot.models_dir.mkdir(parents=True, exist_ok=True)
-        self.slot.refresh()
+        self._refresh()
         self._thread.start()
         return self
 

@@ -195,8 +195,8 @@ def _made_once(
         folder / f"{name}.refused",
         folder / f".{name}.tmp",
     )
-    if refused_path.exists():
-        raise CopyRefused(refused_path.read_text())
+    if refused_path.exists():  # the reason, written by another worker; any bytes will do
+        raise CopyRefused(refused_path.read_text(errors="replace"))
     if copy_path.exists():
         try:
             copy = load_model(copy_path, game, threads=threads)

@@ -157,6 +157,27 @@ def test_watcher_swaps_to_a_published_model(tmp_path: Path) -> None:
         watcher.stop()
 
 
+def test_a_failing_first_refresh_does_not_stop_the_watcher(tmp_path: Path, monkeypatch) -> None:
+    models = tmp_path / "models"
+    make_model(models / "latest.onnx", step=1)
+    slot = ModelSlot(GAME, models)
+    refresh = slot.refresh
+    calls = []
+
+    def fails_once() -> bool:
+        calls.append(1)
+        if len(calls) == 1:  # e.g. an unreadable int8 note; it killed the worker at start
+            raise UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte")
+        return refresh()
+
+    monkeypatch.setattr(slot, "refresh", fails_once)
+    watcher = ModelWatcher(slot, poll_fallback_s=0.2).start()
+    try:
+        assert wait_for(lambda: slot.step == 1), "the watcher did not try again"
+    finally:
+        watcher.stop()
+
+
 def test_checkpoints_are_listed_and_loaded_on_demand(tmp_path: Path) -> None:
     models = tmp_path / "models"
     for step in (10, 200, 30):

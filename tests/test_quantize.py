@@ -260,6 +260,18 @@ def test_a_refused_copy_is_not_tried_again_by_the_other_workers(
     assert counted_copies.read_text().split() == ["12"]
 
 
+def test_a_damaged_refusal_note_still_refuses_the_copy(tmp_path: Path, counted_copies) -> None:
+    write_resnet(tmp_path / "models" / "latest.onnx", step=12)
+    model = load_model(tmp_path / "models" / "latest.onnx", GAME)
+    folder = tmp_path / "int8"
+    folder.mkdir()
+    name = f"step_{model.step:09d}_{model.created_at:.6f}.refused"
+    (folder / name).write_bytes(b"\xff\xfe not text")  # it crashed the worker
+    slot = ModelSlot(GAME, tmp_path / "models", int8=True)
+    assert slot.refresh() and slot.step == 12 and not slot.current.int8
+    assert not counted_copies.exists()  # refused: not made again
+
+
 def test_copies_of_the_newest_models_are_kept_and_leftovers_removed(
     tmp_path: Path, no_speed_check
 ) -> None:
