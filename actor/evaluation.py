@@ -233,13 +233,35 @@ def json_safe(value: Any) -> Any:
 def append_evaluations(
     run_dir: Path, entries: list[dict[str, Any]], max_entries: int = MAX_ENTRIES
 ) -> list[dict[str, Any]]:
-    """Appends `entries` to `<run>/evaluations.json`, keeping the newest `max_entries`."""
+    """Appends `entries` to `<run>/evaluations.json`, keeping the newest `max_entries`. A file
+    that is not a list of entries is set aside first (`set_aside_if_damaged`), not overwritten."""
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     with locked(run_dir / f".{EVALUATIONS_FILE}.lock"):
+        set_aside_if_damaged(run_dir / EVALUATIONS_FILE)
         merged = (read_evaluations(run_dir) + json_safe(list(entries)))[-max_entries:]
         write_json_atomic(run_dir / EVALUATIONS_FILE, merged)
     return merged
+
+
+def set_aside_if_damaged(path: Path) -> None:
+    """Renames `path` to `<name>.damaged-<UTC time>` when it is not a JSON list of entries
+    (edited by hand, or by another program): the next write would drop what it still holds."""
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        return
+    except (OSError, ValueError):
+        data = None
+    if isinstance(data, list) and all(isinstance(entry, dict) for entry in data):
+        return
+    aside = path.with_name(f"{path.name}.damaged-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}")
+    try:
+        os.replace(path, aside)
+    except OSError as error:
+        log.warning("%s is damaged and cannot be set aside (%s); it is replaced", path, error)
+        return
+    log.warning("%s is not a list of evaluations: kept as %s, a new one is started", path, aside)
 
 
 # ---------------------------------------------------------------- in the background
@@ -272,7 +294,9 @@ def evaluate_file(
     game = get_game(game_name)
     model = load_model(Path(model_path), game, threads=1)
     if skip_done and any(
-        e.get("step") == model.step and (e.get("time") or 0) >= model.created_at
+        e.get("step") == model.step
+        and isinstance(e.get("time"), int | float)
+        and e["time"] >= model.created_at
         for e in read_evaluations(Path(run_dir))
     ):
         log.info("%s: step %d is evaluated already", game_name, model.step)

@@ -218,12 +218,28 @@ def test_evaluations_json_is_valid_at_every_moment(tmp_path):
     assert not [p for p in run_dir.iterdir() if p.name.endswith(".tmp")]
 
 
-def test_unreadable_evaluations_file_starts_afresh(tmp_path):
+@pytest.mark.parametrize(
+    "damaged", ['[{"step": 1}, {"st', '{"entries": [{"step": 1}]}', '[{"step": 1}, 7]']
+)
+def test_a_damaged_evaluations_file_is_set_aside_not_overwritten(tmp_path, damaged):
     run_dir = tmp_path / "tictactoe"
     run_dir.mkdir()
-    (run_dir / ev.EVALUATIONS_FILE).write_text("{not json")
-    assert ev.read_evaluations(run_dir) == []
-    assert ev.append_evaluations(run_dir, [{"step": 1}]) == [{"step": 1}]
+    (run_dir / ev.EVALUATIONS_FILE).write_text(damaged)
+    assert ev.read_evaluations(run_dir) in ([], [{"step": 1}])  # readers take what they can
+    assert ev.append_evaluations(run_dir, [{"step": 2}]) == [{"step": 2}]
+    (aside,) = run_dir.glob(f"{ev.EVALUATIONS_FILE}.damaged-*")
+    assert aside.read_text() == damaged
+    assert ev.append_evaluations(run_dir, [{"step": 3}]) == [{"step": 2}, {"step": 3}]
+    assert len(list(run_dir.glob("*.damaged-*"))) == 1  # a sound file is not set aside
+
+
+def test_an_entry_with_a_bad_time_does_not_stop_the_evaluation(tmp_path):
+    run_dir = tmp_path / "tictactoe"
+    path = make_model(run_dir / "models" / "latest.onnx", step=12)
+    ev.append_evaluations(run_dir, [{"step": 12, "opponent": "random", "time": "yesterday"}])
+    settings = ev.EvaluationSettings(simulations=2, games_per_opponent=0, mcts_budgets=())
+    entries = ev.evaluate_file("tictactoe", run_dir, path, settings, skip_done=True)
+    assert [e["step"] for e in entries] == [12, 12]  # judged: the entry says nothing of when
 
 
 def test_random_rate_is_what_uniformly_random_moves_score():
