@@ -117,8 +117,14 @@ def main(argv: list[str] | None = None) -> int:
     log.info("config: %s", config.as_log_dict())
     if config.selfplay:
         run_dir = config.run_dir()
-        run_dir.mkdir(parents=True, exist_ok=True)
-        (run_dir / "actor_config.json").write_text(json.dumps(config.as_log_dict(), indent=2))
+        try:
+            run_dir.mkdir(parents=True, exist_ok=True)
+            (run_dir / "actor_config.json").write_text(json.dumps(config.as_log_dict(), indent=2))
+        except OSError as error:  # read-only, full, or a file where the folder should be
+            print(
+                f"python -m actor: cannot write the run folder {run_dir}: {error}", file=sys.stderr
+            )
+            return 2
 
     context = multiprocessing.get_context("spawn")
     stop_event = context.Event()
