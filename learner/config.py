@@ -237,11 +237,14 @@ def make_config(game: str = "tictactoe", **overrides: Any) -> LearnerConfig:
 
 def load_toml(path: Path) -> dict[str, Any]:
     """Settings from a TOML file: top-level keys, or those of a `[learner]` table."""
-    try:
-        data = tomllib.loads(Path(path).read_text())
-    except (OSError, tomllib.TOMLDecodeError) as error:
+    try:  # TOML is UTF-8; UnicodeDecodeError and TOMLDecodeError are both ValueErrors
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
         raise ConfigError(f"cannot read config file {path}: {error}") from None
-    return dict(data.get("learner", data))
+    table = data.get("learner", data)
+    if not isinstance(table, dict):
+        raise ConfigError(f"config file {path}: learner must be a table ([learner]), not {table!r}")
+    return dict(table)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -152,10 +152,13 @@ def prune(
             continue
         if is_early(step, early_every, milestone_every):
             continue
+        path = models_dir / step_file_name(step)
         try:
-            (models_dir / step_file_name(step)).unlink()
+            path.unlink()
         except FileNotFoundError:
             pass
+        except OSError as error:  # a folder of that name, no permission: training goes on
+            log.warning("cannot remove old model %s: %s", path, error)
 
 
 def is_early(step: int, early_every: int, milestone_every: int) -> bool:

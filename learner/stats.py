@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from learner.checkpoint import utc_stamp
 from learner.export import write_atomic
 
 log = logging.getLogger("learner.stats")
@@ -77,18 +78,80 @@ def load_stats(path: Path, game: str, config: dict[str, Any], step: int) -> dict
 
     History points after `step`, the step the learner resumes at, were made by steps it lost
     (a crash after the last checkpoint, or a run started over): they go, so that the curve
-    does not run back and forth."""
+    does not run back and forth. A file that cannot be used, or holds malformed entries, is
+    kept as `stats.json.damaged-<UTC time>` (the next write replaces stats.json) and said so:
+    a damaged file must neither stop the learner nor be silently thrown away."""
     stats = new_stats(game, config)
+    path = Path(path)
     try:
-        old = json.loads(Path(path).read_text())
-    except (OSError, ValueError):
+        old = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
         return stats
-    if isinstance(old, dict) and old.get("game") == game:
-        for key in ("history", "evaluations", "elo"):
-            if isinstance(old.get(key), list):
-                stats[key] = old[key]
-        stats["history"] = [p for p in stats["history"] if _step_at_most(p, step)]
+    except (OSError, ValueError) as error:  # ValueError: not UTF-8, not JSON
+        _set_aside_damaged(path, f"unreadable ({error})")
+        return stats
+    if not isinstance(old, dict) or old.get("game") != game:
+        found = old.get("game") if isinstance(old, dict) else type(old).__name__
+        _set_aside_damaged(path, f"not the stats of a {game} run (found {found!r})")
+        return stats
+    dropped = []
+    for key in _FIELDS:
+        entries = _finite(old.get(key, []))  # a NaN would make every later write fail
+        if not isinstance(entries, list):
+            dropped.append(f"{key} is not a list")
+            continue
+        stats[key] = [entry for entry in entries if _usable(key, entry)]
+        if len(stats[key]) < len(entries):
+            dropped.append(f"{len(entries) - len(stats[key])} malformed {key} entries")
+    if dropped:
+        _set_aside_damaged(path, "dropped " + ", ".join(dropped))
+    stats["history"] = [p for p in stats["history"] if p["step"] <= step]
     return stats
+
+
+def _set_aside_damaged(path: Path, reason: str) -> None:
+    """Renames a damaged stats.json to `stats.json.damaged-<UTC time>` for the user, logged."""
+    target = path.with_name(f"{path.name}.damaged-{utc_stamp()}")
+    try:
+        path.replace(target)
+    except OSError as error:
+        log.warning("%s is damaged: %s; cannot keep a copy: %s", path, reason, error)
+        return
+    log.warning("%s is damaged: %s; it is kept as %s", path, reason, target.name)
+
+
+def _is_number(value: Any) -> bool:
+    """A JSON number or null (a NaN was made null by `_finite`)."""
+    return value is None or (isinstance(value, int | float) and not isinstance(value, bool))
+
+
+_HISTORY_NUMBERS = tuple(
+    "time loss_total loss_policy loss_value learning_rate samples_per_s replay_positions"
+    " games_per_s positions_per_s".split()
+)
+
+# Per list: its fields of a name (str), then its numeric fields (numbers or null). Every entry
+# has an integer "step"; other keys (an evaluator's extra ones) are left as they are.
+_FIELDS = {
+    "history": ((), _HISTORY_NUMBERS),
+    "evaluations": (
+        ("opponent",),
+        ("time", "simulations", "win_rate", "draw_rate", "loss_rate", "optimal_move_rate"),
+    ),
+    "elo": (("player",), ("elo", "elo_ci95")),
+}
+
+
+def _usable(key: str, entry: Any) -> bool:
+    """Whether `entry` is one of `key`'s list as the dashboard reads it."""
+    names, numbers = _FIELDS[key]
+    return (
+        isinstance(entry, dict)
+        and isinstance(entry.get("step"), int)
+        and not isinstance(entry["step"], bool)
+        and all(isinstance(entry.get(name), str) for name in names)
+        and all(_is_number(entry.get(name)) for name in numbers)
+    )
 
 
 def _step_at_most(point: Any, step: float) -> bool:

@@ -221,9 +221,14 @@ class Trainer:
                 error,
                 kept.name,
             )
-            resumed = None
-        if resumed is None:
-            self._set_aside_old_models()
+            stamp = kept.name.rpartition(".refused-")[2]  # the old run's files: the same time
+            self._set_aside_old_models(stamp)
+            self._set_aside_old_stats(stamp)
+            return
+        if resumed is None:  # no checkpoint: an earlier run's models, if any, go with its stats
+            stamp = utc_stamp()
+            if self._set_aside_old_models(stamp):
+                self._set_aside_old_stats(stamp)
             return
         self.step, extra = resumed
         self._apply_config_to_optimizer()
@@ -233,18 +238,22 @@ class Trainer:
         self.replay.resume_last_id = int(extra.get("last_id", 0))
         log.info("resumed %s at step %d from %s", self.game.name, self.step, self.checkpoint_path)
 
-    def _set_aside_old_models(self) -> None:
+    def _set_aside_old_models(self, stamp: str) -> bool:
         """Moves an earlier run's step files into `models/previous-<UTC time>/`: the new run
         makes the same step numbers again, and pruning by step would delete its newer files
-        while keeping the old run's higher steps."""
+        while keeping the old run's higher steps. Whether there were any."""
         steps = kept_steps(self.models_dir)
         if not steps:
-            return
-        folder = self.models_dir / f"previous-{utc_stamp()}"
-        folder.mkdir(exist_ok=True)
-        for step in steps:
-            name = step_file_name(step)
-            (self.models_dir / name).replace(folder / name)
+            return False
+        folder = self.models_dir / f"previous-{stamp}"
+        try:
+            folder.mkdir(exist_ok=True)
+            for step in steps:
+                name = step_file_name(step)
+                (self.models_dir / name).replace(folder / name)
+        except OSError as error:
+            log.warning("cannot move the earlier run's models to %s: %s", folder, error)
+            return True
         log.warning(
             "starting at step 0 beside an earlier run's models: its %d step files (to step %d)"
             " moved to %s",
@@ -252,6 +261,20 @@ class Trainer:
             steps[-1],
             folder,
         )
+        return True
+
+    def _set_aside_old_stats(self, stamp: str) -> None:
+        """Renames an earlier run's stats.json to `stats.json.previous-<UTC time>`: the new
+        run's dashboard starts afresh, and the old run's history is kept, not overwritten."""
+        target = self.stats_path.with_name(f"{self.stats_path.name}.previous-{stamp}")
+        try:
+            self.stats_path.replace(target)
+        except FileNotFoundError:
+            return
+        except OSError as error:
+            log.warning("cannot keep the earlier run's %s: %s", self.stats_path, error)
+            return
+        log.warning("the earlier run's %s is kept as %s", self.stats_path.name, target.name)
 
     def _apply_config_to_optimizer(self) -> None:
         """Gives a resumed optimiser this run's settings: loading a checkpoint restores the old

@@ -136,3 +136,15 @@ def test_failed_write_removes_temp_file(tmp_path, monkeypatch) -> None:
         export.write_atomic(tmp_path / "latest.onnx", b"new")
     assert (tmp_path / "latest.onnx").read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["latest.onnx"]
+
+
+def test_a_step_file_that_cannot_be_removed_does_not_stop_publishing(tmp_path, caplog) -> None:
+    """A step file the learner cannot delete (here a folder of that name; or no permission)
+    killed the learner at its next publish: it is left, said so, and the rest is pruned."""
+    (tmp_path / export.step_file_name(1)).mkdir()
+    for step in (2, 3):
+        (tmp_path / export.step_file_name(step)).write_bytes(b"onnx")
+    game = get_game("tictactoe")
+    assert export.publish(build_network(game), game, 4, tmp_path, keep_last=1, milestone_every=0)
+    assert export.kept_steps(tmp_path) == [1, 4]
+    assert "cannot remove old model" in caplog.text

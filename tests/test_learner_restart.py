@@ -182,3 +182,101 @@ def test_diverged_weights_are_never_published_or_saved(tmp_path, monkeypatch, wh
     resumed = Trainer(small_config(tmp_path, max_steps=200))
     assert resumed.step == 20 and checkpoint.exists()
     assert all(bool(torch.isfinite(p).all()) for p in resumed.model.parameters())
+
+
+def stats_with_history(steps: range) -> dict:
+    stats = stats_module.new_stats("tictactoe", {})
+    stats["history"] = [{"step": s, "time": 1.0 + s, "loss_total": 2.0} for s in steps]
+    return stats
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        json.dumps(stats_with_history(range(41))).encode()[:300],  # truncated
+        b"",
+        b"[1, 2, 3]",
+        b"\xff\xfe\x00",  # not UTF-8
+        json.dumps(stats_module.new_stats("connect4", {})).encode(),  # another game's
+    ],
+    ids=["truncated", "empty", "list", "not-utf8", "other-game"],
+)
+def test_a_damaged_stats_file_is_kept_beside_the_fresh_one(tmp_path, caplog, content) -> None:
+    """A damaged stats.json was silently replaced on restart (41 history points became 2):
+    it is kept as stats.json.damaged-<time>, with a warning, and the run starts afresh."""
+    path = tmp_path / "stats.json"
+    path.write_bytes(content)
+    stats = stats_module.load_stats(path, "tictactoe", {}, step=100)
+    assert stats["history"] == [] and stats["evaluations"] == [] and stats["elo"] == []
+    (kept,) = tmp_path.glob("stats.json.damaged-*")
+    assert kept.read_bytes() == content
+    assert "is damaged" in caplog.text
+
+
+def test_malformed_stats_entries_are_dropped_and_the_file_kept(tmp_path, caplog) -> None:
+    """History points whose step is a string were dropped silently, and Elo entries such as
+    ["x", 5] were kept and served: malformed entries go, said so, and the file is kept."""
+    stats = stats_with_history(range(0, 50, 10))
+    stats["history"].insert(2, {"step": "15", "loss_total": 1.0})
+    stats["history"].append({"step": 45, "loss_total": "low"})
+    good_evaluation = {"step": 10, "time": 5.0, "opponent": "random", "win_rate": 0.5}
+    stats["evaluations"] = [good_evaluation, {"step": 20, "win_rate": 0.9}, "x"]
+    stats["elo"] = [["x", 5], {"player": "alphazero", "step": 10, "elo": 1200.0}, {"step": 3}]
+    path = tmp_path / "stats.json"
+    path.write_text(json.dumps(stats))
+    loaded = stats_module.load_stats(path, "tictactoe", {}, step=100)
+    assert [point["step"] for point in loaded["history"]] == [0, 10, 20, 30, 40]
+    assert loaded["evaluations"] == [good_evaluation]
+    assert loaded["elo"] == [{"player": "alphazero", "step": 10, "elo": 1200.0}]
+    (kept,) = tmp_path.glob("stats.json.damaged-*")
+    assert json.loads(kept.read_text()) == stats
+    assert "malformed" in caplog.text
+    clean = tmp_path / "clean" / "stats.json"
+    clean.parent.mkdir()
+    clean.write_text(json.dumps(stats_with_history(range(3))))
+    assert len(stats_module.load_stats(clean, "tictactoe", {}, step=100)["history"]) == 3
+    assert list(clean.parent.iterdir()) == [clean]  # a good file is left as it is
+
+
+def test_a_nan_in_stats_does_not_freeze_stats_json(tmp_path) -> None:
+    """One NaN in a history point was kept, and every later write of stats.json failed."""
+    stats = stats_with_history(range(3))
+    stats["history"][1]["loss_total"] = math.nan
+    path = tmp_path / "stats.json"
+    path.write_text(json.dumps(stats))  # NaN: Python's json writes and reads it
+    loaded = stats_module.load_stats(path, "tictactoe", {}, step=100)
+    assert loaded["history"][1]["loss_total"] is None
+    loaded["step"] = 7
+    assert stats_module.write_stats(path, loaded)
+    assert json.loads(path.read_text())["step"] == 7
+
+
+@pytest.mark.parametrize("checkpoint", ["random bytes", "empty", "a folder", "deleted"])
+def test_starting_over_keeps_the_earlier_runs_stats(tmp_path, checkpoint) -> None:
+    """A refused checkpoint (or none, beside an earlier run's models) makes the run start over;
+    its stats.json was overwritten (41 history points became 2). It is kept as
+    stats.json.previous-<the time of the models set aside>, and the new history starts afresh."""
+    fill_db(tmp_path)
+    Trainer(small_config(tmp_path, max_steps=40)).run()
+    run = tmp_path / "tictactoe"
+    old_stats = (run / "stats.json").read_bytes()
+    assert json.loads(old_stats)["history"][-1]["step"] == 40
+    path = run / "checkpoints" / "latest.pt"
+    path.unlink()
+    if checkpoint == "random bytes":
+        path.write_bytes(np.random.default_rng(0).bytes(1000))
+    elif checkpoint == "empty":
+        path.write_bytes(b"")
+    elif checkpoint == "a folder":
+        path.mkdir()
+    trainer = Trainer(small_config(tmp_path, max_steps=5))
+    assert trainer.step == 0 and trainer.stats["history"] == []
+    (kept,) = run.glob("stats.json.previous-*")
+    assert kept.read_bytes() == old_stats
+    stamp = kept.name.removeprefix("stats.json.previous-")
+    assert [p.name for p in (run / "models").glob("previous-*")] == [f"previous-{stamp}"]
+    if checkpoint != "deleted":
+        assert (run / "checkpoints" / f"latest.pt.refused-{stamp}").exists()
+    trainer.run()
+    history = json.loads((run / "stats.json").read_text())["history"]
+    assert history and all(point["step"] <= 5 for point in history)

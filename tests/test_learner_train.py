@@ -238,6 +238,30 @@ def test_config_precedence_and_errors(tmp_path) -> None:
         parse_args(["--config", str(toml)])
 
 
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"lr = 0.1 # \xff\xfe not UTF-8\n",
+        b"learner = 5\n",
+        b'learner = "abc"\n',
+        b"learner = [1, 2]\n",
+    ],
+    ids=["not-utf8", "int", "string", "list"],
+)
+def test_a_bad_config_file_is_a_clear_error(tmp_path, capsys, content) -> None:
+    """A config file that is not UTF-8, or whose `learner` is not a table, ended in a
+    traceback and exit status 1, not the usual one-line message and status 2."""
+    from learner.__main__ import main
+
+    toml = tmp_path / "learner.toml"
+    toml.write_bytes(content)
+    with pytest.raises(ConfigError, match="learner.toml"):
+        parse_args(["--config", str(toml)])
+    assert main(["--config", str(toml), "--data-dir", str(tmp_path)]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("learner: ") and "Traceback" not in error
+
+
 def test_learning_rate_schedules() -> None:
     milestones = make_config("tictactoe", lr_schedule="milestones", lr_milestones="100, 300")
     assert milestones.lr_milestones == (100, 300)
