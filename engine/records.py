@@ -41,6 +41,13 @@ CREATE TABLE IF NOT EXISTS games (
     data BLOB NOT NULL
 )
 """
+REPLAY_COLUMNS = ("id", "created_at", "model_step", "num_moves", "outcome", "data")
+
+
+# Bounds of a record's size for readers that do not name the game; each game's are much smaller
+# (its number of actions and Game.max_game_length).
+MAX_ACTIONS = 4096
+MAX_MOVES = 1024
 
 
 class RecordError(ValueError):
@@ -88,23 +95,65 @@ def _integer(value: object, column: str) -> int:
         raise RecordError(f"{column} {str(value)[:40]!r} is not an integer") from None
 
 
-def decode_record(blob: bytes, outcome: int, model_step: int = 0) -> GameRecord:
+def record_bytes(num_actions: int, num_moves: int) -> int:
+    """The inflated size of a record of `num_moves` moves over `num_actions` actions."""
+    return _HEADER.size + num_moves * (2 + 2 * num_actions + 2)
+
+
+def max_blob_bytes(num_actions: int, max_moves: int) -> int:
+    """A bound on the compressed size of such records (zlib adds at most ~0.1% to random data):
+    readers skip larger blobs without loading them."""
+    raw = record_bytes(num_actions, max_moves)
+    return raw + raw // 100 + 64
+
+
+def decode_record(
+    blob: bytes | None,
+    outcome: int,
+    model_step: int = 0,
+    *,
+    num_actions: int | None = None,
+    max_moves: int = MAX_MOVES,
+) -> GameRecord:
     """The record in `blob`; a RecordError when it is truncated, garbage or inconsistent
-    (the typed columns `outcome` and `model_step` included)."""
+    (the typed columns `outcome` and `model_step` included), or does not fit the game: other
+    than `num_actions` actions (when given; else more than MAX_ACTIONS) or more than
+    `max_moves` moves. Inflates at most the size the header announces, so a small blob that
+    inflates to gigabytes (a "zip bomb") costs no memory."""
     outcome = _integer(outcome, "outcome")
     model_step = _integer(model_step, "model_step")
+    if outcome not in (-1, 0, 1):
+        raise RecordError(f"outcome {outcome} is not -1, 0 or 1")
+    if blob is None:
+        raise RecordError("no record, or one larger than any game's")
+    inflater = zlib.decompressobj()
     try:
-        raw = zlib.decompress(blob)
+        raw = inflater.decompress(blob, _HEADER.size)
+        if len(raw) < _HEADER.size:
+            raise RecordError("record is shorter than its header")
+        magic, actions, moves, _, _ = _HEADER.unpack_from(raw)
+        if magic != RECORD_MAGIC:
+            raise RecordError(f"bad record magic {magic!r}")
+        if num_actions is None and actions > MAX_ACTIONS:
+            raise RecordError(f"record has {actions} actions, more than {MAX_ACTIONS}")
+        if num_actions is not None and actions != num_actions:
+            raise RecordError(f"record has {actions} actions, the game {num_actions}")
+        if moves > max_moves:
+            raise RecordError(f"record has {moves} moves, more than the game's {max_moves}")
+        expected = record_bytes(actions, moves)
+        raw += inflater.decompress(inflater.unconsumed_tail, expected - len(raw) + 1)
     except (zlib.error, TypeError) as error:
         raise RecordError(f"record is not zlib data: {error}") from None
-    if len(raw) < _HEADER.size:
-        raise RecordError("record is shorter than its header")
-    magic, num_actions, num_moves, _, _ = _HEADER.unpack_from(raw)
-    if magic != RECORD_MAGIC:
-        raise RecordError(f"bad record magic {magic!r}")
-    expected = _HEADER.size + num_moves * (2 + 2 * num_actions + 2)
-    if len(raw) != expected:
-        raise RecordError(f"record has {len(raw)} bytes, expected {expected}")
+    if len(raw) > expected:
+        raise RecordError(f"record inflates to more than the {expected} bytes its header says")
+    if len(raw) < expected or not inflater.eof:
+        raise RecordError(f"record is truncated: {len(raw)} of {expected} bytes")
+    return _arrays(raw, actions, moves, outcome, model_step)
+
+
+def _arrays(
+    raw: bytes, num_actions: int, num_moves: int, outcome: int, model_step: int
+) -> GameRecord:
     offset = _HEADER.size
     moves = np.frombuffer(raw, "<i2", num_moves, offset).astype(np.int64)
     offset += 2 * num_moves

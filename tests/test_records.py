@@ -1,3 +1,7 @@
+import struct
+import tracemalloc
+import zlib
+
 import numpy as np
 import pytest
 
@@ -30,3 +34,42 @@ def test_record_round_trip() -> None:
 def test_garbage_and_truncated_records_are_refused(blob: bytes) -> None:
     with pytest.raises(RecordError):
         decode_record(blob, 0)
+
+
+def bomb(num_actions: int, num_moves: int, inflated: int) -> bytes:
+    """A small blob with a valid header that inflates to `inflated` bytes of zeros."""
+    squeezer = zlib.compressobj(9)
+    parts = [squeezer.compress(struct.pack("<4sHHHf", b"C2R1", num_actions, num_moves, 0, 0))]
+    chunk = bytes(1 << 20)
+    parts += [squeezer.compress(chunk) for _ in range(inflated >> 20)]
+    return b"".join(parts) + squeezer.flush()
+
+
+def test_a_zip_bomb_is_refused_without_inflating_it() -> None:
+    """A 64 KiB row that inflates to 64 MiB: the learner's memory grew by the inflated size (1 GiB
+    rows took it from 0.5 to 2.5 GB) before the size check refused the row."""
+    blob = bomb(9, 5, 64 << 20)
+    assert len(blob) < 100_000
+    tracemalloc.start()
+    try:
+        with pytest.raises(RecordError):
+            decode_record(blob, 0)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 << 20, peak
+    with pytest.raises(RecordError, match="actions"):  # a header that announces gigabytes
+        decode_record(bomb(65535, 65535, 1 << 20), 0)
+
+
+def test_records_that_do_not_fit_the_game_are_refused() -> None:
+    blob = encode_record(make_record(num_moves=5, num_actions=9))
+    assert decode_record(blob, 1, num_actions=9, max_moves=9).num_moves == 5
+    with pytest.raises(RecordError, match="7"):
+        decode_record(blob, 1, num_actions=7)
+    with pytest.raises(RecordError, match="moves"):
+        decode_record(blob, 1, num_actions=9, max_moves=4)
+    with pytest.raises(RecordError, match="outcome"):
+        decode_record(blob, 2)
+    with pytest.raises(RecordError):
+        decode_record(None, 0)  # a blob the reader did not load: too large for the game
