@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import logging
 import sqlite3
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,11 +20,12 @@ import numba
 import numpy as np
 
 from engine.game import FIRST_PLAYER_WON, ONGOING, SECOND_PLAYER_WON, Game
-from engine.records import RecordError, decode_record
+from engine.records import RecordError, decode_record, max_blob_bytes
 
 log = logging.getLogger("learner.replay")
 
 BUSY_TIMEOUT_MS = 30_000
+DAMAGED_LOG_EVERY_S = 30.0
 
 
 # --------------------------------------------------------------------------- decoding
@@ -231,12 +233,43 @@ class ReplayUnavailable(Exception):
     """replay.db is missing, busy or unreadable right now; try again later."""
 
 
+class ReplayDamaged(ReplayUnavailable):
+    """replay.db is not SQLite or is damaged ("database disk image is malformed"): it stays so
+    until someone replaces it, so it is reported as an error, not as waiting for data."""
+
+
+def _is_damage(error: sqlite3.Error) -> bool:
+    name = getattr(error, "sqlite_errorname", "")
+    text = str(error)
+    return name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")) or any(
+        words in text for words in ("malformed", "not a database")
+    )
+
+
 class ReplayDB:
     """Read and trim access to table `games`; never creates the database (the actor does)."""
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self._connection: sqlite3.Connection | None = None
+        self._damage_logged_at: float | None = None
+
+    def _unavailable(self, doing: str, error: sqlite3.Error) -> ReplayUnavailable:
+        """The exception for `error`; damage is also logged as an error that says how to
+        recover (every DAMAGED_LOG_EVERY_S while it lasts)."""
+        self.close()
+        if not _is_damage(error):
+            return ReplayUnavailable(f"{doing} {self.path} failed: {error}")
+        now = time.monotonic()
+        if self._damage_logged_at is None or now - self._damage_logged_at >= DAMAGED_LOG_EVERY_S:
+            self._damage_logged_at = now
+            log.error(
+                "%s is damaged (%s): the learner cannot read games from it. Stop the actor and"
+                " the learner, move it aside (with its -wal and -shm files, if any), e.g."
+                " `mv %s %s.bad`, and start both again: the actor starts a new one",
+                self.path, error, self.path, self.path,
+            )  # fmt: skip
+        return ReplayDamaged(f"{self.path} is damaged ({error}); move it aside")
 
     def _connect(self) -> sqlite3.Connection:
         if self._connection is not None:
@@ -255,7 +288,7 @@ class ReplayDB:
                 "SELECT 1 FROM sqlite_master WHERE type='table' AND name='games'"
             ).fetchone()
         except sqlite3.Error as error:
-            raise ReplayUnavailable(f"cannot open {self.path}: {error}") from None
+            raise self._unavailable("opening", error) from None
         if found is None:
             connection.close()
             raise ReplayUnavailable(f"{self.path} has no table games yet")
@@ -266,8 +299,7 @@ class ReplayDB:
         try:
             return self._connect().execute(sql, params).fetchall()
         except sqlite3.Error as error:
-            self.close()
-            raise ReplayUnavailable(f"reading {self.path} failed: {error}") from None
+            raise self._unavailable("reading", error) from None
 
     def first_id_for_window(self, window_positions: int) -> int:
         """The id of the oldest game needed to fill a window of the newest positions."""
@@ -285,11 +317,15 @@ class ReplayDB:
         """The id of the newest game (0 when the table is empty)."""
         return int(self._query("SELECT COALESCE(MAX(id), 0) FROM games")[0][0])
 
-    def read_after(self, last_id: int, limit: int) -> list[tuple[int, int, int, bytes]]:
-        """Up to `limit` rows (id, outcome, model_step, data) with id > last_id, oldest first."""
+    def read_after(
+        self, last_id: int, limit: int, max_bytes: int = 2**31
+    ) -> list[tuple[int, int, int, bytes | None]]:
+        """Up to `limit` rows (id, outcome, model_step, data) with id > last_id, oldest first;
+        data is None where it is larger than `max_bytes` (not loaded: no game is that big)."""
         return self._query(
-            "SELECT id, outcome, model_step, data FROM games WHERE id > ? ORDER BY id LIMIT ?",
-            (last_id, limit),
+            "SELECT id, outcome, model_step, CASE WHEN length(data) <= ? THEN data END"
+            " FROM games WHERE id > ? ORDER BY id LIMIT ?",
+            (max_bytes, last_id, limit),
         )
 
     def delete_before(self, cutoff_id: int) -> int:
@@ -304,8 +340,7 @@ class ReplayDB:
                 connection.execute("ROLLBACK")
                 raise
         except sqlite3.Error as error:
-            self.close()
-            raise ReplayUnavailable(f"trimming {self.path} failed: {error}") from None
+            raise self._unavailable("trimming", error) from None
         return int(cursor.rowcount)
 
     def count(self) -> tuple[int, int]:
@@ -353,6 +388,7 @@ class Replay:
         # checkpoint's): the replay-ratio throttle counts only newer games as new positions
         self.counters = IngestCounters()
         self._decode = build_decoder(game)
+        self._max_bytes = max_blob_bytes(game.num_actions, game.max_game_length)
         self._started = False
 
     def poll(self, max_rows: int | None = None) -> int:
@@ -384,7 +420,7 @@ class Replay:
                 if max_rows is None
                 else min(self.read_chunk_rows, max_rows - total)
             )
-            rows = self.db.read_after(self.last_id, limit)
+            rows = self.db.read_after(self.last_id, limit, self._max_bytes)
             if not rows:
                 break
             self._ingest(rows)
@@ -398,16 +434,18 @@ class Replay:
         self.counters.new_positions = new_before + min(added, self.window.capacity)
         return total
 
-    def _ingest(self, rows: list[tuple[int, int, int, bytes]]) -> None:
+    def _ingest(self, rows: list[tuple[int, int, int, bytes | None]]) -> None:
         game = self.game
         ids, outcomes, moves, visits, roots = [], [], [], [], []
         for row_id, outcome, model_step, blob in rows:
             try:
-                record = decode_record(blob, outcome, model_step)
-                if record.visits.shape[1] != game.num_actions:
-                    raise RecordError(f"record has {record.visits.shape[1]} actions")
-                if record.outcome not in (-1, 0, 1):
-                    raise RecordError(f"outcome {record.outcome!r} is not -1, 0 or 1")
+                record = decode_record(
+                    blob,
+                    outcome,
+                    model_step,
+                    num_actions=game.num_actions,
+                    max_moves=game.max_game_length,
+                )
                 if record.num_moves == 0:
                     raise RecordError("record has no moves")
             except (RecordError, TypeError, ValueError) as error:  # a raise here would repeat

@@ -36,7 +36,7 @@ from learner.config import LearnerConfig, to_dict, write_effective
 from learner.export import LATEST, kept_steps, publish, remove_stale_temp_files, step_file_name
 from learner.network import build_network, pick_device
 from learner.precision import autocast, choose_precision
-from learner.replay import Replay, ReplayUnavailable
+from learner.replay import Replay, ReplayDamaged, ReplayUnavailable
 
 log = logging.getLogger("learner")
 LOG_FILE_BYTES = 20 * 1024 * 1024
@@ -333,6 +333,8 @@ class Trainer:
         """Reads new games; a missing, busy or broken database is logged and waited for."""
         try:
             self.replay.poll()
+        except ReplayDamaged:  # logged as an error, with how to recover, by the replay reader
+            pass
         except ReplayUnavailable as error:
             now = time.monotonic()
             if now - self._last_unavailable_log > 30:

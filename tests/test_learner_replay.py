@@ -262,3 +262,48 @@ def test_symmetry_keeps_policy_and_planes_aligned(tmp_path, game_name) -> None:
         # Visits sit only on empty cells, before and after the transform.
         empty = (planes.sum(axis=1) == 0).reshape(400, 9)
         assert np.all((policy > 0) <= empty)
+
+
+def test_a_zip_bomb_row_is_skipped_without_inflating_it(tmp_path) -> None:
+    """A 1 MB row that inflated to 1 GiB took the learner from 471 MB to 2.55 GB; rows larger
+    than any game's record are not even loaded."""
+    import struct
+    import tracemalloc
+    import zlib
+
+    path = tmp_path / "replay.db"
+    insert_records(path, random_records(TICTACTOE, 3, seed=1))
+    replay = Replay(TICTACTOE, path, 1000)
+    assert replay.poll() == 3  # compiles the decoder before memory is measured
+    squeezer = zlib.compressobj(9)
+    header = squeezer.compress(struct.pack("<4sHHHf", b"C2R1", 9, 5, 0, 0))
+    insert_raw(path, header + b"".join(squeezer.compress(bytes(1 << 20)) for _ in range(64)))
+    squeezer.flush()
+    insert_raw(path, np.random.default_rng(0).bytes(1 << 20))  # 1 MB: too large for the game
+    insert_records(path, random_records(TICTACTOE, 3, seed=2))
+    tracemalloc.start()
+    try:
+        assert replay.poll() == 5
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert replay.counters.skipped_rows == 2 and replay.counters.games == 6
+    assert peak < 8 << 20, peak
+
+
+def test_a_damaged_replay_db_is_an_error_not_waiting(tmp_path, caplog) -> None:
+    """A replay.db damaged in place (random bytes over pages) was logged as "waiting for replay
+    data: ... database disk image is malformed" every 30 s, forever."""
+    from learner.replay import ReplayDamaged
+
+    path = tmp_path / "replay.db"
+    insert_records(path, random_records(TICTACTOE, 3000, seed=3))
+    with open(path, "r+b") as file:
+        for page in (3, 10, 20):
+            file.seek(page * 4096)
+            file.write(np.random.default_rng(page).bytes(4096))
+    replay = Replay(TICTACTOE, path, 100_000)
+    with caplog.at_level("ERROR", logger="learner.replay"), pytest.raises(ReplayDamaged):
+        replay.poll()
+    assert isinstance(ReplayDamaged("x"), ReplayUnavailable)  # the learner keeps running
+    assert "is damaged" in caplog.text and "aside" in caplog.text, caplog.text

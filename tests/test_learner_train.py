@@ -403,3 +403,16 @@ def test_stats_are_written_often_in_a_runs_first_minute() -> None:
     intervals = [stats_interval(elapsed, 5.0) for elapsed in (0.0, 6.0, 12.0, 30.0, 60.0, 600.0)]
     assert intervals == pytest.approx([0.5, 0.5, 1.0, 2.5, 5.0, 5.0])
     assert stats_interval(600.0, 0.0) == 0.0  # tests write at every loop
+
+
+def test_a_damaged_replay_db_is_reported_as_damage_not_as_waiting(tmp_path, caplog) -> None:
+    fill_db(tmp_path, num_games=3000)
+    with open(tmp_path / "tictactoe" / "replay.db", "r+b") as file:
+        for page in (3, 10, 20):  # random bytes over pages, as a failing disk writes them
+            file.seek(page * 4096)
+            file.write(np.random.default_rng(page).bytes(4096))
+    trainer = Trainer(small_config(tmp_path))
+    with caplog.at_level("WARNING"):
+        trainer.poll()  # the learner goes on: no exception
+    assert "is damaged" in caplog.text and "move it aside" in caplog.text, caplog.text
+    assert "waiting for replay data" not in caplog.text
