@@ -125,6 +125,13 @@ def main(argv: list[str] | None = None) -> int:
                 f"python -m actor: cannot write the run folder {run_dir}: {error}", file=sys.stderr
             )
             return 2
+        from actor.replay_db import ReplayDBError, check_replay_db
+
+        try:  # before the API and the workers: a worker died on such a file after both started
+            check_replay_db(run_dir / "replay.db")
+        except ReplayDBError as error:
+            print(f"python -m actor: {error}", file=sys.stderr)
+            return 2
 
     context = multiprocessing.get_context("spawn")
     stop_event = context.Event()

@@ -671,7 +671,10 @@ def create_app(
         path = config.run_dir(game) / "stats.json"
         try:
             text = await run_in_threadpool(path.read_text)
-            return JSONResponse(json.loads(text))
+            stats = json.loads(text)
+            if not isinstance(stats, dict):  # the learner writes an object; the page reads one
+                raise ValueError("it holds JSON, but not an object")
+            return JSONResponse(stats)
         except FileNotFoundError:
             raise HTTPException(404, f"no stats for {game} yet: no training run") from None
         except (OSError, ValueError) as error:
@@ -679,10 +682,10 @@ def create_app(
 
     @app.get("/api/games/{game}/replays", response_model=ReplaysAnswer, responses=ERRORS)
     async def replays(game: str, limit: int = Query(20, ge=1, le=MAX_REPLAYS)) -> ReplaysAnswer:
-        service.game(game)
+        rules = service.game(game)
         try:
             stored, _ = await run_in_threadpool(
-                read_newest, config.run_dir(game) / "replay.db", limit
+                read_newest, config.run_dir(game) / "replay.db", limit, rules
             )
         except sqlite3.DatabaseError as error:  # not a database, corrupt, or locked too long
             raise HTTPException(503, f"replay.db cannot be read: {error}") from None

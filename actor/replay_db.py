@@ -13,7 +13,16 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.records import REPLAY_SCHEMA, GameRecord, RecordError, decode_record, encode_record
+from engine.game import Game
+from engine.records import (
+    REPLAY_COLUMNS,
+    REPLAY_SCHEMA,
+    GameRecord,
+    RecordError,
+    decode_record,
+    encode_record,
+    max_blob_bytes,
+)
 
 BUSY_TIMEOUT_MS = 30_000
 INSERT_ATTEMPTS = 3
@@ -50,6 +59,71 @@ def _set_up(connection: sqlite3.Connection) -> None:
             if "locked" not in str(error) or attempt == SETUP_ATTEMPTS - 1:
                 raise
             time.sleep(0.02 * (attempt + 1))
+
+
+class ReplayDBError(Exception):
+    """replay.db cannot take games as it is; the message names the file, the fault and the fix."""
+
+
+def move_aside_hint(path: Path) -> str:
+    """How to recover from a replay.db that cannot be used (its games are lost for training)."""
+    return (
+        f"stop the actor and the learner, move {path} aside (with its -wal and -shm files, if"
+        f" any), e.g. `mv {path} {path}.bad`, and start both again: the actor starts a new one"
+    )
+
+
+def describe_db_error(path: Path, error: sqlite3.Error) -> str:
+    """What `error` means for replay.db at `path`, and what to do about it."""
+    name = getattr(error, "sqlite_errorname", "")
+    if name.startswith("SQLITE_NOTADB") or "not a database" in str(error):
+        return f"{path} is not an SQLite database ({error}): {move_aside_hint(path)}"
+    if name.startswith("SQLITE_CORRUPT") or "malformed" in str(error):
+        return f"{path} is damaged ({error}): {move_aside_hint(path)}"
+    if name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_AUTH")):
+        return (
+            f"{path} cannot be written ({error}): make it and its folder writable (chmod,"
+            f" chattr -i), or {move_aside_hint(path)}"
+        )
+    return f"{path} cannot be used ({error})"
+
+
+def check_replay_db(path: Path) -> None:
+    """Raises ReplayDBError, with what is wrong and how to recover, when replay.db exists but
+    self-play could not store games in it: not SQLite, damaged (PRAGMA quick_check reads every
+    page: 0.1 s for 100k games cached, 1.4 s from disk), table `games` without the shared
+    columns, or not writable. Run before the workers start: they died on such a file, or
+    retried forever while /api/health said ok. A missing file is fine: the workers create it."""
+    path = Path(path)
+    if not path.exists():
+        return
+    try:
+        connection = connect(path, create=False)
+    except sqlite3.Error as error:
+        raise ReplayDBError(describe_db_error(path, error)) from None
+    try:
+        problems = [row[0] for row in connection.execute("PRAGMA quick_check(3)")]
+        if problems != ["ok"]:
+            found = " ".join(" ".join(str(problem).split()) for problem in problems)[:600]
+            raise ReplayDBError(f"{path} is damaged ({found}): {move_aside_hint(path)}")
+        columns = {row[1] for row in connection.execute("PRAGMA table_info(games)")}
+        missing = [column for column in REPLAY_COLUMNS if column not in columns]
+        if columns and missing:
+            raise ReplayDBError(
+                f"{path} is not a replay database of this version: its table games lacks"
+                f" {', '.join(missing)}: {move_aside_hint(path)}"
+            )
+        connection.execute("BEGIN IMMEDIATE")  # a write probe: only a write reports read-only
+        try:
+            connection.execute(REPLAY_SCHEMA)
+            connection.execute("DELETE FROM games WHERE 0")
+        finally:
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+    except sqlite3.Error as error:
+        raise ReplayDBError(describe_db_error(path, error)) from None
+    finally:
+        connection.close()
 
 
 @dataclass
@@ -114,8 +188,10 @@ class ReplayWriter:
         self.close()
 
 
-def read_newest(path: Path, limit: int) -> tuple[list[StoredGame], int]:
-    """The newest `limit` games (newest first) and how many rows were skipped as undecodable.
+def read_newest(path: Path, limit: int, game: Game) -> tuple[list[StoredGame], int]:
+    """The newest `limit` games (newest first) and how many rows were skipped as undecodable
+    or not of `game` (other actions, more moves than its longest game: such a row cost the
+    API seconds and gigabytes, and the learner refuses it anyway).
 
     A missing database is an empty list: the run may not have started yet.
     """
@@ -123,10 +199,11 @@ def read_newest(path: Path, limit: int) -> tuple[list[StoredGame], int]:
     if not path.exists():
         return [], 0
     connection = connect(path, create=False)
-    try:
+    try:  # a blob too large for any game of this one is not even loaded (NULL: skipped)
         rows = connection.execute(
-            "SELECT id, created_at, model_step, outcome, data FROM games ORDER BY id DESC LIMIT ?",
-            (int(limit),),
+            "SELECT id, created_at, model_step, outcome,"
+            " CASE WHEN length(data) <= ? THEN data END FROM games ORDER BY id DESC LIMIT ?",
+            (max_blob_bytes(game.num_actions, game.max_game_length), int(limit)),
         ).fetchall()
     except sqlite3.OperationalError as error:
         if "no such table" in str(error):
@@ -137,7 +214,13 @@ def read_newest(path: Path, limit: int) -> tuple[list[StoredGame], int]:
     games, skipped = [], 0
     for row_id, created_at, model_step, outcome, blob in rows:
         try:  # garbage in a typed column (SQLite stores what it is given) skips the row too
-            record = decode_record(blob, outcome, model_step)
+            record = decode_record(
+                blob,
+                outcome,
+                model_step,
+                num_actions=game.num_actions,
+                max_moves=game.max_game_length,
+            )
             created = float(created_at)
             if not math.isfinite(created):  # JSON has no NaN
                 raise ValueError(f"created_at {created_at!r}")

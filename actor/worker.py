@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from actor.config import ActorConfig
 
@@ -131,7 +131,7 @@ def run_worker(index: int, config: ActorConfig, stop_event: Any, board: WorkerBo
         os.nice(config.worker_nice)  # move requests in the API process come first
 
     from actor.model import ModelSlot, ModelWatcher
-    from actor.replay_db import ReplayWriter
+    from actor.replay_db import ReplayWriter, describe_db_error
     from actor.selfplay import SelfPlay
     from engine import get_game
 
@@ -144,9 +144,15 @@ def run_worker(index: int, config: ActorConfig, stop_event: Any, board: WorkerBo
     wait_for_resumed_model(
         slot, run_dir, config.resume_wait_s, lambda: stopping or stop_event.is_set() or orphaned()
     )
-    writer = ReplayWriter(run_dir / "replay.db")
+    db_path = run_dir / "replay.db"
+    try:
+        writer = ReplayWriter(db_path)
+        newest_id = writer.newest_id()
+    except sqlite3.DatabaseError as error:  # the actor checks at start; this is the backstop
+        watcher.stop()
+        _die(describe_db_error(db_path, error))
     sp_config = selfplay_config(game, config)
-    selfplay = SelfPlay(game, sp_config, seed=worker_seed(config.seed, index, writer.newest_id()))
+    selfplay = SelfPlay(game, sp_config, seed=worker_seed(config.seed, index, newest_id))
     board.publish(index, batch_size=selfplay.batch_capacity)
     refusal = None
     log.info("self-play %s: %s", game.name, sp_config)
@@ -180,10 +186,18 @@ def run_worker(index: int, config: ActorConfig, stop_event: Any, board: WorkerBo
             if slot.last_refusal != refusal:
                 refusal = slot.last_refusal
                 board.set_refusal(index, refusal or "")
+    except sqlite3.DatabaseError as error:  # not OperationalError: store_all waits on those
+        _die(describe_db_error(db_path, error))
     finally:
         watcher.stop()
         writer.close()
         log.info("stopped after %d games", selfplay.games)
+
+
+def _die(reason: str) -> NoReturn:
+    """Exits the worker saying why (the actor then reports only the exit code)."""
+    log.error("self-play cannot go on: %s", reason)
+    raise SystemExit(1)
 
 
 def worker_seed(seed: int, index: int, newest_game_id: int) -> int:

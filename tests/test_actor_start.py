@@ -21,3 +21,14 @@ def test_a_run_folder_that_cannot_be_written_is_refused(tmp_path: Path) -> None:
     assert result.returncode == 2, result.stderr[-2000:]
     assert f"cannot write the run folder {tmp_path / 'tictactoe'}" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_replay_db_that_is_not_sqlite_is_refused_before_the_api_starts(tmp_path: Path) -> None:
+    run = tmp_path / "tictactoe"
+    run.mkdir()
+    (run / "replay.db").write_bytes(b"\x13" * 50_000)
+    result = start_actor(tmp_path)
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert f"{run / 'replay.db'} is not an SQLite database" in result.stderr
+    assert f"mv {run / 'replay.db'} {run / 'replay.db'}.bad" in result.stderr  # how to recover
+    assert "Uvicorn running" not in result.stderr and "Traceback" not in result.stderr

@@ -542,3 +542,29 @@ def test_worker_board_carries_counters_and_refusals_between_processes() -> None:
     assert board.refusal(1) == "shorter"
     board.set_refusal(1, "")
     assert board.refusal(1) is None
+
+
+def test_replays_skip_rows_that_do_not_fit_the_game(config: ActorConfig, client: TestClient):
+    """One valid record with 65,535 actions made `?limit=1` take 11 s and answer 262 MB; a
+    Connect 4 game in Tic-tac-toe's replay.db was served as one of Tic-tac-toe's."""
+    db = config.data_dir / "tictactoe" / "replay.db"
+    with ReplayWriter(db) as writer:
+        good = writer.insert(GameRecord(np.array([4]), np.full((1, 9), 1 / 9), np.zeros(1), 0))
+        writer.insert(GameRecord(np.array([3]), np.full((1, 7), 1 / 7), np.zeros(1), 0))
+        wide = np.full((40, 65535), 1 / 65535, np.float32)
+        writer.insert(GameRecord(np.zeros(40, np.int64), wide, np.zeros(40), 0))
+    started = time.monotonic()
+    response = client.get("/api/games/tictactoe/replays?limit=5")
+    assert response.status_code == 200 and time.monotonic() - started < 5
+    assert [r["id"] for r in response.json()["replays"]] == [good]
+
+
+@pytest.mark.parametrize("text", ["[1, 2]", '"text"', "3", "null"])
+def test_stats_that_are_no_json_object_answer_503(
+    config: ActorConfig, client: TestClient, text: str
+) -> None:
+    """A stats.json holding a list was served as 200 `[1,2]`; like an unreadable one it is 503."""
+    (config.data_dir / "tictactoe").mkdir(parents=True)
+    (config.data_dir / "tictactoe" / "stats.json").write_text(text)
+    response = client.get("/api/games/tictactoe/stats")
+    assert response.status_code == 503 and "not an object" in response.json()["detail"]

@@ -453,6 +453,7 @@ def garbage_blobs() -> dict[str, bytes | str]:
         "zlib of garbage": zlib.compress(b"\x00" * 500),
         "NaN visits": encode_record(nan_visits),
         "text instead of a blob": "just some text",
+        "zip bomb": zlib.compress(raw[:14] + bytes(16 << 20), 9),  # inflates to 16 MiB
     }
 
 
@@ -556,3 +557,18 @@ def start_learner_command(data_dir: Path) -> list[str]:
     from reliability_helpers import PYTHON
 
     return [PYTHON, "-m", "learner", "--data-dir", str(data_dir), "--game", "tictactoe"]
+
+
+def test_actor_on_a_garbage_replay_db_says_what_is_wrong(tmp_path: Path) -> None:
+    """It said only "self-play worker 0 died (exit code 1)" after a traceback."""
+    run = tmp_path / "tictactoe"
+    run.mkdir(parents=True)
+    (run / "replay.db").write_bytes(np.random.default_rng(5).bytes(50_000))
+    actor = start_actor(tmp_path, "--game", "tictactoe", "--workers", "1")
+    try:
+        code = actor.process.wait(120)
+    finally:
+        actor.close()
+    assert code != 0
+    assert f"{run / 'replay.db'} is not an SQLite database" in actor.log(), actor.log()[-3000:]
+    assert "Traceback" not in actor.log(), actor.log()[-3000:]

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
+import signal
 import sqlite3
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -41,14 +44,16 @@ def play_random_game(name: str, seed: int) -> GameRecord:
 
 def test_record_round_trip_equals_the_game_played(tmp_path: Path) -> None:
     db = tmp_path / "tictactoe" / "replay.db"
-    played = [play_random_game(name, seed) for seed, name in enumerate(["tictactoe", "connect4"])]
+    names = ["tictactoe", "connect4", "tictactoe"]
+    played = [play_random_game(name, seed) for seed, name in enumerate(names)]
     with ReplayWriter(db) as writer:
         ids = [writer.insert(record) for record in played]
     assert ids == sorted(ids)
-    stored, skipped = read_newest(db, 10)
-    assert skipped == 0
-    assert [item.id for item in stored] == ids[::-1]  # newest first
-    for item, record in zip(stored[::-1], played, strict=True):
+    stored, skipped = read_newest(db, 10, get_game("tictactoe"))
+    assert skipped == 1  # the Connect 4 game: not one of this game's
+    assert [item.id for item in stored] == [ids[2], ids[0]]  # newest first
+    stored += read_newest(db, 10, get_game("connect4"))[0]
+    for item, record in zip(stored, [played[2], played[0], played[1]], strict=True):
         got = item.record
         np.testing.assert_array_equal(got.moves, record.moves)
         np.testing.assert_allclose(got.visits, record.visits, atol=1e-3)
@@ -87,12 +92,12 @@ def test_garbage_rows_are_skipped_by_the_reader(tmp_path: Path) -> None:
         (b"garbage",),
     )
     connection.close()
-    stored, skipped = read_newest(db, 10)
+    stored, skipped = read_newest(db, 10, get_game("tictactoe"))
     assert len(stored) == 1 and skipped == 1
 
 
 def test_missing_database_reads_as_empty(tmp_path: Path) -> None:
-    assert read_newest(tmp_path / "none.db", 5) == ([], 0)
+    assert read_newest(tmp_path / "none.db", 5, get_game("tictactoe")) == ([], 0)
     assert count_games(tmp_path / "none.db") == 0
     assert not (tmp_path / "none.db").exists()
 
@@ -152,7 +157,7 @@ def test_several_processes_writing_the_same_db_lose_nothing(tmp_path: Path) -> N
     assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     connection.close()
     assert steps == sorted(w * 1000 + i for w in range(workers) for i in range(games))
-    stored, skipped = read_newest(db, workers * games)
+    stored, skipped = read_newest(db, workers * games, get_game("tictactoe"))
     assert len(stored) == workers * games and skipped == 0
 
 
@@ -199,3 +204,120 @@ def test_self_play_waits_for_a_refusing_database_and_loses_no_game() -> None:
     stopping = RefusingWriter(refusals=100)
     store_all(stopping, records, lambda: True, lambda: None, retry_s=0.01)  # stopping: gives up
     assert stopping.stored == [] and stopping.refusals == 99
+
+
+# ---- bad rows and bad files --------------------------------------------------------------------
+
+
+def test_rows_that_do_not_fit_the_game_are_skipped_unread(tmp_path: Path) -> None:
+    """A valid record with 65,535 actions (127 KB) made /replays take 11 s and 3.8 GB, and a
+    Connect 4 game in Tic-tac-toe's db was served (the learner refuses both)."""
+    db = tmp_path / "replay.db"
+    with ReplayWriter(db) as writer:
+        good = writer.insert(play_random_game("tictactoe", 1))
+        writer.insert(play_random_game("connect4", 2))
+        wide = np.full((20, 65535), 1 / 65535, np.float32)
+        writer.insert(GameRecord(np.zeros(20, np.int64), wide, np.zeros(20, np.float32), 0))
+        long = np.full((10, 9), 1 / 9, np.float32)  # more moves than a game of 9 cells has
+        writer.insert(GameRecord(np.zeros(10, np.int64), long, np.zeros(10, np.float32), 0))
+    stored, skipped = read_newest(db, 10, get_game("tictactoe"))
+    assert [item.id for item in stored] == [good] and skipped == 3
+
+
+def overwrite_pages(path: Path, pages: list[int]) -> None:
+    """Random bytes over some pages in place, as `dd conv=notrunc` does."""
+    rng = np.random.default_rng(3)
+    with open(path, "r+b") as file:
+        for page in pages:
+            file.seek(page * 4096)
+            file.write(rng.bytes(4096))
+
+
+def many_games_db(path: Path, games: int = 400) -> None:
+    with ReplayWriter(path) as writer:
+        for seed in range(games):
+            writer.insert(play_random_game("connect4", seed))
+        writer._connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def bad_replay_db(path: Path, kind: str) -> None:
+    if kind == "random bytes":
+        path.write_bytes(np.random.default_rng(1).bytes(100_000))
+    elif kind == "damaged in place":
+        many_games_db(path)
+        overwrite_pages(path, [5, 20, 40])
+    elif kind == "a column missing":
+        connection = sqlite3.connect(path)
+        connection.execute("CREATE TABLE games (id INTEGER PRIMARY KEY, created_at REAL, data)")
+        connection.commit()
+        connection.close()
+
+
+@pytest.mark.parametrize(
+    "kind, words",
+    [
+        ("random bytes", "is not an SQLite database"),
+        ("damaged in place", "is damaged"),
+        ("a column missing", "lacks model_step, num_moves, outcome"),
+    ],
+)
+def test_start_check_refuses_a_replay_db_that_cannot_take_games(
+    tmp_path: Path, kind: str, words: str
+) -> None:
+    """Such a file killed the worker ("self-play worker 0 died"), took 55,000 games unnoticed
+    (damaged), or made self-play retry forever while /api/health said ok (schema)."""
+    from actor.replay_db import ReplayDBError, check_replay_db
+
+    db = tmp_path / "replay.db"
+    bad_replay_db(db, kind)
+    with pytest.raises(ReplayDBError) as refused:
+        check_replay_db(db)
+    message = str(refused.value)
+    assert str(db) in message and words in message and "move" in message and "aside" in message
+
+
+def test_start_check_refuses_a_replay_db_it_cannot_write(tmp_path: Path) -> None:
+    from actor.replay_db import ReplayDBError, check_replay_db
+
+    db = tmp_path / "replay.db"
+    ReplayWriter(db).close()
+    if subprocess.run(["chattr", "+i", str(db)], capture_output=True).returncode != 0:
+        if os.geteuid() == 0:
+            pytest.skip("no chattr here, and root writes a read-only file")
+        db.chmod(0o444)
+    try:
+        with pytest.raises(ReplayDBError, match="cannot be written"):
+            check_replay_db(db)
+    finally:
+        subprocess.run(["chattr", "-i", str(db)], capture_output=True)
+        db.chmod(0o644)
+
+
+def test_start_check_takes_a_good_or_missing_replay_db(tmp_path: Path) -> None:
+    from actor.replay_db import check_replay_db
+
+    check_replay_db(tmp_path / "none.db")
+    assert not (tmp_path / "none.db").exists()
+    many_games_db(tmp_path / "replay.db", games=5)
+    check_replay_db(tmp_path / "replay.db")
+    assert count_games(tmp_path / "replay.db") == 5
+
+
+def test_the_worker_says_why_it_cannot_use_replay_db(tmp_path: Path, caplog) -> None:
+    """The actor said only "self-play worker 0 died (exit code 1)"."""
+    from actor.config import ActorConfig
+    from actor.worker import WorkerBoard, run_worker
+
+    run = tmp_path / "data" / "tictactoe"
+    run.mkdir(parents=True)
+    bad_replay_db(run / "replay.db", "random bytes")
+    config = ActorConfig(data_dir=tmp_path / "data", game="tictactoe", workers=1, worker_nice=0)
+    board = WorkerBoard.create(multiprocessing.get_context("spawn"), 1)
+    handlers = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:  # in this process: the worker sets its signal handlers
+        with caplog.at_level("ERROR"), pytest.raises(SystemExit):
+            run_worker(0, config, multiprocessing.Event(), board)
+    finally:
+        for number, handler in handlers.items():
+            signal.signal(number, handler)
+    assert "replay.db is not an SQLite database" in caplog.text, caplog.text
