@@ -204,7 +204,7 @@ describe('API parsing', () => {
     const throughput = buildCharts(stats).find((c) => c.testid === 'chart-throughput')!;
     expect(throughput.series.map((s) => [s.label, !!s.right])).toEqual([
       ['positions/s', false],
-      ['moves per game', true],
+      ['searched moves per game', true],
     ]);
     expect(throughput.ys).toEqual([
       [90, 50, 100, null],

@@ -33,7 +33,10 @@ const PALETTE = ['#58a6ff', '#f778ba', '#3fb950', '#d29922', '#a371f7', '#ff7b72
 /** Reference lines that are no player of the run (what random moves score). */
 const MUTED = '#8b96ab'; // app.css --muted
 
-/** Mean moves per self-play game over a history point's window: positions/s over games/s. */
+/**
+ * Mean searched moves per self-play game over a history point's window: positions/s over
+ * games/s.
+ */
 function gameLength(p: HistoryPoint): number | null {
   return p.positions_per_s !== null && p.games_per_s ? p.positions_per_s / p.games_per_s : null;
 }
@@ -161,7 +164,8 @@ export function buildCharts(stats: Stats): ChartSpec[] {
       x,
       series: [
         { label: 'positions/s', color: PALETTE[6] },
-        { label: 'moves per game', color: PALETTE[5], right: true },
+        // positions count searched moves: Connect 4's random opening moves are not in it
+        { label: 'searched moves per game', color: PALETTE[5], right: true },
       ],
       ys: [h.map((p) => p.positions_per_s), h.map(gameLength)],
       yLabel: 'positions/s',
