@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine import records
 from engine.game import Game
 from engine.records import (
     REPLAY_COLUMNS,
@@ -40,6 +41,7 @@ def connect(path: Path, *, create: bool = True) -> sqlite3.Connection:
         path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
     )
     connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    connection.execute(f"PRAGMA journal_size_limit={records.WAL_SIZE_LIMIT_BYTES}")
     if create:
         _set_up(connection)
     return connection

@@ -42,6 +42,10 @@ CREATE TABLE IF NOT EXISTS games (
 )
 """
 REPLAY_COLUMNS = ("id", "created_at", "model_step", "num_moves", "outcome", "data")
+# What a replay.db-wal is cut back to after a checkpoint, on every connection to it. SQLite
+# keeps a WAL file at its largest size otherwise, and one trim of a fast game's window (150,000
+# Tic-tac-toe games in one DELETE) left 31 MB of it for the rest of the run.
+WAL_SIZE_LIMIT_BYTES = 4 << 20
 
 
 # Bounds of a record's size for readers that do not name the game; each game's are much smaller

@@ -19,6 +19,7 @@ from pathlib import Path
 import numba
 import numpy as np
 
+from engine import records
 from engine.game import FIRST_PLAYER_WON, ONGOING, SECOND_PLAYER_WON, Game
 from engine.records import RecordError, decode_record, max_blob_bytes
 
@@ -284,6 +285,8 @@ class ReplayDB:
                 isolation_level=None,
             )
             connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            # the trims' big DELETEs grow the WAL: cut back after each checkpoint
+            connection.execute(f"PRAGMA journal_size_limit={records.WAL_SIZE_LIMIT_BYTES}")
             found = connection.execute(
                 "SELECT 1 FROM sqlite_master WHERE type='table' AND name='games'"
             ).fetchone()

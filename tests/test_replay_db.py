@@ -321,3 +321,31 @@ def test_the_worker_says_why_it_cannot_use_replay_db(tmp_path: Path, caplog) -> 
         for number, handler in handlers.items():
             signal.signal(number, handler)
     assert "replay.db is not an SQLite database" in caplog.text, caplog.text
+
+
+def test_the_wal_is_cut_back_after_a_trim(tmp_path: Path, monkeypatch) -> None:
+    """A trim deletes a whole window's worth of games at once; the WAL it grows is cut back to
+    WAL_SIZE_LIMIT_BYTES at the next checkpoint (SQLite keeps it at its largest otherwise)."""
+    from engine import records
+    from learner.replay import ReplayDB
+    from learner.synthetic import random_records
+
+    limit = 64 << 10
+    monkeypatch.setattr(records, "WAL_SIZE_LIMIT_BYTES", limit)
+    path = tmp_path / "replay.db"
+    games = random_records(get_game("tictactoe"), 300, seed=1)
+    writer = ReplayWriter(path)  # both stay open, as in a run: closing removes the WAL
+    reader = ReplayDB(path)
+    try:
+        for _ in range(20):
+            for game in games:
+                writer.insert(game)
+        assert reader.delete_before(10**9) == 6000
+        wal = path.with_name("replay.db-wal")
+        assert wal.stat().st_size > 10 * limit
+        reader._connect().execute("PRAGMA wal_checkpoint(PASSIVE)")
+        writer.insert(games[0])  # the first write after a checkpoint restarts the WAL
+        assert wal.stat().st_size <= limit
+    finally:
+        writer.close()
+        reader.close()
