@@ -207,6 +207,7 @@ def write_json_atomic(path: Path, data: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(handle, 0o644)  # mkstemp makes 0600; the learner may run as another user
         with os.fdopen(handle, "w") as file:
             json.dump(data, file, indent=1, allow_nan=False)
             file.flush()

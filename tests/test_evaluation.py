@@ -233,6 +233,11 @@ def test_a_damaged_evaluations_file_is_set_aside_not_overwritten(tmp_path, damag
     assert len(list(run_dir.glob("*.damaged-*"))) == 1  # a sound file is not set aside
 
 
+def test_evaluations_json_is_readable_by_other_users(tmp_path):
+    ev.append_evaluations(tmp_path, [{"step": 1}])  # mkstemp alone made it 0600
+    assert (tmp_path / ev.EVALUATIONS_FILE).stat().st_mode & 0o777 == 0o644
+
+
 def test_an_entry_with_a_bad_time_does_not_stop_the_evaluation(tmp_path):
     run_dir = tmp_path / "tictactoe"
     path = make_model(run_dir / "models" / "latest.onnx", step=12)
