@@ -1,4 +1,4 @@
-import { fireEvent, render, screen, waitFor } from '@testing-library/svelte';
+import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import App from '../App.svelte';
 import { RULES } from '../games';
@@ -115,6 +115,7 @@ function fakeActor(stats: unknown = null, selfplayRates: unknown = null) {
 }
 
 beforeEach(() => {
+  sessionStorage.clear(); // Play keeps each game there
   server.checkpoints = [10];
   server.replayIds = [9];
   server.modelStep = 42;
@@ -744,3 +745,231 @@ describe('Dashboard and replays', () => {
     expect(screen.queryByTestId('replay-dropped')).toBeNull();
   });
 });
+
+describe('Boards for the keyboard and screen readers', () => {
+  it('are ARIA grids: rows of cells, each holding its button', () => {
+    const { unmount } = render(Board, { rules: tictactoe, position: tictactoe.initial(), interactive: true });
+    const rows = within(screen.getByRole('grid')).getAllByRole('row');
+    expect(rows).toHaveLength(3);
+    expect(within(rows[1]).getAllByRole('gridcell')).toHaveLength(3);
+    expect(within(within(rows[1]).getAllByRole('gridcell')[2]).getByRole('button').dataset.testid).toBe(
+      'cell-5',
+    );
+    unmount();
+    const c4 = render(Board, { rules: connect4, position: connect4.initial(), interactive: true });
+    expect(within(screen.getByRole('grid')).getAllByRole('row')).toHaveLength(1);
+    expect(screen.getAllByRole('gridcell')).toHaveLength(7);
+    c4.unmount();
+    render(Board, { rules: othello, position: othello.initial(), interactive: false });
+    expect(screen.getAllByRole('row')).toHaveLength(8);
+    expect(screen.getAllByRole('gridcell')).toHaveLength(64);
+  });
+
+  it("names Connect 4's columns with their pieces", () => {
+    render(Board, { rules: connect4, position: replay(connect4, [2, 2, 3]), interactive: true });
+    expect(screen.getByTestId('col-2').getAttribute('aria-label')).toBe(
+      'column 3: red, yellow, 4 empty; play here',
+    );
+    expect(screen.getByTestId('col-0').getAttribute('aria-label')).toBe('column 1: empty; play here');
+  });
+
+  it('keeps every cell of the play view focusable, one of them in the Tab order', () => {
+    render(Board, {
+      rules: tictactoe,
+      position: replay(tictactoe, [4]),
+      interactive: true,
+      focusable: true,
+      cursor: 4,
+    });
+    const cells = Array.from({ length: 9 }, (_, i) => screen.getByTestId(`cell-${i}`) as HTMLButtonElement);
+    expect(cells.filter((c) => c.disabled)).toEqual([]);
+    expect(cells.map((c) => c.tabIndex)).toEqual([-1, -1, -1, -1, 0, -1, -1, -1, -1]);
+    expect(cells[4].getAttribute('aria-disabled')).toBe('true'); // taken
+    expect(cells[0].getAttribute('aria-disabled')).toBe('false');
+  });
+});
+
+describe('Play: keyboard focus', () => {
+  it('moves the focus over the board with arrow keys, from a button too, and keeps it there', async () => {
+    fakeActor(); // the bot takes the first free cell
+    render(Play, { rules: tictactoe, info: INFO, botDelayMs: 0 });
+    await screen.findByTestId('your-turn');
+    const newGame = screen.getByTestId('new-game');
+    newGame.focus(); // clicked a moment ago
+    await fireEvent.keyDown(newGame, { key: 'ArrowRight' });
+    expect(document.activeElement).toBe(screen.getByTestId('cell-4')); // into the board
+    await fireEvent.keyDown(document.activeElement!, { key: 'ArrowUp' });
+    await fireEvent.keyDown(document.activeElement!, { key: 'ArrowLeft' });
+    expect(document.activeElement).toBe(screen.getByTestId('cell-0'));
+    expect(screen.getByTestId('cell-0').tabIndex).toBe(0);
+    expect(screen.getByTestId('cell-4').tabIndex).toBe(-1);
+    await fireEvent.click(document.activeElement!); // Enter or a click on the focused cell
+    await waitFor(() => expect(screen.getByTestId('move-count').textContent).toContain('Move 2'));
+    await screen.findByTestId('your-turn');
+    // cell 0 is taken (and the bot took 1): the focus goes on to the nearest free cell
+    await waitFor(() => expect(document.activeElement).toBe(screen.getByTestId('cell-3')));
+  });
+});
+
+describe('Play: an actor that goes away, and a view left', () => {
+  /** The actor does not answer at all (fetch rejects, as with nothing listening). */
+  const down = () => {
+    throw new TypeError('Failed to fetch');
+  };
+
+  it('moves by itself once the actor answers again, but does not repeat a refusal', async () => {
+    const calls = fakeActor();
+    const asked = () => calls.filter((c) => c.url.endsWith('/move')).length;
+    server.move = down;
+    const { rerender } = render(Play, { rules: tictactoe, info: INFO, botDelayMs: 0 });
+    await fireEvent.click(await screen.findByTestId('cell-4'));
+    expect((await screen.findByTestId('error')).textContent).toContain('cannot reach the actor');
+    screen.getByTestId('retry-when-back');
+    server.move = null;
+    // App's next poll of the games list is answered: a new info
+    await rerender({ rules: tictactoe, info: { ...INFO }, botDelayMs: 0 });
+    await waitFor(() => expect(screen.getByTestId('move-count').textContent).toContain('Move 2'));
+    expect(screen.queryByTestId('error')).toBeNull();
+    server.move = () => json({ detail: 'moves: not a legal game' }, 400);
+    await fireEvent.click(screen.getByTestId('cell-8'));
+    await screen.findByTestId('error');
+    expect(screen.queryByTestId('retry-when-back')).toBeNull();
+    const before = asked();
+    await rerender({ rules: tictactoe, info: { ...INFO }, botDelayMs: 0 });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(asked()).toBe(before);
+  });
+
+  it('comes back to its game, side, opponent and strength after another view', async () => {
+    fakeActor();
+    const first = render(Play, { rules: tictactoe, info: INFO, botDelayMs: 0 });
+    await fireEvent.change(screen.getByTestId('opponent'), { target: { value: 'mcts' } });
+    await fireEvent.input(screen.getByTestId('strength'), { target: { value: '2' } });
+    await fireEvent.click(screen.getByTestId('side-1')); // the bot opens
+    await waitFor(() => expect(screen.getByTestId('move-count').textContent).toContain('Move 1'));
+    await fireEvent.click(screen.getByTestId('cell-4'));
+    await waitFor(() => expect(screen.getByTestId('move-count').textContent).toContain('Move 3'));
+    first.unmount(); // Training or Replays
+    render(Play, { rules: tictactoe, info: INFO, botDelayMs: 0 });
+    expect(screen.getByTestId('move-count').textContent).toContain('Move 3');
+    expect((screen.getByTestId('opponent') as HTMLSelectElement).value).toBe('mcts');
+    expect(shownSimulations()).toBe(16); // MCTS offers no 0: 1, 4, 16, ...
+    expect(screen.getByTestId('side-1').getAttribute('aria-pressed')).toBe('true');
+    expect(screen.getByTestId('cell-4').getAttribute('data-piece')).toBe('o');
+    expect(screen.getByTestId('bot-win').textContent).toBe('75%'); // its last answer, kept
+  });
+
+  it('lets the bot finish a move it was thinking about when the view was left', async () => {
+    const calls = fakeActor();
+    server.move = () => new Promise<Response>(() => {}) as unknown as Response; // never answers
+    const first = render(Play, { rules: tictactoe, info: INFO, botDelayMs: 0 });
+    await fireEvent.click(await screen.findByTestId('cell-4'));
+    first.unmount();
+    server.move = null;
+    render(Play, { rules: tictactoe, info: INFO, botDelayMs: 0 });
+    await waitFor(() => expect(screen.getByTestId('move-count').textContent).toContain('Move 2'));
+    expect(calls.filter((c) => c.url.endsWith('/move')).at(-1)?.body).toMatchObject({ moves: [4] });
+  });
+
+  it('starts afresh from a saved game that is not legal, without an error', async () => {
+    fakeActor();
+    sessionStorage.setItem(
+      'cartridge2.play.tictactoe',
+      JSON.stringify({ moves: [4, 4], humanSide: 0, opponentKey: 'random', heatMode: 'off' }),
+    );
+    render(Play, { rules: tictactoe, info: INFO, botDelayMs: 0 });
+    await screen.findByTestId('your-turn');
+    expect(screen.getByTestId('move-count').textContent).toContain('Move 0');
+    expect((screen.getByTestId('opponent') as HTMLSelectElement).value).toBe('random');
+    expect(screen.queryByTestId('error')).toBeNull();
+  });
+});
+
+describe('Replays and the training view when things stop', () => {
+  it('keeps the list when a refresh fails, and loads it again once the actor answers', async () => {
+    const calls = fakeActor();
+    const { rerender } = render(Replays, { rules: tictactoe, answered: 0 });
+    await screen.findByTestId('replay-9');
+    vi.stubGlobal('fetch', async () => {
+      throw new TypeError('Failed to fetch');
+    });
+    await fireEvent.click(screen.getByTestId('replays-refresh'));
+    const error = await screen.findByTestId('replays-error');
+    expect(error.textContent).toContain('Refresh failed: cannot reach the actor');
+    expect(screen.getByTestId('replay-9')).toBeTruthy(); // the list loaded before stays
+    expect(screen.getByText('Game #9')).toBeTruthy();
+    expect(screen.queryByTestId('replay-dropped')).toBeNull(); // it is the newest still
+    vi.stubGlobal('fetch', async (url: string) => {
+      calls.push({ url, body: null });
+      return url.includes('/replays') ? json({ replays: [] }) : json({});
+    });
+    server.replayIds = [10, 9];
+    fakeActor(); // the actor is back: App's next poll is answered
+    await rerender({ rules: tictactoe, answered: 1 });
+    await screen.findByTestId('replay-10');
+    expect(screen.queryByTestId('replays-error')).toBeNull();
+  });
+
+  it('does not ask again by itself after a refusal', async () => {
+    const calls = fakeActor();
+    const asked = () => calls.filter((c) => c.url.includes('/replays')).length;
+    const { rerender } = render(Replays, { rules: tictactoe, answered: 0 });
+    await screen.findByTestId('replay-9');
+    server.replayIds = [10];
+    server.replayVisits = [[1]]; // visits that do not fit the game: the page cannot read them
+    await fireEvent.click(screen.getByTestId('replays-refresh'));
+    await screen.findByTestId('replays-error');
+    const before = asked();
+    await rerender({ rules: tictactoe, answered: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(asked()).toBe(before);
+    expect(screen.getByTestId('replay-9')).toBeTruthy();
+  });
+
+  it('says a stopped run is not updating: its rates dimmed, still shown', async () => {
+    const now = Date.now() / 1000;
+    const stats = { game: 'tictactoe', step: 20, history: [], games_per_s: 1121, samples_per_s: 900 };
+    fakeActor({ ...stats, updated_at: now - 420 });
+    const stopped = render(Dashboard, { game: 'tictactoe' });
+    expect((await screen.findByTestId('not-updating')).textContent).toContain('not updating');
+    const selfplay = screen.getByTestId('card-selfplay-rate');
+    const training = screen.getByTestId('card-training-rate');
+    for (const card of [selfplay, training]) {
+      expect(card.classList.contains('stale')).toBe(true);
+      expect(card.textContent).toContain('last seen');
+    }
+    expect(selfplay.textContent).toContain('1121');
+    expect(training.textContent).toContain('900');
+    stopped.unmount();
+    fakeActor({ ...stats, updated_at: now - 4 });
+    render(Dashboard, { game: 'tictactoe' });
+    await screen.findByTestId('card-training');
+    expect(screen.queryByTestId('not-updating')).toBeNull();
+    expect(screen.getByTestId('card-training-rate').classList.contains('stale')).toBe(false);
+    expect(screen.getByTestId('card-training-rate').textContent).not.toContain('last seen');
+  });
+});
+
+describe('App: addresses', () => {
+  afterEach(() => history.replaceState(null, '', '#'));
+
+  it('shows the same game for an unknown one whatever came before, and says so', async () => {
+    fakeActor();
+    history.replaceState(null, '', '#/play/connect4');
+    render(App);
+    await screen.findByTestId('col-3');
+    history.pushState(null, '', '#/play/chess');
+    window.dispatchEvent(new HashChangeEvent('hashchange'));
+    expect((await screen.findByTestId('route-note')).textContent).toBe(
+      "no game 'chess': showing Tic-tac-toe",
+    );
+    expect(location.hash).toBe('#/play/tictactoe');
+    await screen.findByTestId('cell-4');
+    history.pushState(null, '', '#/Replays/TicTacToe/9');
+    window.dispatchEvent(new HashChangeEvent('hashchange'));
+    await screen.findByTestId('replays-refresh');
+    expect(location.hash).toBe('#/replays/tictactoe');
+    expect(screen.queryByTestId('route-note')).toBeNull();
+  });
+});
+

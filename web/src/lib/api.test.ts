@@ -1,5 +1,14 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { api, ApiError, parseGames, parseHealth, parseMove, parseReplays, parseStats } from './api';
+import {
+  api,
+  ApiError,
+  parseGames,
+  parseHealth,
+  parseMove,
+  parseReplays,
+  parseStats,
+  unreachable,
+} from './api';
 import {
   buildCharts,
   evaluationKey,
@@ -256,6 +265,23 @@ describe('API parsing', () => {
       status: 404,
     });
   });
+
+  it('tells an actor that did not answer from one that refused', async () => {
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async () => {
+        throw new TypeError('Failed to fetch');
+      }),
+    );
+    const away = await api.games().catch((error: unknown) => error);
+    expect(away).toMatchObject({ status: 0, unreachable: true });
+    expect(unreachable(away)).toBe(true);
+    vi.stubGlobal('fetch', vi.fn(async () => new Response('{"detail": "bad"}', { status: 400 })));
+    expect(unreachable(await api.games().catch((error: unknown) => error))).toBe(false);
+    vi.stubGlobal('fetch', vi.fn(async () => new Response('{"games": 3}')));
+    expect(unreachable(await api.games().catch((error: unknown) => error))).toBe(false); // unreadable
+    expect(unreachable(new Error('other'))).toBe(false);
+  });
 });
 
 describe('routes', () => {
@@ -274,20 +300,20 @@ describe('routes', () => {
 
   it('opens on the game being trained unless the hash names one', () => {
     const games = ['tictactoe', 'connect4'];
-    expect(startRoute('', games, 'tictactoe', 'connect4')).toEqual({
+    expect(startRoute('', games, 'tictactoe', 'connect4').route).toEqual({
       view: 'dashboard',
       game: 'connect4',
     });
-    expect(startRoute('#/play', games, 'tictactoe', 'connect4')).toEqual({
+    expect(startRoute('#/play', games, 'tictactoe', 'connect4').route).toEqual({
       view: 'play',
       game: 'connect4',
     });
-    expect(startRoute('#/replays/tictactoe', games, 'tictactoe', 'connect4')).toEqual({
+    expect(startRoute('#/replays/tictactoe', games, 'tictactoe', 'connect4').route).toEqual({
       view: 'replays',
       game: 'tictactoe',
     });
-    expect(startRoute('', games, 'tictactoe', null)).toEqual({ view: 'play', game: 'tictactoe' });
-    expect(startRoute('', games, 'tictactoe', 'chess')).toEqual({ view: 'play', game: 'tictactoe' });
+    expect(startRoute('', games, 'tictactoe', null).route).toEqual({ view: 'play', game: 'tictactoe' });
+    expect(startRoute('', games, 'tictactoe', 'chess').route).toEqual({ view: 'play', game: 'tictactoe' });
     expect(namesGame('#/replays/connect4', games)).toBe(true);
     expect(namesGame('#/play', games)).toBe(false);
     expect(namesGame('#/play/chess', games)).toBe(false);

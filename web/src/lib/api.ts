@@ -124,9 +124,17 @@ export class ApiError extends Error {
   constructor(
     message: string,
     readonly status: number,
+    /** No answer came (the actor is down or restarting): worth asking again once it answers. */
+    readonly unreachable = false,
   ) {
     super(message);
   }
+}
+
+/** Whether a failed request is worth repeating by itself once the actor answers again: a
+ * refusal (4xx) or an answer the page cannot read would only fail the same way. */
+export function unreachable(error: unknown): boolean {
+  return error instanceof ApiError && error.unreachable;
 }
 
 type Json = Record<string, unknown>;
@@ -335,7 +343,7 @@ async function request(path: string, init?: RequestInit): Promise<unknown> {
   try {
     response = await fetch(path, init);
   } catch {
-    throw new ApiError('cannot reach the actor: is `python -m actor` running?', 0);
+    throw new ApiError('cannot reach the actor: is `python -m actor` running?', 0, true);
   }
   let body: unknown = null;
   try {

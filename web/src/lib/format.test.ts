@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compact, duration, percent, winProbability } from './format';
+import { compact, duration, isStale, percent, winProbability } from './format';
 
 describe('format', () => {
   it('formats percentages, sizes and durations', () => {
@@ -16,5 +16,14 @@ describe('format', () => {
     expect(winProbability(-1)).toBe(0);
     expect(winProbability(0)).toBe(0.5);
     expect(winProbability(0.5)).toBe(0.75);
+  });
+  it('calls stats older than a minute stale: the learner writes every few seconds', () => {
+    const now = 10_000;
+    expect(isStale(now - 5, now)).toBe(false);
+    expect(isStale(now - 60, now)).toBe(false);
+    expect(isStale(now - 61, now)).toBe(true);
+    expect(isStale(now - 420, now)).toBe(true); // a run stopped 7 min ago
+    expect(isStale(null, now)).toBe(false); // no time written: nothing to say
+    expect(isStale(now - 30, now, 20)).toBe(true);
   });
 });

@@ -31,3 +31,12 @@ export function duration(seconds: number | null | undefined): string {
 export function winProbability(value: number): number {
   return Math.max(0, Math.min(1, (value + 1) / 2));
 }
+
+/**
+ * Whether stats written at `updatedAt` (seconds) are too old to be a running learner's: it
+ * writes stats.json every few seconds, so a minute without one means the run has stopped.
+ */
+export function isStale(updatedAt: number | null | undefined, now: number, limitS = 60): boolean {
+  if (updatedAt === null || updatedAt === undefined || !Number.isFinite(updatedAt)) return false;
+  return now - updatedAt > limitS;
+}

@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { namesGame, readRoute, routeHash, routeNote, startRoute } from './route';
+
+const GAMES = ['tictactoe', 'connect4', 'othello'];
+const TITLES = { tictactoe: 'Tic-tac-toe', connect4: 'Connect 4', othello: 'Othello' };
+const VIEWS = { play: 'Play', dashboard: 'Training', replays: 'Replays' } as const;
+
+describe('routes from the address', () => {
+  it('matches views and games whatever their case', () => {
+    expect(readRoute('#/PLAY/Connect4', GAMES, 'tictactoe')).toEqual({
+      route: { view: 'play', game: 'connect4' },
+      unknownView: null,
+      unknownGame: null,
+    });
+    expect(namesGame('#/Replays/OTHELLO', GAMES)).toBe(true);
+  });
+
+  it('ignores a query and what follows the game', () => {
+    expect(readRoute('#/play/othello?x=1', GAMES, 'tictactoe').route).toEqual({
+      view: 'play',
+      game: 'othello',
+    });
+    expect(readRoute('#/replays/connect4/123', GAMES, 'tictactoe').route).toEqual({
+      view: 'replays',
+      game: 'connect4',
+    });
+    expect(routeHash(readRoute('#/dashboard/othello/?a=b', GAMES, 'x').route)).toBe(
+      '#/dashboard/othello',
+    );
+  });
+
+  it('falls back to the same game for an unknown one, and says what was unknown', () => {
+    // The fallback is the caller's fixed default, never the game shown before.
+    const chess = readRoute('#/play/chess', GAMES, 'tictactoe');
+    expect(chess).toEqual({
+      route: { view: 'play', game: 'tictactoe' },
+      unknownView: null,
+      unknownGame: 'chess',
+    });
+    expect(routeNote(chess, TITLES, VIEWS)).toBe("no game 'chess': showing Tic-tac-toe");
+    const garbage = readRoute('#garbage', GAMES, 'tictactoe');
+    expect(garbage.unknownView).toBe('garbage');
+    expect(garbage.unknownGame).toBeNull();
+    expect(routeNote(garbage, TITLES, VIEWS)).toBe("no page 'garbage': showing Play");
+    const both = readRoute('#/games/go', GAMES, 'othello');
+    expect(routeNote(both, TITLES, VIEWS)).toBe(
+      "no page 'games' and no game 'go': showing Play, Othello",
+    );
+    const long = readRoute(`#/play/${'x'.repeat(80)}`, GAMES, 'tictactoe');
+    expect(routeNote(long, TITLES, VIEWS)).toBe(`no game '${'x'.repeat(30)}…': showing Tic-tac-toe`);
+  });
+
+  it('has nothing to say about an address that leaves a part out', () => {
+    for (const hash of ['', '#', '#/', '#/dashboard', '#/play/', '#/replays/connect4']) {
+      expect(routeNote(readRoute(hash, GAMES, 'tictactoe'), TITLES, VIEWS)).toBeNull();
+    }
+  });
+
+  it('opens an unknown game on the game being trained, and still says so', () => {
+    const start = startRoute('#/play/chess', GAMES, 'tictactoe', 'connect4');
+    expect(start.route).toEqual({ view: 'play', game: 'connect4' });
+    expect(routeNote(start, TITLES, VIEWS)).toBe("no game 'chess': showing Connect 4");
+    expect(startRoute('#/Dashboard/OTHELLO', GAMES, 'tictactoe', 'connect4').route).toEqual({
+      view: 'dashboard',
+      game: 'othello',
+    });
+  });
+});
