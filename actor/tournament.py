@@ -11,7 +11,8 @@ anchored at random = 0, written atomically (after every pair) to `<run>/tourname
 
     {"updated_at": float, "game": str, "simulations": int, "games_per_pair": int,
      "players": [{"player": str, "step": int|null, "elo": float, "elo_ci95": float|null,
-                  "games": int}],  # best first; elo_ci95: the 95% interval's half-width
+                  "games": int}],  # best first; elo_ci95: the 95% interval's half-width,
+                                     # of the rating's place in the pool (relative to the mean)
      "results": [{"a": str, "b": str, "a_wins": int, "draws": int, "b_wins": int, "games": int}]}
 
     python -m actor.tournament --game tictactoe --data-dir data [--games-per-pair 10]
@@ -198,7 +199,10 @@ def ratings(
         games[result["b"]] += result["games"]
     anchor = anchor if anchor in index else None
     elo = fit_elo(names, comparisons, anchor=anchor)
-    errors = elo_errors(names, comparisons, elo, anchor=anchor)
+    # Each player's place in the pool (errors relative to the mean rating, as BayesElo gives
+    # them): what comparing two players needs. Relative to the anchor they were some 400
+    # points wide in Connect 4, random's every loss saying next to nothing about the gaps.
+    errors = elo_errors(names, comparisons, elo)
     table = [
         {
             "player": e.name,

@@ -32,8 +32,8 @@ def test_ratings_rank_the_winner_first_and_anchor_random():
     table = tournament.ratings(entrants, results)
     assert [row["player"] for row in table] == ["perfect", "random"]
     assert table[1]["elo"] == 0.0 and table[0]["elo"] > 100
-    # the anchor is exact; the other rating's interval comes from 10 games
-    assert table[1]["elo_ci95"] == 0.0 and 50 < table[0]["elo_ci95"] < 2000
+    # intervals of the places in the pool (relative to the mean: the anchor's is not 0)
+    assert all(50 < row["elo_ci95"] < 2000 for row in table)
     with pytest.raises(ValueError):
         tournament.run_tournament(TICTACTOE, entrants + entrants[:1], 2)
 
@@ -68,7 +68,7 @@ def test_cli_ranks_strong_above_weak_and_writes_tournament_json(tmp_path, capsys
     ranking = [row["player"] for row in document["players"]]
     assert ranking.index("perfect") < ranking.index("random")
     assert "perfect" in captured.out and "elo" in captured.out and "95% ci" in captured.out
-    assert all(row["elo_ci95"] > 0 for row in document["players"] if row["player"] != "random")
+    assert all(row["elo_ci95"] > 0 for row in document["players"])
 
 
 def test_cli_refuses_bad_input(tmp_path, capsys):
