@@ -20,7 +20,7 @@ from engine.records import (
     REPLAY_SCHEMA,
     GameRecord,
     RecordError,
-    decode_record,
+    decode_game_record,
     encode_record,
     max_blob_bytes,
 )
@@ -216,13 +216,7 @@ def read_newest(path: Path, limit: int, game: Game) -> tuple[list[StoredGame], i
     games, skipped = [], 0
     for row_id, created_at, model_step, outcome, blob in rows:
         try:  # garbage in a typed column (SQLite stores what it is given) skips the row too
-            record = decode_record(
-                blob,
-                outcome,
-                model_step,
-                num_actions=game.num_actions,
-                max_moves=game.max_game_length,
-            )
+            record = decode_game_record(game, blob, outcome, model_step)
             created = float(created_at)
             if not math.isfinite(created):  # JSON has no NaN
                 raise ValueError(f"created_at {created_at!r}")

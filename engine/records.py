@@ -18,8 +18,12 @@ import operator
 import struct
 import zlib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from engine.game import Game
 
 RECORD_MAGIC = b"C2R1"
 _HEADER = struct.Struct("<4sHHHf")
@@ -153,6 +157,15 @@ def decode_record(
     if len(raw) < expected or not inflater.eof:
         raise RecordError(f"record is truncated: {len(raw)} of {expected} bytes")
     return _arrays(raw, actions, moves, outcome, model_step)
+
+
+def decode_game_record(
+    game: Game, blob: bytes | None, outcome: int, model_step: int = 0
+) -> GameRecord:
+    """`decode_record` within the bounds of `game`: its number of actions, its longest game."""
+    return decode_record(
+        blob, outcome, model_step, num_actions=game.num_actions, max_moves=game.max_game_length
+    )
 
 
 def _arrays(

@@ -21,7 +21,7 @@ import numpy as np
 
 from engine import records
 from engine.game import FIRST_PLAYER_WON, ONGOING, SECOND_PLAYER_WON, Game
-from engine.records import RecordError, decode_record, max_blob_bytes
+from engine.records import RecordError, decode_game_record, max_blob_bytes
 
 log = logging.getLogger("learner.replay")
 
@@ -442,13 +442,7 @@ class Replay:
         ids, outcomes, moves, visits, roots = [], [], [], [], []
         for row_id, outcome, model_step, blob in rows:
             try:
-                record = decode_record(
-                    blob,
-                    outcome,
-                    model_step,
-                    num_actions=game.num_actions,
-                    max_moves=game.max_game_length,
-                )
+                record = decode_game_record(game, blob, outcome, model_step)
                 if record.num_moves == 0:
                     raise RecordError("record has no moves")
             except (RecordError, TypeError, ValueError) as error:  # a raise here would repeat
