@@ -301,11 +301,12 @@ def merge_tournament_file(stats: dict[str, Any], path: Path) -> None:
     except (OSError, ValueError, KeyError, TypeError):
         return
     if isinstance(players, list):
-        stats["elo"] = [
+        rows = [
             _finite({key: p.get(key) for key in ("player", "step", "elo", "elo_ci95")})
             for p in players[:LIST_CAP]
             if isinstance(p, dict) and p.get("games") != 0
-        ]
+        ]  # a baseline has no step: checked as step 0
+        stats["elo"] = [row for row in rows if _usable("elo", {**row, "step": row["step"] or 0})]
 
 
 def write_stats(path: Path, stats: dict[str, Any]) -> bool:

@@ -207,6 +207,8 @@ def test_history_thinning_and_evaluations(tmp_path) -> None:
     players = [{"player": "step_20", "step": 20, "elo": 300.5, "elo_ci95": 61.2, "games": 40}]
     players.append({"player": "step_30", "step": 30, "elo": 158.0, "games": 0})  # not played yet
     players.append({"player": "old", "step": 10, "elo": 9.0, "games": 4})  # written before CIs
+    players.append({"player": "bad", "step": 11, "elo": "high", "games": 4})  # hand-edited
+    players.append({"player": 7, "step": None, "elo": 1.0, "games": 4})
     tournament.write_text(json.dumps({"updated_at": 1.0, "players": players, "results": []}))
     stats_module.merge_tournament_file(stats, tournament)
     assert stats["elo"] == [
