@@ -17,7 +17,7 @@ import {
   outlierFreeTop,
   percentFloor,
 } from './charts';
-import { namesGame, parseRoute, routeHash, startRoute } from './route';
+import { namesGame, readRoute, routeHash, startRoute } from './route';
 
 afterEach(() => vi.unstubAllGlobals());
 
@@ -287,11 +287,11 @@ describe('API parsing', () => {
 describe('routes', () => {
   it('parses and writes hash routes', () => {
     const games = ['tictactoe', 'connect4'];
-    expect(parseRoute('#/dashboard/connect4', games, 'tictactoe')).toEqual({
+    expect(readRoute('#/dashboard/connect4', games, 'tictactoe').route).toEqual({
       view: 'dashboard',
       game: 'connect4',
     });
-    expect(parseRoute('#/nonsense/chess', games, 'tictactoe')).toEqual({
+    expect(readRoute('#/nonsense/chess', games, 'tictactoe').route).toEqual({
       view: 'play',
       game: 'tictactoe',
     });

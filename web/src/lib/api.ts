@@ -137,24 +137,32 @@ export function unreachable(error: unknown): boolean {
   return error instanceof ApiError && error.unreachable;
 }
 
-type Json = Record<string, unknown>;
+export type Json = Record<string, unknown>;
+
+/** A JSON object (not null, not a list): also what lib/saved.ts checks stored data with. */
+export function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A finite number (JSON has no NaN, but stored or hand-edited data may hold anything). */
+export function isFiniteNumber(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value);
+}
 
 function object(value: unknown, what: string): Json {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new ApiError(`${what}: expected an object`, 0);
-  }
-  return value as Json;
+  if (!isObject(value)) throw new ApiError(`${what}: expected an object`, 0);
+  return value;
 }
 
 function num(value: unknown, what: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value)) {
+  if (!isFiniteNumber(value)) {
     throw new ApiError(`${what}: expected a number, got ${JSON.stringify(value)}`, 0);
   }
   return value;
 }
 
 function optNum(value: unknown): number | null {
-  return typeof value === 'number' && Number.isFinite(value) ? value : null;
+  return isFiniteNumber(value) ? value : null;
 }
 
 function str(value: unknown, what: string): string {
@@ -261,9 +269,8 @@ function rows<T>(value: unknown, what: string, parse: (row: Json) => T | null): 
 
 export function parseStats(body: unknown): Stats {
   const stats = object(body, 'stats');
-  const loss = typeof stats.loss === 'object' && stats.loss !== null ? (stats.loss as Json) : {};
-  const config =
-    typeof stats.config === 'object' && stats.config !== null ? (stats.config as Json) : {};
+  const loss = isObject(stats.loss) ? stats.loss : {};
+  const config = isObject(stats.config) ? stats.config : {};
   return {
     game: typeof stats.game === 'string' ? stats.game : '',
     step: optNum(stats.step) ?? 0,

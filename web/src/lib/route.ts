@@ -58,10 +58,6 @@ export function readRoute(hash: string, games: string[], fallbackGame: string): 
   };
 }
 
-export function parseRoute(hash: string, games: string[], fallbackGame: string): Route {
-  return readRoute(hash, games, fallbackGame).route;
-}
-
 /**
  * Where the page opens: the hash's route, except that a hash naming no game shows the game
  * being trained (`trainingGame`, from /api/health), and an empty hash its training dashboard.

@@ -4,6 +4,7 @@
  * back is checked: another version of the page, or rules that changed, may have written it.
  */
 import { replay, type Rules } from '../games/types';
+import { isFiniteNumber as finite, isObject } from './api';
 import type { Thinking } from './play';
 
 export type HeatMode = 'visits' | 'prior' | 'off';
@@ -30,16 +31,6 @@ export function savedKey(game: string): string {
 
 export function encodePlay(state: SavedPlay): string {
   return JSON.stringify(state);
-}
-
-type Json = Record<string, unknown>;
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function finite(value: unknown): value is number {
-  return typeof value === 'number' && Number.isFinite(value);
 }
 
 /** The moves if they are a legal game of `rules` from the start, else null. */
