@@ -17,7 +17,6 @@ import {
   outlierFreeTop,
   percentFloor,
 } from './charts';
-import { namesGame, readRoute, routeHash, startRoute } from './route';
 
 afterEach(() => vi.unstubAllGlobals());
 
@@ -284,41 +283,7 @@ describe('API parsing', () => {
   });
 });
 
-describe('routes', () => {
-  it('parses and writes hash routes', () => {
-    const games = ['tictactoe', 'connect4'];
-    expect(readRoute('#/dashboard/connect4', games, 'tictactoe').route).toEqual({
-      view: 'dashboard',
-      game: 'connect4',
-    });
-    expect(readRoute('#/nonsense/chess', games, 'tictactoe').route).toEqual({
-      view: 'play',
-      game: 'tictactoe',
-    });
-    expect(routeHash({ view: 'replays', game: 'connect4' })).toBe('#/replays/connect4');
-  });
-
-  it('opens on the game being trained unless the hash names one', () => {
-    const games = ['tictactoe', 'connect4'];
-    expect(startRoute('', games, 'tictactoe', 'connect4').route).toEqual({
-      view: 'dashboard',
-      game: 'connect4',
-    });
-    expect(startRoute('#/play', games, 'tictactoe', 'connect4').route).toEqual({
-      view: 'play',
-      game: 'connect4',
-    });
-    expect(startRoute('#/replays/tictactoe', games, 'tictactoe', 'connect4').route).toEqual({
-      view: 'replays',
-      game: 'tictactoe',
-    });
-    expect(startRoute('', games, 'tictactoe', null).route).toEqual({ view: 'play', game: 'tictactoe' });
-    expect(startRoute('', games, 'tictactoe', 'chess').route).toEqual({ view: 'play', game: 'tictactoe' });
-    expect(namesGame('#/replays/connect4', games)).toBe(true);
-    expect(namesGame('#/play', games)).toBe(false);
-    expect(namesGame('#/play/chess', games)).toBe(false);
-  });
-
+describe('the health answer', () => {
   it('reads the health answer', () => {
     const rates = { games_per_s: 41.5, positions_per_s: 830, nn_evals_per_s: 40000 };
     const models = { othello: { step: 900, source: 'run', last_refusal: null } };

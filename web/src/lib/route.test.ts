@@ -56,6 +56,27 @@ describe('routes from the address', () => {
     }
   });
 
+  it('opens on the game being trained unless the hash names one', () => {
+    const games = ['tictactoe', 'connect4'];
+    expect(startRoute('', games, 'tictactoe', 'connect4').route).toEqual({
+      view: 'dashboard',
+      game: 'connect4',
+    });
+    expect(startRoute('#/play', games, 'tictactoe', 'connect4').route).toEqual({
+      view: 'play',
+      game: 'connect4',
+    });
+    expect(startRoute('#/replays/tictactoe', games, 'tictactoe', 'connect4').route).toEqual({
+      view: 'replays',
+      game: 'tictactoe',
+    });
+    expect(startRoute('', games, 'tictactoe', null).route).toEqual({ view: 'play', game: 'tictactoe' });
+    expect(startRoute('', games, 'tictactoe', 'chess').route).toEqual({ view: 'play', game: 'tictactoe' });
+    expect(namesGame('#/replays/connect4', games)).toBe(true);
+    expect(namesGame('#/play', games)).toBe(false);
+    expect(namesGame('#/play/chess', games)).toBe(false);
+  });
+
   it('opens an unknown game on the game being trained, and still says so', () => {
     const start = startRoute('#/play/chess', GAMES, 'tictactoe', 'connect4');
     expect(start.route).toEqual({ view: 'play', game: 'connect4' });
