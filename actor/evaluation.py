@@ -26,7 +26,6 @@ import math
 import multiprocessing
 import os
 import sys
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -47,6 +46,7 @@ from actor.arena import (
 from actor.evaluation_positions import PONS_SETS
 from actor.locking import locked
 from engine import get_game
+from runfiles import set_aside, write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -202,20 +202,8 @@ def read_evaluations(run_dir: Path) -> list[dict[str, Any]]:
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
-    """Writes `data` as JSON to a temp file next to `path`, then os.replace: readers see the old
-    file or the new one, never half of one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(handle, 0o644)  # mkstemp makes 0600; the learner may run as another user
-        with os.fdopen(handle, "w") as file:
-            json.dump(data, file, indent=1, allow_nan=False)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    """Writes `data` as JSON with `write_atomic`: readers see the old file or the new one."""
+    write_atomic(path, json.dumps(data, indent=1, allow_nan=False).encode())
 
 
 def json_safe(value: Any) -> Any:
@@ -256,11 +244,9 @@ def set_aside_if_damaged(path: Path) -> None:
         data = None
     if isinstance(data, list) and all(isinstance(entry, dict) for entry in data):
         return
-    aside = path.with_name(f"{path.name}.damaged-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}")
-    try:
-        os.replace(path, aside)
-    except OSError as error:
-        log.warning("%s is damaged and cannot be set aside (%s); it is replaced", path, error)
+    aside = set_aside(path, "damaged", log=log)
+    if aside is None:
+        log.warning("%s is damaged and cannot be set aside; it is replaced", path)
         return
     log.warning("%s is not a list of evaluations: kept as %s, a new one is started", path, aside)
 

@@ -15,9 +15,8 @@ a move is optimal when its value equals the best one (any winning move is right)
 from __future__ import annotations
 
 import functools
+import io
 import logging
-import os
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ import numpy as np
 
 from engine import get_game
 from engine.game import ONGOING, Game
+from runfiles import write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -83,15 +83,10 @@ class PositionSet:
 
 
 def _atomic_save_npz(path: Path, **arrays: np.ndarray) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            np.savez(file, **arrays)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    """The arrays as one .npz file, written whole: a killed write leaves no half a cache."""
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    write_atomic(path, buffer.getvalue())
 
 
 def _load_cached(path: Path, game: str, name: str) -> PositionSet | None:

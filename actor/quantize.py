@@ -32,7 +32,6 @@ import dataclasses
 import functools
 import logging
 import os
-import shutil
 import sys
 import tempfile
 import time
@@ -47,6 +46,7 @@ from actor.locking import locked
 from actor.model import ModelError, OnnxEvaluator, load_model
 from engine.game import ONGOING, Game
 from engine.records import META_CREATED_AT, META_STEP
+from runfiles import write_atomic
 
 CALIBRATION_POSITIONS = 1024
 MAX_POLICY_DISTANCE = 0.05  # mean total variation distance between the move probabilities
@@ -149,8 +149,8 @@ def int8_copy(
         copy = dataclasses.replace(loaded, path=model.path, int8=True)
         distance, difference = _check_close(model, copy, planes)
         speed_up = _check_faster(model, copy, planes[:128])
-        if save_to is not None:
-            shutil.copyfile(output, save_to)
+        if save_to is not None:  # whole or not at all: other workers load it
+            write_atomic(save_to, output.read_bytes())
     log.log(
         log_level,
         "%s: int8 copy of step %d: policy distance %.3f, value difference %.3f, %.2fx faster",
@@ -190,11 +190,7 @@ def _made_once(
     """The shared copy of `model` in `folder`, made now if no worker made it yet (the caller
     holds the folder's lock)."""
     name = f"step_{model.step:09d}_{model.created_at:.6f}"
-    copy_path, refused_path, temp = (
-        folder / f"{name}.onnx",
-        folder / f"{name}.refused",
-        folder / f".{name}.tmp",
-    )
+    copy_path, refused_path = folder / f"{name}.onnx", folder / f"{name}.refused"
     if refused_path.exists():  # the reason, written by another worker; any bytes will do
         raise CopyRefused(refused_path.read_text(errors="replace"))
     if copy_path.exists():
@@ -206,13 +202,11 @@ def _made_once(
             log.debug("%s: int8 copy of step %d from %s", game.name, model.step, copy_path)
             return dataclasses.replace(copy, path=model.path, int8=True)
     try:
-        copy = int8_copy(model, game, threads=threads, save_to=temp, log_level=log_level)
+        copy = int8_copy(model, game, threads=threads, save_to=copy_path, log_level=log_level)
     except CopyRefused as error:
-        temp.write_text(str(error))
-        os.replace(temp, refused_path)
+        write_atomic(refused_path, str(error).encode())
         _forget_older(folder)
         raise
-    os.replace(temp, copy_path)
     _forget_older(folder)
     return copy
 

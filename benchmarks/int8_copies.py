@@ -32,7 +32,7 @@ from actor import quantize  # noqa: E402
 from actor.model import load_model  # noqa: E402
 from engine import get_game  # noqa: E402
 from engine.records import META_CREATED_AT, META_STEP  # noqa: E402
-from learner.export import write_atomic  # noqa: E402
+from runfiles import write_atomic  # noqa: E402
 
 
 def shipped_model_as(game_name: str, step: int) -> bytes:

@@ -11,14 +11,13 @@ import copy
 import io
 import logging
 import random
-import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from learner.export import write_atomic
+from runfiles import write_atomic
 
 log = logging.getLogger("learner.checkpoint")
 
@@ -117,20 +116,6 @@ def load_checkpoint(
         torch.cuda.set_rng_state_all(state["cuda_rng"])
     random.setstate(rng_states[2])
     return step, extra
-
-
-def set_aside(path: Path) -> Path:
-    """Renames a refused checkpoint to `latest.pt.refused-<UTC time>` (kept for the user, and
-    no longer `*.pt`, which the actor takes for a run to resume); the new name."""
-    path = Path(path)
-    target = path.with_name(f"{path.name}.refused-{utc_stamp()}")
-    path.replace(target)
-    return target
-
-
-def utc_stamp() -> str:
-    """The time now, UTC, for the names of files and folders set aside: 20261127-105400."""
-    return time.strftime("%Y%m%d-%H%M%S", time.gmtime())
 
 
 def _check_network(saved: Any, model: torch.nn.Module) -> None:

@@ -67,7 +67,8 @@ class LearnerConfig:
     poll_every_steps: int = 20  # read new rows from replay.db every this many steps
     poll_interval_s: float = 0.5  # sleep while waiting for data
     read_chunk_rows: int = 2_000  # rows per SELECT
-    delete_every_s: float = 60.0  # trim replay.db to the window this often (0 = never)
+    delete_every_s: float = 60.0  # trim replay.db to the window this often, or after a
+    # window's worth of new positions if sooner (0 = never)
 
     # Publishing, checkpoints, stats.
     publish_every: int = 500  # export latest.onnx every this many steps

@@ -11,9 +11,7 @@ from __future__ import annotations
 import copy
 import io
 import logging
-import os
 import re
-import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -24,6 +22,7 @@ from torch import nn
 
 from engine import Game
 from engine.records import META_CREATED_AT, META_ENCODING_VERSION, META_GAME, META_STEP
+from runfiles import write_atomic
 
 log = logging.getLogger("learner.export")
 
@@ -65,25 +64,6 @@ def onnx_bytes(model: nn.Module, game: Game, step: int, created_at: float | None
         entry = proto.metadata_props.add()
         entry.key, entry.value = key, value
     return proto.SerializeToString()
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Writes `data` to a temporary file next to `path`, fsyncs it, then os.replace()s it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(handle, 0o644)  # mkstemp makes 0600; readers may be other users' processes
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temp_name, path)
-    except BaseException:
-        try:
-            os.unlink(temp_name)
-        except FileNotFoundError:
-            pass
-        raise
 
 
 def publish(

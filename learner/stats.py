@@ -16,8 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from learner.checkpoint import utc_stamp
-from learner.export import write_atomic
+from runfiles import set_aside, write_atomic
 
 log = logging.getLogger("learner.stats")
 
@@ -111,11 +110,9 @@ def load_stats(path: Path, game: str, config: dict[str, Any], step: int) -> dict
 
 def _set_aside_damaged(path: Path, reason: str) -> None:
     """Renames a damaged stats.json to `stats.json.damaged-<UTC time>` for the user, logged."""
-    target = path.with_name(f"{path.name}.damaged-{utc_stamp()}")
-    try:
-        path.replace(target)
-    except OSError as error:
-        log.warning("%s is damaged: %s; cannot keep a copy: %s", path, reason, error)
+    target = set_aside(path, "damaged", log=log)
+    if target is None:
+        log.warning("%s is damaged: %s; cannot keep a copy", path, reason)
         return
     log.warning("%s is damaged: %s; it is kept as %s", path, reason, target.name)
 

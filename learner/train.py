@@ -4,7 +4,7 @@ One `Trainer.run()` loop, readable top to bottom: poll replay.db for new games, 
 window is too small or the replay ratio is exceeded, otherwise train one batch; every
 `publish_every` steps export ONNX, every `checkpoint_every` steps save a checkpoint, every
 `stats_every_s` seconds write stats.json and a progress log line, every `delete_every_s`
-trim replay.db to the window.
+(or sooner, once a window's worth of positions came in) trim replay.db to the window.
 """
 
 from __future__ import annotations
@@ -24,19 +24,13 @@ import torch.nn.functional as F
 
 from engine import get_game
 from learner import stats as stats_module
-from learner.checkpoint import (
-    CHECKPOINT,
-    CheckpointRefused,
-    load_checkpoint,
-    save_checkpoint,
-    set_aside,
-    utc_stamp,
-)
+from learner.checkpoint import CHECKPOINT, CheckpointRefused, load_checkpoint, save_checkpoint
 from learner.config import LearnerConfig, to_dict, write_effective
 from learner.export import LATEST, kept_steps, publish, remove_stale_temp_files, step_file_name
 from learner.network import build_network, pick_device
 from learner.precision import autocast, choose_precision
 from learner.replay import Replay, ReplayDamaged, ReplayUnavailable
+from runfiles import free_name, set_aside, utc_stamp
 
 log = logging.getLogger("learner")
 LOG_FILE_BYTES = 20 * 1024 * 1024
@@ -213,15 +207,21 @@ class Trainer:
                 rng=self.rng,
             )
         except CheckpointRefused as error:
-            kept = set_aside(self.checkpoint_path)
+            # Renamed for the user, and no longer `*.pt`, which the actor takes for a run to
+            # resume. A rename that fails (logged) must not stop the learner either.
+            kept = set_aside(self.checkpoint_path, "refused", log=log)
+            if kept is None:
+                fate = "the checkpoint cannot be kept: the new run's first checkpoint replaces it"
+                stamp = utc_stamp()
+            else:
+                fate = f"the checkpoint is kept as {kept.name}"
+                stamp = kept.name.rpartition(".refused-")[2]  # the old run's files: this time
             log.warning(
-                "cannot resume from %s (%s): training starts over from step 0; the checkpoint"
-                " is kept as %s",
+                "cannot resume from %s (%s): training starts over from step 0; %s",
                 self.checkpoint_path,
                 error,
-                kept.name,
+                fate,
             )
-            stamp = kept.name.rpartition(".refused-")[2]  # the old run's files: the same time
             self._set_aside_old_models(stamp)
             self._set_aside_old_stats(stamp)
             return
@@ -245,9 +245,9 @@ class Trainer:
         steps = kept_steps(self.models_dir)
         if not steps:
             return False
-        folder = self.models_dir / f"previous-{stamp}"
+        folder = free_name(self.models_dir / f"previous-{stamp}")  # never into an older one
         try:
-            folder.mkdir(exist_ok=True)
+            folder.mkdir()
             for step in steps:
                 name = step_file_name(step)
                 (self.models_dir / name).replace(folder / name)
@@ -266,13 +266,13 @@ class Trainer:
     def _set_aside_old_stats(self, stamp: str) -> None:
         """Renames an earlier run's stats.json to `stats.json.previous-<UTC time>`: the new
         run's dashboard starts afresh, and the old run's history is kept, not overwritten."""
-        target = self.stats_path.with_name(f"{self.stats_path.name}.previous-{stamp}")
-        try:
-            self.stats_path.replace(target)
-        except FileNotFoundError:
+        if not self.stats_path.exists():
             return
-        except OSError as error:
-            log.warning("cannot keep the earlier run's %s: %s", self.stats_path, error)
+        target = set_aside(self.stats_path, "previous", stamp=stamp, log=log)
+        if target is None:
+            log.warning(
+                "cannot keep the earlier run's %s: the new run replaces it", self.stats_path
+            )
             return
         log.warning("the earlier run's %s is kept as %s", self.stats_path.name, target.name)
 
@@ -468,6 +468,7 @@ class Trainer:
             self.publish()
         steps_since_poll, skipped_in_a_row = config.poll_every_steps, 0
         started = last_stats = last_trim = time.monotonic()
+        trimmed_at = self.replay.counters.positions  # positions loaded at the last trim
         try:
             while not stop.is_set() and not (config.max_steps and self.step >= config.max_steps):
                 if steps_since_poll >= config.poll_every_steps:
@@ -477,9 +478,16 @@ class Trainer:
                 if now - last_stats >= stats_interval(now - started, config.stats_every_s):
                     self.write_stats()
                     last_stats = now
-                if config.delete_every_s > 0 and now - last_trim >= config.delete_every_s:
+                # Every delete_every_s, and whenever a window's worth of positions came in
+                # since the last trim: Tic-tac-toe self-play fills a window in 3.5 s, and the
+                # clock alone let replay.db hold 20 times the window.
+                loaded = self.replay.counters.positions
+                if config.delete_every_s > 0 and (
+                    now - last_trim >= config.delete_every_s
+                    or loaded - trimmed_at >= config.window_positions
+                ):
                     self.trim()
-                    last_trim = now
+                    last_trim, trimmed_at = now, loaded
                 if not self.ready():
                     steps_since_poll = config.poll_every_steps
                     stop.wait(config.poll_interval_s)

@@ -233,6 +233,17 @@ def test_a_damaged_evaluations_file_is_set_aside_not_overwritten(tmp_path, damag
     assert len(list(run_dir.glob("*.damaged-*"))) == 1  # a sound file is not set aside
 
 
+def test_damaged_evaluations_set_aside_within_one_second_are_all_kept(tmp_path, monkeypatch):
+    """Two damaged files set aside in the same second: the second overwrote the first copy."""
+    frozen = time.gmtime(0)
+    monkeypatch.setattr(time, "gmtime", lambda *args: frozen)
+    for damaged in ("{", "7"):
+        (tmp_path / ev.EVALUATIONS_FILE).write_text(damaged)
+        ev.append_evaluations(tmp_path, [{"step": 1}])
+    kept = tmp_path.glob(f"{ev.EVALUATIONS_FILE}.damaged-*")
+    assert sorted(path.read_text() for path in kept) == ["7", "{"]
+
+
 def test_evaluations_json_is_readable_by_other_users(tmp_path):
     ev.append_evaluations(tmp_path, [{"step": 1}])  # mkstemp alone made it 0600
     assert (tmp_path / ev.EVALUATIONS_FILE).stat().st_mode & 0o777 == 0o644

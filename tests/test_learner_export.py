@@ -125,19 +125,6 @@ def test_failed_export_leaves_latest_intact(tmp_path, monkeypatch) -> None:
     assert not list(tmp_path.glob(".*tmp"))
 
 
-def test_failed_write_removes_temp_file(tmp_path, monkeypatch) -> None:
-    (tmp_path / "latest.onnx").write_bytes(b"old")
-
-    def broken_replace(*args):
-        raise OSError("disk full")
-
-    monkeypatch.setattr(export.os, "replace", broken_replace)
-    with pytest.raises(OSError):
-        export.write_atomic(tmp_path / "latest.onnx", b"new")
-    assert (tmp_path / "latest.onnx").read_bytes() == b"old"
-    assert [p.name for p in tmp_path.iterdir()] == ["latest.onnx"]
-
-
 def test_a_step_file_that_cannot_be_removed_does_not_stop_publishing(tmp_path, caplog) -> None:
     """A step file the learner cannot delete (here a folder of that name; or no permission)
     killed the learner at its next publish: it is left, said so, and the rest is pruned."""

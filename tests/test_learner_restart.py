@@ -3,7 +3,10 @@ steps lost after the last checkpoint, updates skipped for a non-finite loss, and
 would break the learner later (rejected at start)."""
 
 import json
+import logging
 import math
+import os
+import time
 from pathlib import Path
 
 import numpy as np
@@ -85,6 +88,36 @@ def test_an_unreadable_checkpoint_is_kept_and_the_run_starts_over(tmp_path) -> N
     (kept,) = path.parent.glob("latest.pt.refused-*")
     assert kept.read_bytes() == b"not a checkpoint"
     assert trainer.run() == 5
+
+
+def test_a_refused_checkpoint_that_cannot_be_renamed_does_not_stop_the_learner(
+    tmp_path, monkeypatch, caplog
+) -> None:
+    """Renaming a refused checkpoint aside can fail (no permission, a file system that will
+    not): the learner stopped with the error at every start. It says that it cannot keep the
+    file, starts over, and its first checkpoint replaces the refused one."""
+    fill_db(tmp_path)
+    path = tmp_path / CHECKPOINTS / "latest.pt"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"not a checkpoint")
+    real = {name: getattr(os, name) for name in ("rename", "replace")}
+
+    def refusing(name):
+        def rename(source, target, *args, **kwargs):
+            if Path(source) == path:
+                raise PermissionError(13, "Permission denied", str(source))
+            return real[name](source, target, *args, **kwargs)
+
+        return rename
+
+    for name in real:
+        monkeypatch.setattr(os, name, refusing(name))
+    with caplog.at_level(logging.WARNING, logger="learner"):
+        trainer = Trainer(small_config(tmp_path, max_steps=20))
+    assert trainer.step == 0
+    assert "Permission denied" in caplog.text and "the checkpoint cannot be kept" in caplog.text
+    assert trainer.run() == 20
+    assert Trainer(small_config(tmp_path, max_steps=40)).step == 20  # the new run's checkpoint
 
 
 def test_history_of_steps_lost_after_the_checkpoint_is_dropped(tmp_path) -> None:
@@ -211,6 +244,19 @@ def test_a_damaged_stats_file_is_kept_beside_the_fresh_one(tmp_path, caplog, con
     (kept,) = tmp_path.glob("stats.json.damaged-*")
     assert kept.read_bytes() == content
     assert "is damaged" in caplog.text
+
+
+def test_damaged_stats_set_aside_within_one_second_are_all_kept(tmp_path, monkeypatch) -> None:
+    """Two damaged stats.json set aside in the same second (a learner restarted at once): the
+    second rename overwrote the first copy."""
+    frozen = time.gmtime(0)
+    monkeypatch.setattr(time, "gmtime", lambda *args: frozen)
+    path = tmp_path / "stats.json"
+    for content in (b"first", b"second"):
+        path.write_bytes(content)
+        stats_module.load_stats(path, "tictactoe", {}, step=0)
+    kept = tmp_path.glob("stats.json.damaged-*")
+    assert sorted(p.read_bytes() for p in kept) == [b"first", b"second"]
 
 
 def test_malformed_stats_entries_are_dropped_and_the_file_kept(tmp_path, caplog) -> None:

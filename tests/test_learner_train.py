@@ -2,6 +2,7 @@
 
 import json
 import math
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -418,3 +419,42 @@ def test_a_damaged_replay_db_is_reported_as_damage_not_as_waiting(tmp_path, capl
         trainer.poll()  # the learner goes on: no exception
     assert "is damaged" in caplog.text and "move it aside" in caplog.text, caplog.text
     assert "waiting for replay data" not in caplog.text
+
+
+def test_a_fast_game_keeps_replay_db_near_its_window(tmp_path) -> None:
+    """Tic-tac-toe self-play writes about 1,000 games/s: trimmed only once a minute, replay.db
+    held 20 windows' worth of games. It is trimmed whenever a window's worth has come in, so
+    it holds at most about two windows (here: each write is read before the next one)."""
+    path = tmp_path / "tictactoe" / "replay.db"
+    records = random_records(TICTACTOE, 20, seed=3)
+    insert_records(path, records)
+    window = 300
+    config = small_config(
+        tmp_path,
+        window_positions=window,
+        delete_every_s=60.0,
+        publish_every=100_000,
+        checkpoint_every=100_000,
+        stats_every_s=5.0,
+    )
+    trainer = Trainer(config)
+    stop = threading.Event()
+    thread = threading.Thread(target=trainer.run, args=(stop,))
+    thread.start()
+    largest = written = 0
+    try:
+        while written < 50 * window:  # 50 windows in a few seconds
+            newest = insert_records(path, records)[-1]
+            written += sum(record.num_moves for record in records)
+            for _ in range(3_000):  # generous: CI machines are slow and shared
+                if trainer.replay.last_id >= newest or not thread.is_alive():
+                    break
+                stop.wait(0.01)
+            with sqlite3.connect(path) as connection:
+                (positions,) = connection.execute("SELECT SUM(num_moves) FROM games").fetchone()
+            largest = max(largest, positions)
+    finally:
+        stop.set()
+        thread.join(timeout=60)
+    assert trainer.step > 0
+    assert largest < 3 * window, f"replay.db held {largest} positions, the window {window}"
