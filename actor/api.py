@@ -15,13 +15,15 @@ import sqlite3
 import sys
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 import numpy as np
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.routing import APIRoute
@@ -36,18 +38,21 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from actor.config import ActorConfig
 from actor.model import CheckpointCache, ModelError, ModelSlot, list_checkpoints
 from actor.players import PLAYERS, PlayerError, SolverTimeout, choose_move, players_for
-from actor.replay_db import read_newest
+from actor.replay_db import StoredGame, read_game, read_newest
 from engine import get_game, list_games
 from engine.game import ONGOING, Game
+from engine.records import RecordError
 
 log = logging.getLogger(__name__)
 
 MAX_MOVES = 1024
 MAX_REPLAYS = 200
+MAX_ROW_ID = 2**63 - 1  # SQLite's largest INTEGER: a larger id would not even be looked up
 FALLBACK_SIMULATIONS = 400  # AlphaZero's search when the solver cannot answer in time
 UNKNOWN_API = "/api/{rest:path}"  # the catch-all route: 404 or 405 in JSON
 API_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 JSON_EXAMPLE = '{"moves": [4]}'
+T = TypeVar("T")
 
 
 # ---- answers and requests -------------------------------------------------------------------
@@ -154,6 +159,20 @@ class Replay(BaseModel):
 
 class ReplaysAnswer(BaseModel):
     replays: list[Replay]
+
+
+def replay_answer(item: StoredGame) -> Replay:
+    """A stored game as the API shows it, the same in the list and alone."""
+    return Replay(
+        id=item.id,
+        created_at=item.created_at,
+        model_step=item.record.model_step,
+        num_moves=item.record.num_moves,
+        outcome=item.record.outcome,
+        moves=item.record.moves.tolist(),
+        visits=np.round(item.record.visits, 4).tolist(),
+        root_values=np.round(item.record.root_values, 4).tolist(),
+    )
 
 
 ERRORS = {code: {"model": ErrorAnswer} for code in (400, 404, 413, 422, 503)}
@@ -322,9 +341,11 @@ class SpaStaticFiles(StaticFiles):
 
 
 def page_route(path: str) -> str:
-    """The page's hash route closest to `path` (/replays/connect4/5: /#/replays/connect4), or
-    the page itself for a path that names no view."""
-    parts = [part for part in path.split("/") if part][:2]
+    """The page's hash route closest to `path` (/play/connect4/5: /#/play/connect4; a replay
+    keeps its id, /replays/connect4/5: /#/replays/connect4/5), or the page itself for a path
+    that names no view."""
+    parts = [part for part in path.split("/") if part]
+    parts = parts[: 3 if parts[:1] == ["replays"] else 2]
     if parts and parts[0] in PAGE_VIEWS:
         return "/#/" + "/".join(parts)
     return "/"
@@ -680,30 +701,42 @@ def create_app(
         except (OSError, ValueError) as error:
             raise HTTPException(503, f"stats.json cannot be read: {error}") from None
 
-    @app.get("/api/games/{game}/replays", response_model=ReplaysAnswer, responses=ERRORS)
-    async def replays(game: str, limit: int = Query(20, ge=1, le=MAX_REPLAYS)) -> ReplaysAnswer:
+    async def read_replay_db(reader: Callable[..., T], game: str, *args: Any) -> T:
+        """`reader(path of game's replay.db, *args, rules)` in a thread; an unreadable file
+        (not a database, corrupt, or locked too long) is 503."""
         rules = service.game(game)
         try:
-            stored, _ = await run_in_threadpool(
-                read_newest, config.run_dir(game) / "replay.db", limit, rules
-            )
-        except sqlite3.DatabaseError as error:  # not a database, corrupt, or locked too long
+            return await run_in_threadpool(reader, config.run_dir(game) / "replay.db", *args, rules)
+        except sqlite3.DatabaseError as error:
             raise HTTPException(503, f"replay.db cannot be read: {error}") from None
-        return ReplaysAnswer(
-            replays=[
-                Replay(
-                    id=item.id,
-                    created_at=item.created_at,
-                    model_step=item.record.model_step,
-                    num_moves=item.record.num_moves,
-                    outcome=item.record.outcome,
-                    moves=item.record.moves.tolist(),
-                    visits=np.round(item.record.visits, 4).tolist(),
-                    root_values=np.round(item.record.root_values, 4).tolist(),
-                )
-                for item in stored
-            ]
-        )
+
+    @app.get("/api/games/{game}/replays", response_model=ReplaysAnswer, responses=ERRORS)
+    async def replays(game: str, limit: int = Query(20, ge=1, le=MAX_REPLAYS)) -> ReplaysAnswer:
+        stored, _ = await read_replay_db(read_newest, game, limit)
+        return ReplaysAnswer(replays=[replay_answer(item) for item in stored])
+
+    @app.get(
+        "/api/games/{game}/replays/{replay_id}",
+        response_model=Replay,
+        responses=ERRORS,
+        description="One self-play game by its id, as in the list: the page's #/replays/GAME/ID.",
+    )
+    async def replay(
+        game: str, replay_id: Annotated[int, PathParam(ge=1, le=MAX_ROW_ID)]
+    ) -> Replay:
+        try:
+            stored = await read_replay_db(read_game, game, replay_id)
+        except RecordError as error:  # the list skips such a row too
+            raise HTTPException(
+                422, f"game {replay_id} in replay.db is not a readable {game} game: {error}"
+            ) from None
+        if stored is None:
+            raise HTTPException(
+                404,
+                f"no game {replay_id} in {game}'s replay.db: the learner keeps only its newest"
+                " games, or there never was one",
+            )
+        return replay_answer(stored)
 
     @app.api_route("/api", methods=API_METHODS, include_in_schema=False)
     @app.api_route(UNKNOWN_API, methods=API_METHODS, include_in_schema=False)

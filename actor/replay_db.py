@@ -197,34 +197,58 @@ def read_newest(path: Path, limit: int, game: Game) -> tuple[list[StoredGame], i
 
     A missing database is an empty list: the run may not have started yet.
     """
+    games, skipped = [], 0
+    for row in _select_games(path, game, "ORDER BY id DESC LIMIT ?", int(limit)):
+        try:
+            games.append(_decode_row(game, row))
+        except (RecordError, TypeError, ValueError):
+            skipped += 1
+    return games, skipped
+
+
+def read_game(path: Path, game_id: int, game: Game) -> StoredGame | None:
+    """The game with id `game_id`, or None when replay.db has no such row (the learner's window
+    dropped it, or it never existed). Raises RecordError for a row that `read_newest` would
+    skip: the API says why instead of pretending the game is gone."""
+    rows = _select_games(path, game, "WHERE id = ?", int(game_id))
+    if not rows:
+        return None
+    try:
+        return _decode_row(game, rows[0])
+    except (TypeError, ValueError) as error:  # RecordError is a ValueError
+        raise RecordError(str(error)) from None
+
+
+def _select_games(path: Path, game: Game, tail: str, *params: object) -> list[tuple]:
+    """Rows (id, created_at, model_step, outcome, data) of table `games` chosen by the SQL
+    `tail`; none when there is no database or table yet."""
     path = Path(path)
     if not path.exists():
-        return [], 0
+        return []
     connection = connect(path, create=False)
     try:  # a blob too large for any game of this one is not even loaded (NULL: skipped)
-        rows = connection.execute(
+        return connection.execute(
             "SELECT id, created_at, model_step, outcome,"
-            " CASE WHEN length(data) <= ? THEN data END FROM games ORDER BY id DESC LIMIT ?",
-            (max_blob_bytes(game.num_actions, game.max_game_length), int(limit)),
+            f" CASE WHEN length(data) <= ? THEN data END FROM games {tail}",
+            (max_blob_bytes(game.num_actions, game.max_game_length), *params),
         ).fetchall()
     except sqlite3.OperationalError as error:
         if "no such table" in str(error):
-            return [], 0
+            return []
         raise
     finally:
         connection.close()
-    games, skipped = [], 0
-    for row_id, created_at, model_step, outcome, blob in rows:
-        try:  # garbage in a typed column (SQLite stores what it is given) skips the row too
-            record = decode_game_record(game, blob, outcome, model_step)
-            created = float(created_at)
-            if not math.isfinite(created):  # JSON has no NaN
-                raise ValueError(f"created_at {created_at!r}")
-        except (RecordError, TypeError, ValueError):
-            skipped += 1
-            continue
-        games.append(StoredGame(int(row_id), created, record))
-    return games, skipped
+
+
+def _decode_row(game: Game, row: tuple) -> StoredGame:
+    """A row of `_select_games` decoded within `game`'s bounds. Garbage in a typed column
+    (SQLite stores what it is given) raises TypeError or ValueError, like a bad record."""
+    row_id, created_at, model_step, outcome, blob = row
+    record = decode_game_record(game, blob, outcome, model_step)
+    created = float(created_at)
+    if not math.isfinite(created):  # JSON has no NaN
+        raise ValueError(f"created_at {created_at!r}")
+    return StoredGame(int(row_id), created, record)
 
 
 def count_games(path: Path) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import sqlite3
 import threading
 import time
 from pathlib import Path
@@ -405,7 +406,8 @@ def test_static_files_and_spa_fallback(client: TestClient) -> None:
     assert route.status_code == 307 and route.headers["location"] == "/#/replays/connect4"
     assert client.get("/dashboard", follow_redirects=False).headers["location"] == "/#/dashboard"
     redirects = {"/no/such/page": "/", "/foo": "/", "/index.htm": "/", "/play/": "/#/play",
-                 "/replays/connect4/5": "/#/replays/connect4"}  # fmt: skip
+                 "/replays/connect4/5": "/#/replays/connect4/5", "/replays/connect4/5/x":
+                 "/#/replays/connect4/5", "/play/connect4/5": "/#/play/connect4"}  # fmt: skip
     for path, target in redirects.items():
         response = client.get(path, follow_redirects=False)
         assert response.status_code == 307 and response.headers["location"] == target, path
@@ -417,6 +419,7 @@ def test_static_files_and_spa_fallback(client: TestClient) -> None:
     schema = client.get("/openapi.json").json()
     assert "/api/games/{game}/move" in schema["paths"]
     assert "/api/games/{game}/replays" in schema["paths"]
+    assert "/api/games/{game}/replays/{replay_id}" in schema["paths"]
 
 
 def test_page_without_a_build_says_how_to_build(tmp_path: Path) -> None:
@@ -557,6 +560,53 @@ def test_replays_skip_rows_that_do_not_fit_the_game(config: ActorConfig, client:
     response = client.get("/api/games/tictactoe/replays?limit=5")
     assert response.status_code == 200 and time.monotonic() - started < 5
     assert [r["id"] for r in response.json()["replays"]] == [good]
+
+
+def test_one_replay_by_id(config: ActorConfig, client: TestClient) -> None:
+    """The page's #/replays/GAME/ID: the game as the list has it, also once newer games push it
+    out of the list; a game the learner trimmed, or a row the list skips, says why."""
+    db = config.data_dir / "tictactoe" / "replay.db"
+    assert client.get("/api/games/tictactoe/replays/1").status_code == 404  # no replay.db yet
+    visits = np.full((3, 9), 1 / 9, np.float32)
+    with ReplayWriter(db) as writer:
+        first = writer.insert(GameRecord(np.array([4, 0, 8]), visits, np.array([0.5, 0, 0]), 0, 9))
+        for _ in range(3):
+            writer.insert(GameRecord(np.array([1]), visits[:1], np.array([1.0]), 1, 10))
+        connect4 = writer.insert(GameRecord(np.array([3]), np.full((1, 7), 1 / 7), np.zeros(1), 0))
+        odd_time = writer.insert(GameRecord(np.array([2]), visits[:1], np.zeros(1), 0))
+    newest = client.get("/api/games/tictactoe/replays?limit=2").json()["replays"]
+    assert first not in [r["id"] for r in newest]
+    response = client.get(f"/api/games/tictactoe/replays/{first}")
+    assert response.status_code == 200, response.text
+    listed = client.get("/api/games/tictactoe/replays?limit=10").json()["replays"]
+    assert response.json() == listed[-1] and response.json()["moves"] == [4, 0, 8]
+    assert client.head(f"/api/games/tictactoe/replays/{first}").status_code == 200
+
+    connection = sqlite3.connect(db)
+    connection.execute("DELETE FROM games WHERE id = ?", (first,))  # the learner's window
+    connection.execute("UPDATE games SET created_at = 'soon' WHERE id = ?", (odd_time,))
+    connection.commit()
+    connection.close()
+    for missing in (first, 999):
+        response = client.get(f"/api/games/tictactoe/replays/{missing}")
+        assert response.status_code == 404
+        assert response.json()["detail"].startswith(f"no game {missing} in tictactoe's replay.db")
+    response = client.get(f"/api/games/tictactoe/replays/{connect4}")
+    assert response.status_code == 422
+    assert response.json()["detail"] == (
+        f"game {connect4} in replay.db is not a readable tictactoe game:"
+        " record has 7 actions, the game 9"
+    )
+    response = client.get(f"/api/games/tictactoe/replays/{odd_time}")
+    assert response.status_code == 422 and "'soon'" in response.json()["detail"]
+    for bad in ("0", "-3", "x", "1.5", str(2**63)):
+        response = client.get(f"/api/games/tictactoe/replays/{bad}")
+        assert response.status_code == 422 and "replay_id" in response.json()["detail"], bad
+    assert client.get("/api/games/chess/replays/1").status_code == 404
+    (config.data_dir / "connect4").mkdir()
+    (config.data_dir / "connect4" / "replay.db").write_bytes(b"not a database" * 100)
+    response = client.get("/api/games/connect4/replays/1")
+    assert response.status_code == 503 and "replay.db cannot be read" in response.json()["detail"]
 
 
 @pytest.mark.parametrize("text", ["[1, 2]", '"text"', "3", "null"])

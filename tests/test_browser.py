@@ -16,6 +16,7 @@ import contextlib
 import json
 import math
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -620,6 +621,109 @@ def test_replays_step_through_a_game(web_page: Page) -> None:
     assert "Final position" in page.get_by_test_id("replay-caption").inner_text()
 
 
+def othello_replay(page, base: str, replay_id: int) -> tuple[int, list[str]]:
+    """The game's number of moves and its moves' names ("d3"), as the actor lists them."""
+    listed = page.request.get(f"{base}/api/games/othello/replays?limit=20").json()["replays"]
+    moves = next(replay["moves"] for replay in listed if replay["id"] == replay_id)
+    return len(moves), [f"{'abcdefgh'[a % 8]}{a // 8 + 1}" if a < 64 else "pass" for a in moves]
+
+
+def test_a_replays_address_opens_its_game(web_page: Page) -> None:
+    """#/replays/othello/2 dropped the id and showed the newest game; now the address opens
+    game 2 also where the list holds only the newest (here the list asks for the 2 newest, and
+    the actor answers that for real), a reload keeps it, and a click in the list puts the game
+    it picks in the address in place of the one before (no history entry per click)."""
+    page = web_page.page
+
+    def two_newest(route) -> None:
+        route.continue_(url=re.sub(r"limit=\d+", "limit=2", route.request.url))
+
+    page.route(lambda url: "/api/games/othello/replays?limit=" in url, two_newest)
+    page.goto(f"{web_page.base}/#/replays/othello/2")
+    ply = page.get_by_test_id("replay-ply")
+    ply.wait_for()
+    title = page.locator(".viewer .title strong")
+    assert title.inner_text() == "Game #2"  # the newest were shown instead
+    assert page.evaluate("location.hash") == "#/replays/othello/2"
+    assert page.locator("li [data-testid^=replay-]").count() == 2  # games 6 and 5
+    moves, _ = othello_replay(page, web_page.base, 2)
+    assert ply.inner_text() == f"move 0 / {moves}"
+    assert "Game #2, still shown" in page.get_by_test_id("replay-dropped").inner_text()
+    page.reload()
+    ply.wait_for()
+    assert title.inner_text() == "Game #2"
+    entries = page.evaluate("history.length")
+    page.get_by_test_id("replay-5").click()
+    page.wait_for_function("() => location.hash === '#/replays/othello/5'")
+    assert page.evaluate("history.length") == entries
+    assert page.get_by_test_id("replay-dropped").count() == 0
+    assert page.get_by_test_id("route-note").count() == 0
+
+
+def test_a_replay_no_longer_kept_gives_way_to_the_newest(web_page: Page) -> None:
+    """The learner keeps a window of the newest games: an address naming one it dropped says
+    so, shows the newest, and the address no longer names the missing game."""
+    web_page.expected_errors.append("status of 404")  # the missing game's answer
+    page = web_page.page
+    page.goto(f"{web_page.base}/#/replays/othello/999")
+    note = page.get_by_test_id("route-note")
+    assert note.inner_text() == "game 999 is no longer kept: showing the newest"
+    page.wait_for_function("() => location.hash === '#/replays/othello'")
+    assert page.get_by_test_id("replay-viewer").get_attribute("aria-label") == "replay of game #6"
+    assert "active" in (page.get_by_test_id("replay-6").get_attribute("class") or "")
+    page.get_by_test_id("replay-4").click()  # the note is about the address, not this game
+    page.wait_for_function("() => location.hash === '#/replays/othello/4'")
+    assert note.count() == 0
+
+
+def test_replays_step_with_the_keyboard(web_page: Page) -> None:
+    """The replay board was a picture: now the viewer (board and steps) is one Tab stop with a
+    name, steps with the arrow keys, Home and End while it has the focus, says each move to a
+    screen reader, and keeps the focus when a step disables the button pressed."""
+    page = web_page.open("replays/othello/6")
+    page.get_by_test_id("replay-ply").wait_for()
+    moves, names = othello_replay(page, web_page.base, 6)
+
+    def focused_id() -> str:
+        return page.evaluate("document.activeElement.dataset.testid")
+
+    page.get_by_test_id("replay-1").focus()  # the list's last entry: the viewer comes next
+    page.keyboard.press("Tab")
+    assert focused_id() == "replay-viewer"
+    viewer = page.get_by_role("group", name="replay of game #6")
+    assert viewer.get_attribute("aria-describedby") == "replay-keys"
+    spoken = page.get_by_test_id("replay-spoken")
+    assert spoken.get_attribute("aria-live") == "polite"
+    assert spoken.text_content() == f"move 0 of {moves}: the start"
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    assert spoken.text_content() == f"move 2 of {moves}: {names[1]}"
+    assert page.get_by_test_id("replay-ply").inner_text() == f"move 2 / {moves}"
+    page.keyboard.press("ArrowLeft")
+    assert spoken.text_content() == f"move 1 of {moves}: {names[0]}"
+    page.keyboard.press("End")
+    assert spoken.text_content() == f"move {moves} of {moves}: {names[-1]}"
+    page.keyboard.press("ArrowRight")  # stops at the end
+    assert spoken.text_content() == f"move {moves} of {moves}: {names[-1]}"
+    page.keyboard.press("Home")
+    assert spoken.text_content() == f"move 0 of {moves}: the start"
+    assert focused_id() == "replay-viewer"
+    page.keyboard.press("Tab")  # first and previous are disabled at the start
+    assert focused_id() == "replay-next"
+    page.keyboard.press("End")  # disables Next: the focus stays in the viewer
+    page.wait_for_function("() => document.activeElement.dataset.testid === 'replay-viewer'")
+    page.keyboard.press("ArrowLeft")
+    assert spoken.text_content() == f"move {moves - 1} of {moves}: {names[-2]}"
+    alt_left = page.evaluate("""() => {
+            const key = {key: 'ArrowLeft', altKey: true, bubbles: true, cancelable: true};
+            const event = new KeyboardEvent('keydown', key);
+            document.activeElement.dispatchEvent(event);
+            return event.defaultPrevented;
+        }""")
+    assert not alt_left  # Alt+Left is the browser's Back, not a step
+    assert spoken.text_content() == f"move {moves - 1} of {moves}: {names[-2]}"
+
+
 def test_replays_list_title_fits_one_line(web_browser, web_actor) -> None:
     """It wrapped as "Newest self- / play games" beside the Refresh button at 1280 px."""
     for width in (1280, 900):
@@ -822,12 +926,13 @@ def test_a_bad_address_is_corrected_and_said(web_page: Page) -> None:
         ("#/play/chess", "#/play/tictactoe"),  # the same game, whatever was shown before
         ("#/PLAY/Connect4", "#/play/connect4"),
         ("#/play/othello?x=1", "#/play/othello"),
-        ("#/replays/othello/3", "#/replays/othello"),
+        ("#/replays/othello/3", "#/replays/othello/3"),  # a replay's id is kept
+        ("#/replays/othello/x", "#/replays/othello"),  # no id: the newest
         ("#garbage", "#/play/tictactoe"),
     ):
         page.goto(f"{web_page.base}/{asked}")
         page.wait_for_function("hash => location.hash === hash", arg=shown)
-        game = shown.split("/")[-1]
+        game = shown.split("/")[2]
         assert page.get_by_test_id(f"game-{game}").get_attribute("aria-pressed") == "true"
         if "chess" in asked:
             assert note.inner_text() == "no game 'chess': showing Tic-tac-toe"

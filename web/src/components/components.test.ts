@@ -968,7 +968,7 @@ describe('App: addresses', () => {
     history.pushState(null, '', '#/Replays/TicTacToe/9');
     window.dispatchEvent(new HashChangeEvent('hashchange'));
     await screen.findByTestId('replays-refresh');
-    expect(location.hash).toBe('#/replays/tictactoe');
+    expect(location.hash).toBe('#/replays/tictactoe/9'); // a replay's id is kept
     expect(screen.queryByTestId('route-note')).toBeNull();
   });
 });

@@ -251,7 +251,19 @@ describe('API parsing', () => {
       ],
     };
     expect(parseReplays(body, 9)[0]).toMatchObject({ id: 3, moves: [4], rootValues: [0.1] });
-    expect(() => parseReplays(body, 7)).toThrow(/7 numbers per move/);
+    expect(() => parseReplays(body, 7)).toThrow(/replay 0: visits must hold 7 numbers per move/);
+  });
+
+  it('asks for one replay by its id, read like an entry of the list', async () => {
+    const entry = { id: 3, outcome: 1, moves: [2], visits: [[0, 0, 1, 0, 0, 0, 0]] };
+    const fetched = vi.fn(async (_url: string) => new Response(JSON.stringify(entry)));
+    vi.stubGlobal('fetch', fetched);
+    expect(await api.replay('connect4', 3, 7)).toMatchObject({ id: 3, moves: [2], outcome: 1 });
+    expect(fetched.mock.calls[0][0]).toBe('api/games/connect4/replays/3');
+    await expect(api.replay('connect4', 3, 9)).rejects.toThrow(/^replay: visits must hold 9/);
+    const gone = { detail: 'no game 3 in connect4' };
+    vi.stubGlobal('fetch', vi.fn(async () => new Response(JSON.stringify(gone), { status: 404 })));
+    await expect(api.replay('connect4', 3, 7)).rejects.toMatchObject({ status: 404 });
   });
 
   it('turns an error answer into its detail', async () => {

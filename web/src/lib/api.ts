@@ -325,24 +325,29 @@ export function parseStats(body: unknown): Stats {
 }
 
 export function parseReplays(body: unknown, numActions: number): Replay[] {
-  return list(object(body, 'replays').replays, 'replays').map((raw, i) => {
-    const replay = object(raw, `replays[${i}]`);
-    const moves = numbers(replay.moves, 'moves');
-    const visits = list(replay.visits, 'visits').map((row, j) => numbers(row, `visits[${j}]`));
-    if (visits.length !== moves.length || visits.some((row) => row.length !== numActions)) {
-      throw new ApiError(`replay ${i}: visits must hold ${numActions} numbers per move`, 0);
-    }
-    return {
-      id: num(replay.id, 'id'),
-      createdAt: optNum(replay.created_at) ?? 0,
-      modelStep: optNum(replay.model_step) ?? 0,
-      numMoves: optNum(replay.num_moves) ?? moves.length,
-      outcome: num(replay.outcome, 'outcome'),
-      moves,
-      visits,
-      rootValues: numbers(replay.root_values ?? [], 'root_values'),
-    };
-  });
+  return list(object(body, 'replays').replays, 'replays').map((raw, i) =>
+    parseReplay(raw, numActions, `replay ${i}`),
+  );
+}
+
+/** One replay, as /replays/{id} answers it and each entry of the list. */
+export function parseReplay(body: unknown, numActions: number, what = 'replay'): Replay {
+  const replay = object(body, what);
+  const moves = numbers(replay.moves, 'moves');
+  const visits = list(replay.visits, 'visits').map((row, j) => numbers(row, `visits[${j}]`));
+  if (visits.length !== moves.length || visits.some((row) => row.length !== numActions)) {
+    throw new ApiError(`${what}: visits must hold ${numActions} numbers per move`, 0);
+  }
+  return {
+    id: num(replay.id, 'id'),
+    createdAt: optNum(replay.created_at) ?? 0,
+    modelStep: optNum(replay.model_step) ?? 0,
+    numMoves: optNum(replay.num_moves) ?? moves.length,
+    outcome: num(replay.outcome, 'outcome'),
+    moves,
+    visits,
+    rootValues: numbers(replay.root_values ?? [], 'root_values'),
+  };
 }
 
 async function request(path: string, init?: RequestInit): Promise<unknown> {
@@ -390,4 +395,6 @@ export const api = {
   stats: async (game: string) => parseStats(await request(`${base}/games/${game}/stats`)),
   replays: async (game: string, limit: number, numActions: number) =>
     parseReplays(await request(`${base}/games/${game}/replays?limit=${limit}`), numActions),
+  replay: async (game: string, id: number, numActions: number) =>
+    parseReplay(await request(`${base}/games/${game}/replays/${id}`), numActions),
 };

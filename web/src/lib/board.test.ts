@@ -3,7 +3,15 @@ import { connect4 } from '../games/connect4';
 import { othello } from '../games/othello';
 import { tictactoe } from '../games/tictactoe';
 import { replay } from '../games/types';
-import { boardGrid, columnLabel, nearestPlayable, stepCell, tabStop } from './board';
+import {
+  boardGrid,
+  columnLabel,
+  nearestPlayable,
+  replayLabel,
+  replayStep,
+  stepCell,
+  tabStop,
+} from './board';
 
 describe('board focus', () => {
   it('walks Connect 4 by column and the others by cell, stopping at the edges', () => {
@@ -55,5 +63,25 @@ describe('Connect 4 column names', () => {
     expect(columnLabel(board, 0, size, false)).toBe(
       'column 1: red, yellow, red, yellow, red, yellow, full',
     );
+  });
+});
+
+describe('replay steps', () => {
+  it('steps one move with the arrows and to either end with Home and End, stopping there', () => {
+    expect(replayStep('ArrowRight', 3, 9)).toBe(4);
+    expect(replayStep('ArrowLeft', 3, 9)).toBe(2);
+    expect(replayStep('Home', 3, 9)).toBe(0);
+    expect(replayStep('End', 3, 9)).toBe(9);
+    expect(replayStep('ArrowRight', 9, 9)).toBe(9);
+    expect(replayStep('ArrowLeft', 0, 9)).toBe(0);
+    expect(replayStep('ArrowUp', 3, 9)).toBeNull();
+    expect(replayStep('Enter', 3, 9)).toBeNull();
+  });
+
+  it("says the move just played, in each game's names", () => {
+    expect(replayLabel(othello, [19, 18, 17], 2)).toBe('move 2 of 3: c3');
+    expect(replayLabel(othello, [19, 64], 2)).toBe('move 2 of 2: pass');
+    expect(replayLabel(connect4, [3, 3], 1)).toBe('move 1 of 2: column 4');
+    expect(replayLabel(tictactoe, [4], 0)).toBe('move 0 of 1: the start');
   });
 });

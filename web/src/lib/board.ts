@@ -75,3 +75,31 @@ export function columnLabel(
   const rest = empty === size.rows ? 'empty' : empty > 0 ? `${empty} empty` : 'full';
   return `column ${column + 1}: ${[...pieces, rest].join(', ')}${playable ? '; play here' : ''}`;
 }
+
+/**
+ * Where a key steps a replay of `moves` moves from `ply` (the moves played so far), or null
+ * for a key that does not step: arrows one move back or on, Home and End the start and the
+ * end, stopping at either.
+ */
+export function replayStep(key: string, ply: number, moves: number): number | null {
+  const to: Record<string, number> = {
+    ArrowLeft: ply - 1,
+    ArrowRight: ply + 1,
+    Home: 0,
+    End: moves,
+  };
+  return key in to ? Math.max(0, Math.min(moves, to[key])) : null;
+}
+
+/**
+ * A replay's place as a screen reader says it, after each step: "move 12 of 41: e3" names the
+ * move just played; "move 0 of 41: the start".
+ */
+export function replayLabel(
+  rules: Pick<Rules, 'actionName'>,
+  moves: readonly number[],
+  ply: number,
+): string {
+  const last = ply > 0 && ply <= moves.length ? rules.actionName(moves[ply - 1]) : 'the start';
+  return `move ${ply} of ${moves.length}: ${last}`;
+}

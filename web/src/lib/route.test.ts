@@ -20,13 +20,50 @@ describe('routes from the address', () => {
       view: 'play',
       game: 'othello',
     });
-    expect(readRoute('#/replays/connect4/123', GAMES, 'tictactoe').route).toEqual({
-      view: 'replays',
+    expect(readRoute('#/play/connect4/123', GAMES, 'tictactoe').route).toEqual({
+      view: 'play',
       game: 'connect4',
     });
     expect(routeHash(readRoute('#/dashboard/othello/?a=b', GAMES, 'x').route)).toBe(
       '#/dashboard/othello',
     );
+    expect(routeHash(readRoute('#/dashboard/othello/7', GAMES, 'x').route)).toBe(
+      '#/dashboard/othello',
+    );
+  });
+
+  it("reads a replay's id after the game, and writes it back", () => {
+    const parsed = readRoute('#/replays/Connect4/123?x=1', GAMES, 'tictactoe');
+    expect(parsed).toEqual({
+      route: { view: 'replays', game: 'connect4', replay: 123 },
+      unknownView: null,
+      unknownGame: null,
+    });
+    expect(routeHash(parsed.route)).toBe('#/replays/connect4/123');
+    expect(routeNote(parsed, TITLES, VIEWS)).toBeNull();
+    // Not an id: the newest, and the address says so once corrected.
+    const padded = readRoute('#/replays/othello/007', GAMES, 'x').route;
+    expect(routeHash(padded)).toBe('#/replays/othello/7');
+    for (const rest of ['0', '-4', '12x', '1.5', ' 5', '', '99999999999999999999']) {
+      const route = readRoute(`#/replays/othello/${rest}`, GAMES, 'tictactoe').route;
+      expect(route, rest).toEqual({ view: 'replays', game: 'othello' });
+      expect(routeHash(route)).toBe('#/replays/othello');
+    }
+    // Another game's id is no id of the game shown instead.
+    expect(readRoute('#/replays/chess/5', GAMES, 'tictactoe').route).toEqual({
+      view: 'replays',
+      game: 'tictactoe',
+    });
+    expect(routeHash({ view: 'play', game: 'othello', replay: 5 })).toBe('#/play/othello');
+    expect(startRoute('#/replays/othello/5', GAMES, 'tictactoe', 'connect4').route).toEqual({
+      view: 'replays',
+      game: 'othello',
+      replay: 5,
+    });
+    expect(startRoute('#/replays', GAMES, 'tictactoe', 'connect4').route).toEqual({
+      view: 'replays',
+      game: 'connect4',
+    });
   });
 
   it('falls back to the same game for an unknown one, and says what was unknown', () => {

@@ -1,9 +1,11 @@
-/** Hash routes: #/play/connect4, #/dashboard/othello, #/replays/tictactoe. */
+/** Hash routes: #/play/connect4, #/dashboard/othello, #/replays/tictactoe (/12: game 12). */
 
 export type View = 'play' | 'dashboard' | 'replays';
 export interface Route {
   view: View;
   game: string;
+  /** The replay shown (#/replays/connect4/123); absent: the newest. Replays only. */
+  replay?: number;
 }
 
 /** A route read from an address, with what it named that the page does not have. */
@@ -20,15 +22,21 @@ const VIEWS: View[] = ['play', 'dashboard', 'replays'];
 const NOTE_CHARS = 30;
 
 /**
- * The hash's two parts, as written (either may be empty or unknown); a query after either
- * ("#/play/othello?x=1") and parts after the game (a replay id) are no part of the route.
+ * The hash's parts, as written (any may be empty or unknown): the view, the game and what
+ * follows the game (a replay's id). A query after any ("#/play/othello?x=1") is no part of it.
  */
-function hashParts(hash: string): [string, string] {
-  const [view = '', game = ''] = hash
+function hashParts(hash: string): [string, string, string] {
+  const [view = '', game = '', rest = ''] = hash
     .replace(/^#\/?/, '')
     .split('?')[0]
     .split('/');
-  return [view, game];
+  return [view, game, rest];
+}
+
+/** A replay's id as the address writes it (a row id of replay.db: 1, 2, ...), or null. */
+function replayId(part: string): number | null {
+  const id = /^[0-9]+$/.test(part) ? Number(part) : NaN;
+  return Number.isSafeInteger(id) && id >= 1 ? id : null;
 }
 
 /** `name` among `known`, ignoring case ("Connect4" is connect4), or null. */
@@ -45,14 +53,20 @@ export function namesGame(hash: string, games: string[]): boolean {
 /**
  * The route a hash shows: an unknown or missing view is Play, an unknown or missing game is
  * `fallbackGame`. The fallback must not depend on where the page was before, so that the same
- * address always shows the same page.
+ * address always shows the same page. A replay's id counts only after a known game (else it
+ * would be another game's id); anything else after the game is ignored.
  */
 export function readRoute(hash: string, games: string[], fallbackGame: string): Parsed {
-  const [view, game] = hashParts(hash);
+  const [view, game, rest] = hashParts(hash);
   const knownView = match(view, VIEWS);
   const knownGame = match(game, games);
+  const replay = knownView === 'replays' && knownGame ? replayId(rest) : null;
   return {
-    route: { view: knownView ?? 'play', game: knownGame ?? fallbackGame },
+    route: {
+      view: knownView ?? 'play',
+      game: knownGame ?? fallbackGame,
+      ...(replay === null ? {} : { replay }),
+    },
     unknownView: view && !knownView ? view : null,
     unknownGame: game && !knownGame ? game : null,
   };
@@ -101,5 +115,6 @@ export function routeNote(
 }
 
 export function routeHash(route: Route): string {
-  return `#/${route.view}/${route.game}`;
+  const replay = route.view === 'replays' && route.replay !== undefined ? `/${route.replay}` : '';
+  return `#/${route.view}/${route.game}${replay}`;
 }
