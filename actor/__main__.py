@@ -52,6 +52,30 @@ class Progress:
                 return f"self-play worker {index} has made no progress for {now - alive_at:.0f} s"
         return None
 
+    def line(self, previous: dict[str, float], current: dict[str, float], elapsed: float) -> str:
+        """The progress line for the board's totals `elapsed` seconds apart. Before the first
+        batch it says that self-play is starting (a first run compiles the search for about a
+        minute), rather than 0.00 games/s as if that were how fast it plays."""
+        game = self.config.game
+        if not current["batches"]:
+            return f"self-play {game}: starting (a first run compiles the search: about a minute)"
+        rate = {k: (current[k] - previous[k]) / elapsed for k in ("games", "positions")}
+        evals = (current["nn_evals"] - previous["nn_evals"]) / elapsed
+        batches = current["batches"] - previous["batches"]
+        fill = (current["nn_evals"] - previous["nn_evals"]) / batches if batches else 0.0
+        capacity = current["batch_size"] / max(len(self.processes), 1)
+        steps = [int(self.board.value(w, "model_step")) for w in range(len(self.processes))]
+        step = max(steps, default=0)  # 0: no worker has a model (learners publish from 1)
+        model = f"model step {step}" if step else "no model yet (uniform prior, no network)"
+        int8, workers = round(current["int8"]), len(self.processes)  # int8 copies played
+        if int8:
+            model += " (int8)" if int8 == workers else f" (int8 in {int8}/{workers} workers)"
+        return (
+            f"self-play {game}: {rate['games']:.2f} games/s, {rate['positions']:.0f} positions/s,"
+            f" {evals:.0f} {'nn' if step else 'leaf'} evals/s, batch fill"
+            f" {fill:.1f}/{capacity:.0f}, games {current['games']:.0f}, {model}"
+        )
+
     def run(self) -> None:
         previous, previous_time = self.board.totals(), time.monotonic()
         while not self.stop.wait(self.config.log_interval_s):
@@ -65,28 +89,11 @@ class Progress:
                 self.evaluation.poll()  # starts a background evaluation of a new model if due
             now, current = time.monotonic(), self.board.totals()
             elapsed = max(now - previous_time, 1e-9)
-            rate = {k: (current[k] - previous[k]) / elapsed for k in ("games", "positions")}
-            evals = (current["nn_evals"] - previous["nn_evals"]) / elapsed
             self.board.rates = {
-                "games_per_s": rate["games"],
-                "positions_per_s": rate["positions"],
-                "nn_evals_per_s": evals,
+                f"{name}_per_s": (current[name] - previous[name]) / elapsed
+                for name in ("games", "positions", "nn_evals")
             }
-            batches = current["batches"] - previous["batches"]
-            fill = (current["nn_evals"] - previous["nn_evals"]) / batches if batches else 0.0
-            capacity = current["batch_size"] / max(len(self.processes), 1)
-            steps = [int(self.board.value(w, "model_step")) for w in range(len(self.processes))]
-            step = max(steps, default=0)  # 0: no worker has a model (learners publish from 1)
-            model = f"model step {step}" if step else "no model yet (uniform prior, no network)"
-            int8, workers = round(current["int8"]), len(self.processes)  # int8 copies played
-            if int8:
-                model += " (int8)" if int8 == workers else f" (int8 in {int8}/{workers} workers)"
-            log.info(
-                "self-play %s: %.2f games/s, %.0f positions/s, %.0f %s evals/s, batch fill "
-                "%.1f/%.0f, games %d, %s",
-                self.config.game, rate["games"], rate["positions"], evals,
-                "nn" if step else "leaf", fill, capacity, current["games"], model,
-            )  # fmt: skip
+            log.info("%s", self.line(previous, current, elapsed))
             previous, previous_time = current, now
 
 
@@ -102,24 +109,28 @@ def main(argv: list[str] | None = None) -> int:
     from actor.api import create_app
     from engine import get_game
 
+    effective = None  # the self-play settings as played, for the log and actor_config.json
     try:
         game = get_game(config.game)
         if config.selfplay:
-            from actor.worker import selfplay_config
+            from actor.worker import effective_selfplay, selfplay_config
 
             settings = selfplay_config(game, config)  # validates the overrides
             log.info("self-play: %d worker(s), %s", config.selfplay_workers(), settings)
+            effective = effective_selfplay(game, config)
     except ValueError as error:
         print(f"python -m actor: {error}", file=sys.stderr)
         return 2
     if config.host in ("0.0.0.0", "::"):
         log.warning("listening on %s: every machine on the network can reach the API", config.host)
-    log.info("config: %s", config.as_log_dict())
+    log.info("config: %s", config.as_log_dict(effective))
     if config.selfplay:
         run_dir = config.run_dir()
         try:
             run_dir.mkdir(parents=True, exist_ok=True)
-            (run_dir / "actor_config.json").write_text(json.dumps(config.as_log_dict(), indent=2))
+            (run_dir / "actor_config.json").write_text(
+                json.dumps(config.as_log_dict(effective), indent=2)
+            )
         except OSError as error:  # read-only, full, or a file where the folder should be
             print(
                 f"python -m actor: cannot write the run folder {run_dir}: {error}", file=sys.stderr

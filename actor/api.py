@@ -42,6 +42,7 @@ from actor.replay_db import StoredGame, read_game, read_newest
 from engine import get_game, list_games
 from engine.game import ONGOING, Game
 from engine.records import RecordError
+from runfiles.stats import STATS_FILE, merge_newer_results
 
 log = logging.getLogger(__name__)
 
@@ -173,6 +174,19 @@ def replay_answer(item: StoredGame) -> Replay:
         visits=np.round(item.record.visits, 4).tolist(),
         root_values=np.round(item.record.root_values, 4).tolist(),
     )
+
+
+def read_stats(run_dir: Path) -> dict[str, Any]:
+    """The run's stats.json, with evaluations.json and tournament.json merged in where they are
+    newer: results made while the learner (which merges them at every write) is stopped show
+    at once. In memory only: the learner stays the file's only writer."""
+    path = run_dir / STATS_FILE
+    written_at = path.stat().st_mtime  # before reading: a newer file is at worst merged again
+    stats = json.loads(path.read_text())
+    if not isinstance(stats, dict):  # the learner writes an object; the page reads one
+        raise ValueError("it holds JSON, but not an object")
+    merge_newer_results(stats, run_dir, written_at)
+    return stats
 
 
 ERRORS = {code: {"model": ErrorAnswer} for code in (400, 404, 413, 422, 503)}
@@ -685,20 +699,16 @@ def create_app(
         "/api/games/{game}/stats",
         response_model=dict[str, Any],
         responses=ERRORS,
-        description="The run's stats.json as the learner wrote it.",
+        description="The run's stats.json as the learner wrote it, with evaluation and"
+        " tournament results newer than it merged in.",
     )
     async def stats(game: str) -> JSONResponse:
         service.game(game)
-        path = config.run_dir(game) / "stats.json"
         try:
-            text = await run_in_threadpool(path.read_text)
-            stats = json.loads(text)
-            if not isinstance(stats, dict):  # the learner writes an object; the page reads one
-                raise ValueError("it holds JSON, but not an object")
-            return JSONResponse(stats)
+            return JSONResponse(await run_in_threadpool(read_stats, config.run_dir(game)))
         except FileNotFoundError:
             raise HTTPException(404, f"no stats for {game} yet: no training run") from None
-        except (OSError, ValueError) as error:
+        except (OSError, ValueError, RecursionError) as error:
             raise HTTPException(503, f"stats.json cannot be read: {error}") from None
 
     async def read_replay_db(reader: Callable[..., T], game: str, *args: Any) -> T:

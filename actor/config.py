@@ -7,8 +7,10 @@ before Numba is first imported.
 from __future__ import annotations
 
 import argparse
+import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # Games whose self-play plays int8 copies (actor.quantize) unless told otherwise. Tic-tac-toe's
@@ -21,6 +23,13 @@ INT8_BY_DEFAULT = frozenset({"connect4", "othello"})
 # the positions/s on 2 cores (data/pretrained/README.md). With a float32 learner the second
 # worker gains nothing and costs nothing measurable. Connect 4's learner uses its core.
 WORKERS_BY_GAME = {"othello": 2}
+
+
+# The fields of ActorConfig that override the game's self-play defaults (actor.selfplay).
+SELFPLAY_SETTINGS = (
+    "simulations", "games_in_parallel", "temperature_moves", "final_temperature", "opening_moves",
+    "c_puct", "dirichlet_alpha", "dirichlet_fraction", "eval_cache",
+)  # fmt: skip
 
 
 @dataclass
@@ -36,7 +45,7 @@ class ActorConfig:
     selfplay: bool = True
     workers: int | None = None  # self-play processes (None: WORKERS_BY_GAME, else 1; the
     #                             launcher sets more on machines with more CPUs)
-    # Self-play overrides (None: the per-game default of actor.selfplay).
+    # Self-play overrides (None: the per-game default of actor.selfplay; SELFPLAY_SETTINGS).
     simulations: int | None = None
     games_in_parallel: int | None = None
     temperature_moves: int | None = None
@@ -80,21 +89,53 @@ class ActorConfig:
         """Self-play worker processes: the command line's number, else the game's."""
         return self.workers or WORKERS_BY_GAME.get(self.game, 1)
 
-    def as_log_dict(self) -> dict:
-        return {key: str(value) for key, value in asdict(self).items()}
+    def as_log_dict(self, selfplay: dict[str, Any] | None = None) -> dict[str, str]:
+        """The settings as text, for the log and actor_config.json. None means "the game's
+        default", which told a reader nothing: the effective values are shown instead, those
+        of self-play from `selfplay` (actor.worker.effective_selfplay)."""
+        values = asdict(self)
+        values.update(workers=self.selfplay_workers(), int8=self.int8_selfplay())
+        for name, value in (selfplay or {}).items():
+            if values.get(name) is None:
+                values[name] = value
+        return {key: str(value) for key, value in values.items()}
+
+
+# Argument types. Their messages follow argparse's "argument --flag: ": without them argparse
+# printed the function's name ("invalid _positive value: 'abc'").
+
+
+def _whole_number(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+
+
+def _number(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
 
 
 def _positive(text: str) -> int:
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
     if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text!r}")
     return value
 
 
 def _positive_seconds(text: str) -> float:
-    value = float(text)
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
     if not value > 0:  # also NaN
-        raise argparse.ArgumentTypeError(f"must be a number of seconds above 0, got {text}")
+        raise argparse.ArgumentTypeError(f"must be a number of seconds above 0, got {text!r}")
     return value
 
 
@@ -111,7 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--pretrained-dir", type=Path, default=default.pretrained_dir)
     parser.add_argument("--web-dist", type=Path, default=default.web_dist)
     parser.add_argument("--host", default=default.host, help="bind address (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=default.port)
+    parser.add_argument("--port", type=_whole_number, default=default.port)
     parser.add_argument(
         "--no-selfplay",
         dest="selfplay",
@@ -135,34 +176,34 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--temperature-moves",
-        type=int,
+        type=_whole_number,
         default=None,
         help="self-play samples moves by visit count for this many plies, then plays the best",
     )
     parser.add_argument(
         "--final-temperature",
-        type=float,
+        type=_number,
         default=None,
         help="after those plies, sample moves at this temperature (0: play the most visited)",
     )
     parser.add_argument(
         "--opening-moves",
-        type=int,
+        type=_whole_number,
         default=None,
         help="each self-play game starts after 0..N uniformly random moves (not trained on),"
         " so the network also learns positions strong play never reaches (default: connect4 14,"
         " other games 0)",
     )
-    parser.add_argument("--c-puct", type=float, default=None, help="PUCT exploration constant")
+    parser.add_argument("--c-puct", type=_number, default=None, help="PUCT exploration constant")
     parser.add_argument(
-        "--dirichlet-alpha", type=float, default=None, help="root noise alpha (game default)"
+        "--dirichlet-alpha", type=_number, default=None, help="root noise alpha (game default)"
     )
     parser.add_argument(
-        "--dirichlet-fraction", type=float, default=None, help="share of root noise in the prior"
+        "--dirichlet-fraction", type=_number, default=None, help="share of root noise in the prior"
     )
     parser.add_argument(
         "--eval-cache",
-        type=int,
+        type=_whole_number,
         default=None,
         help="network answers kept by position, a power of two (0: none; default 65536)",
     )
@@ -173,7 +214,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="self-play with int8 copies of the models, where they pass the closeness and speed"
         " checks of actor.quantize (default: on for connect4 and othello)",
     )
-    parser.add_argument("--seed", type=int, default=default.seed)
+    parser.add_argument("--seed", type=_whole_number, default=default.seed)
     parser.add_argument(
         "--ort-threads",
         type=_positive,
@@ -183,7 +224,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--numba-threads", type=_positive, default=default.numba_threads)
     parser.add_argument(
         "--worker-nice",
-        type=int,
+        type=_whole_number,
         default=default.worker_nice,
         help="nice increment of self-play workers (0: same priority as the API)",
     )
@@ -215,7 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--search-queue",
-        type=int,
+        type=_whole_number,
         default=default.search_queue,
         help="move requests that may wait; beyond that: 503",
     )
@@ -235,7 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--resume-wait",
         dest="resume_wait_s",
-        type=float,
+        type=_number,
         default=default.resume_wait_s,
         help="seconds self-play waits for the model of a resumed learner checkpoint before"
         " playing with a uniform prior (default %(default)s)",

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
 
-from actor.config import ActorConfig
+from actor.config import SELFPLAY_SETTINGS, ActorConfig
 
 # Per-worker counters in the shared array (doubles), in this order.
 COUNTERS = (
@@ -95,18 +95,16 @@ def selfplay_config(game: Any, config: ActorConfig) -> Any:
     """The game's default SelfPlayConfig with the command line's overrides applied."""
     from actor.selfplay import default_config
 
-    return default_config(
-        game,
-        simulations=config.simulations,
-        games_in_parallel=config.games_in_parallel,
-        temperature_moves=config.temperature_moves,
-        final_temperature=config.final_temperature,
-        opening_moves=config.opening_moves,
-        c_puct=config.c_puct,
-        dirichlet_alpha=config.dirichlet_alpha,
-        dirichlet_fraction=config.dirichlet_fraction,
-        eval_cache=config.eval_cache,
-    )
+    return default_config(game, **{name: getattr(config, name) for name in SELFPLAY_SETTINGS})
+
+
+def effective_selfplay(game: Any, config: ActorConfig) -> dict[str, Any]:
+    """The self-play settings as played (the game's defaults in place of None), for the log."""
+    settings = selfplay_config(game, config)
+    values = {name: getattr(settings, name) for name in SELFPLAY_SETTINGS}
+    if values["dirichlet_alpha"] is None:
+        values["dirichlet_alpha"] = game.dirichlet_alpha
+    return values
 
 
 def run_worker(index: int, config: ActorConfig, stop_event: Any, board: WorkerBoard) -> None:
@@ -152,6 +150,7 @@ def run_worker(index: int, config: ActorConfig, stop_event: Any, board: WorkerBo
         watcher.stop()
         _die(describe_db_error(db_path, error))
     sp_config = selfplay_config(game, config)
+    starting_since: float | None = announce_start(index, game)
     selfplay = SelfPlay(game, sp_config, seed=worker_seed(config.seed, index, newest_id))
     board.publish(index, batch_size=selfplay.batch_capacity)
     refusal = None
@@ -164,6 +163,13 @@ def run_worker(index: int, config: ActorConfig, stop_event: Any, board: WorkerBo
                 break
             model = slot.current  # read once: a swap happens between two batches
             records = selfplay.step(model)
+            if starting_since is not None:  # the first step compiled the rest of the search
+                log.info(
+                    "self-play worker %d: ready after %.0f s",
+                    index,
+                    time.monotonic() - starting_since,
+                )
+                starting_since = None
             step = 0 if model is None else model.step
             for record in records:
                 record.model_step = step
@@ -192,6 +198,18 @@ def run_worker(index: int, config: ActorConfig, stop_event: Any, board: WorkerBo
         watcher.stop()
         writer.close()
         log.info("stopped after %d games", selfplay.games)
+
+
+def announce_start(index: int, game: Any) -> float:
+    """Says that the search is starting: on a first run Numba compiles it for about a minute,
+    in which the actor used to log only 0.00 games/s. When it started."""
+    log.info(
+        "self-play worker %d: starting the %s search (a first run compiles it first: about a"
+        " minute)",
+        index,
+        game.name,
+    )
+    return time.monotonic()
 
 
 def _die(reason: str) -> NoReturn:

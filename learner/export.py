@@ -116,19 +116,23 @@ def prune(
     progress. Tic-tac-toe plays perfectly long before its first milestone, and the newest 10
     span a few seconds of its training.
 
-    Milestones are the multiples of `milestone_every`; when there are more than
-    `max_milestones`, only the multiples of 2x, 4x, 8x... `milestone_every` are kept, the
-    smallest spacing that fits. They stay spread over the whole run, the spacing only grows,
-    and a week-long run keeps a bounded number of files.
+    Milestones are the first step files at or after each multiple of `milestone_every` (see
+    `milestone_steps`); when there are more than `max_milestones`, only those of the multiples
+    of 2x, 4x, 8x... `milestone_every` are kept, the smallest spacing that fits. They stay
+    spread over the whole run, the spacing only grows, and a week-long run keeps a bounded
+    number of files.
     """
     steps = kept_steps(models_dir)
     recent = set(steps[-keep_last:]) if keep_last > 0 else set()
-    spacing = milestone_every
-    if spacing > 0:
-        while sum(1 for step in steps if step % spacing == 0) > max(max_milestones, 0):
+    milestones: set[int] = set()
+    if milestone_every > 0 and steps:
+        spacing = milestone_every
+        milestones = milestone_steps(steps, spacing)
+        while len(milestones) > max(max_milestones, 0) and spacing <= steps[-1]:
             spacing *= 2
+            milestones = milestone_steps(steps, spacing)
     for step in steps:
-        if step in recent or (spacing > 0 and step % spacing == 0):
+        if step in recent or step in milestones:
             continue
         if is_early(step, early_every, milestone_every):
             continue
@@ -139,6 +143,19 @@ def prune(
             pass
         except OSError as error:  # a folder of that name, no permission: training goes on
             log.warning("cannot remove old model %s: %s", path, error)
+
+
+def milestone_steps(steps: list[int], spacing: int) -> set[int]:
+    """The first of `steps` (ascending) at or after each multiple of `spacing`, and step 0.
+
+    Not the multiples themselves: Tic-tac-toe publishes every 300 steps, which 10,000 is not a
+    multiple of, so only the common multiples (every 30,000) were kept. The first file at or
+    after a multiple is kept from its publish on, so it stays the first one.
+    """
+    firsts: dict[int, int] = {}
+    for step in steps:
+        firsts.setdefault(step // spacing, step)
+    return {step for multiple, step in firsts.items() if multiple > 0 or step == 0}
 
 
 def is_early(step: int, early_every: int, milestone_every: int) -> bool:

@@ -23,7 +23,6 @@ import torch
 import torch.nn.functional as F
 
 from engine import get_game
-from learner import stats as stats_module
 from learner.checkpoint import CHECKPOINT, CheckpointRefused, load_checkpoint, save_checkpoint
 from learner.config import LearnerConfig, to_dict, write_effective
 from learner.export import LATEST, kept_steps, publish, remove_stale_temp_files, step_file_name
@@ -31,10 +30,12 @@ from learner.network import build_network, pick_device
 from learner.precision import autocast, choose_precision
 from learner.replay import Replay, ReplayDamaged, ReplayUnavailable
 from runfiles import free_name, set_aside, utc_stamp
+from runfiles import stats as stats_module
 
 log = logging.getLogger("learner")
 LOG_FILE_BYTES = 20 * 1024 * 1024
 EARLY_STATS_S = 0.5  # stats.json's first writes of a run, this often (see `stats_interval`)
+TRIM_LOG_EVERY_S = 60.0  # Tic-tac-toe trims every ~2 s: one summary line a minute at most
 
 
 def alphazero_loss(
@@ -184,6 +185,8 @@ class Trainer:
         self._last_published = self.step
         self._last_checkpoint = self.step
         self._last_unavailable_log = -math.inf
+        self._trimmed_games = 0  # games deleted from replay.db since the last trim log line
+        self._last_trim_log = -math.inf
         self._last_log = -math.inf  # of the progress line
 
     def _timing_planes(self) -> torch.Tensor:
@@ -337,8 +340,8 @@ class Trainer:
             pass
         except ReplayUnavailable as error:
             now = time.monotonic()
-            if now - self._last_unavailable_log > 30:
-                log.warning("waiting for replay data: %s", error)
+            if now - self._last_unavailable_log > 30:  # a normal state before self-play starts
+                log.info("waiting for replay data: %s", error)
                 self._last_unavailable_log = now
         except Exception:  # noqa: BLE001 - the learner never crashes on data
             log.exception("unexpected error reading replay.db; will retry")
@@ -443,7 +446,20 @@ class Trainer:
             log.warning("could not trim replay.db: %s", error)
             return
         if deleted:
-            log.info("deleted %d games older than the window from replay.db", deleted)
+            log.debug("deleted %d games older than the window from replay.db", deleted)
+            self._trimmed_games += deleted
+        self._log_trims()
+
+    def _log_trims(self, final: bool = False) -> None:
+        """One line for the games the trims deleted, at most every TRIM_LOG_EVERY_S (and a
+        last one at the end), so the lines still add up to all games deleted."""
+        now = time.monotonic()
+        if self._trimmed_games and (final or now - self._last_trim_log >= TRIM_LOG_EVERY_S):
+            log.info(
+                "deleted %d games older than the window from replay.db since the last such line",
+                self._trimmed_games,
+            )
+            self._trimmed_games, self._last_trim_log = 0, now
 
     def run(self, stop: threading.Event | None = None) -> int:
         """Trains until `stop` is set or config.max_steps is reached; the final step."""
@@ -545,6 +561,7 @@ class Trainer:
             self.save_checkpoint()
         self._last_log = -math.inf  # the last progress line is always logged
         self.write_stats(add_history=self.last_loss is not None or self._loss_steps > 0)
+        self._log_trims(final=True)
         self.replay.close()
 
 

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from actor_models import free_port
 
 
@@ -32,3 +33,28 @@ def test_a_replay_db_that_is_not_sqlite_is_refused_before_the_api_starts(tmp_pat
     assert f"{run / 'replay.db'} is not an SQLite database" in result.stderr
     assert f"mv {run / 'replay.db'} {run / 'replay.db'}.bad" in result.stderr  # how to recover
     assert "Uvicorn running" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_bad_number_names_the_flag_and_the_value(capsys) -> None:
+    from actor.config import parse_args
+
+    for value in ("abc", "0", "1.5"):
+        with pytest.raises(SystemExit):
+            parse_args(["--simulations", value])
+        error = capsys.readouterr().err
+        assert f"argument --simulations: must be a whole number >= 1, got '{value}'" in error
+        assert "_positive" not in error
+
+
+def test_the_logged_config_shows_the_games_defaults_not_none() -> None:
+    """`'simulations': 'None'` told a reader nothing: the values self-play uses are shown."""
+    from actor.config import parse_args
+    from actor.worker import effective_selfplay
+    from engine import get_game
+
+    config = parse_args(["--game", "connect4", "--c-puct", "2"])
+    logged = config.as_log_dict(effective_selfplay(get_game("connect4"), config))
+    assert logged["simulations"] == "128" and logged["opening_moves"] == "14"
+    assert logged["c_puct"] == "2.0" and logged["workers"] == "1" and logged["int8"] == "True"
+    assert logged["dirichlet_alpha"] == str(get_game("connect4").dirichlet_alpha)
+    assert "None" not in logged.values()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import socket
 import sqlite3
 import threading
@@ -22,11 +23,14 @@ from actor_models import ActorProcess, make_model
 from fastapi import HTTPException
 from fastapi.testclient import TestClient
 
+from actor import evaluation, tournament
 from actor.api import MoveService, create_app
+from actor.arena import PerfectAgent, RandomAgent
 from actor.config import ActorConfig
 from actor.replay_db import ReplayWriter
-from engine import list_games
+from engine import get_game, list_games
 from engine.records import GameRecord
+from runfiles import stats as stats_module
 
 
 def make_config(tmp_path: Path, **overrides) -> ActorConfig:
@@ -607,6 +611,117 @@ def test_one_replay_by_id(config: ActorConfig, client: TestClient) -> None:
     (config.data_dir / "connect4" / "replay.db").write_bytes(b"not a database" * 100)
     response = client.get("/api/games/connect4/replays/1")
     assert response.status_code == 503 and "replay.db cannot be read" in response.json()["detail"]
+
+
+HOUR = 3600.0
+
+
+def stopped_run(config: ActorConfig) -> tuple[Path, dict]:
+    """A run folder whose learner stopped an hour ago at step 100: its stats.json (written by
+    the learner's writer, with an evaluation and a rating of its own) and those stats."""
+    run = config.data_dir / "tictactoe"
+    stats = stats_module.new_stats("tictactoe", {})
+    stats["step"] = 100
+    stats_module.append_evaluation(
+        stats, step=50, opponent="random", simulations=64, win_rate=0.5, draw_rate=0.5,
+        loss_rate=0.0, when=time.time() - 2 * HOUR,
+    )  # fmt: skip
+    stats_module.append_elo(stats, player="step-50", step=50, elo=100.0)
+    assert stats_module.write_stats(run / stats_module.STATS_FILE, stats)
+    set_mtime(run / stats_module.STATS_FILE, time.time() - HOUR)
+    return run, json.loads((run / stats_module.STATS_FILE).read_text())
+
+
+def set_mtime(path: Path, when: float) -> None:
+    os.utime(path, (when, when))
+
+
+def evaluate_and_hold_a_tournament(run: Path) -> None:
+    """What `python -m actor.evaluation` and `python -m actor.tournament` write, by their own
+    writers: an evaluation of step 100 now, one of a step the learner lost (300, before it
+    stopped), and a tournament of random against perfect play."""
+    entry = {"opponent": "random", "simulations": 64, "win_rate": 1.0, "draw_rate": 0.0}
+    lost = {**entry, "step": 300, "time": time.time() - 2 * HOUR}
+    evaluation.append_evaluations(run, [{**entry, "step": 100, "time": time.time()}, lost])
+    entrants = [tournament.Entrant(RandomAgent()), tournament.Entrant(PerfectAgent())]
+    result = {"a": "random", "b": "perfect", "a_wins": 0, "draws": 2, "b_wins": 4, "games": 6}
+    tournament.write_tournament(run, get_game("tictactoe"), entrants, [result])
+
+
+STOPPED_RESULTS = ([(50, 0.5)], ["step-50"])  # what the stopped learner's stats.json holds
+NEW_EVALUATIONS, NEW_PLAYERS = [(100, 1.0)], ["perfect", "random"]
+
+
+def results(answer: dict) -> tuple[list, list]:
+    """What the dashboard draws of an answer: (step, win rate) per evaluation, rated players."""
+    evaluations = [(entry["step"], entry["win_rate"]) for entry in answer["evaluations"]]
+    return evaluations, sorted(row["player"] for row in answer["elo"])
+
+
+def without_results(answer: dict) -> dict:
+    return {key: value for key, value in answer.items() if key not in ("evaluations", "elo")}
+
+
+def test_newer_evaluations_and_tournament_reach_the_stats(
+    config: ActorConfig, client: TestClient
+) -> None:
+    """Results of `python -m actor.evaluation` / `actor.tournament` made while the learner was
+    stopped were not shown until training ran again: newer than stats.json, they are merged
+    into the answer (as the learner would: not the lost step 300), the baselines with step
+    null, and stats.json itself is left as it is."""
+    run, stats = stopped_run(config)
+    on_disk = (run / stats_module.STATS_FILE).read_bytes()
+    evaluate_and_hold_a_tournament(run)
+    served = client.get("/api/games/tictactoe/stats").json()
+    assert results(served) == (NEW_EVALUATIONS, NEW_PLAYERS)
+    assert {row["step"] for row in served["elo"]} == {None}
+    assert without_results(served) == without_results(stats)
+    assert (run / stats_module.STATS_FILE).read_bytes() == on_disk
+
+
+def test_results_older_than_the_stats_are_not_merged_again(
+    config: ActorConfig, client: TestClient
+) -> None:
+    """A running learner merges both files at every write, so stats.json is the newer and is
+    served as it is; each file is judged by its own time (here a tournament held before the
+    learner's last write, which it dropped, and a newer evaluation)."""
+    run, stats = stopped_run(config)
+    evaluate_and_hold_a_tournament(run)
+    set_mtime(run / stats_module.TOURNAMENT_FILE, time.time() - 2 * HOUR)
+    served = client.get("/api/games/tictactoe/stats").json()
+    assert results(served) == (NEW_EVALUATIONS, STOPPED_RESULTS[1])
+    set_mtime(run / stats_module.EVALUATIONS_FILE, time.time() - 2 * HOUR)
+    assert client.get("/api/games/tictactoe/stats").json() == stats
+
+
+@pytest.mark.parametrize(
+    "name,content",
+    [
+        ("evaluations.json", b'[{"step": 100, "opp'),
+        ("evaluations.json", b'{"step": 100}'),
+        ("evaluations.json", b"[" * 100_000),  # nested too deeply for json
+        ("tournament.json", b"\xff\xfe not utf-8"),
+        ("tournament.json", b'{"players": 7}'),
+        ("tournament.json", b"[1, 2]"),
+    ],
+)
+def test_a_damaged_newer_results_file_leaves_its_part_of_the_stats(
+    config: ActorConfig, client: TestClient, name: str, content: bytes
+) -> None:
+    """A damaged (hand-edited, truncated) evaluations.json or tournament.json newer than
+    stats.json must not break the dashboard: its part is served as stats.json has it, and the
+    other, sound file is still merged."""
+    run, stats = stopped_run(config)
+    evaluate_and_hold_a_tournament(run)
+    (run / name).write_bytes(content)
+    response = client.get("/api/games/tictactoe/stats")
+    assert response.status_code == 200, response.text
+    damaged_evaluations = name == stats_module.EVALUATIONS_FILE
+    assert results(response.json()) == (
+        STOPPED_RESULTS[0] if damaged_evaluations else NEW_EVALUATIONS,
+        NEW_PLAYERS if damaged_evaluations else STOPPED_RESULTS[1],
+    )
+    assert without_results(response.json()) == without_results(stats)
 
 
 @pytest.mark.parametrize("text", ["[1, 2]", '"text"', "3", "null"])

@@ -220,7 +220,10 @@ def test_a_finished_learner_ends_the_run_with_exit_zero(tmp_path: Path) -> None:
     "extra,message",
     [
         (["--lr", "-1"], "learner: lr, lr_gamma and replay_ratio must be positive"),
-        (["--simulations", "0"], "actor: argument --simulations: must be at least 1, got 0"),
+        (
+            ["--simulations", "0"],
+            "actor: argument --simulations: must be a whole number >= 1, got '0'",
+        ),
     ],
 )
 def test_bad_values_are_refused_before_anything_starts(
@@ -431,3 +434,18 @@ def test_cpus_spreads_connect4_over_workers_and_learner_threads(tmp_path: Path) 
         cleanup(
             launcher, [pid for pid in (child(launcher, m) for m in ("actor", "learner")) if pid]
         )
+
+
+def test_a_bad_number_is_refused_naming_the_flag_and_the_value() -> None:
+    """argparse named the type function: `invalid _positive value: 'abc'`."""
+    launch = load_launch_module()
+    refusals = {
+        "--simulations": "argument --simulations: must be a whole number >= 1, got 'abc'",
+        "--move-timeout": "argument --move-timeout: must be a number of seconds above 0, got 'abc'",
+        "--seed": "argument --seed: must be a whole number, got 'abc'",
+        "--c-puct": "argument --c-puct: must be a number, got 'abc'",
+    }
+    for flag, message in refusals.items():
+        with pytest.raises(launch.LaunchError) as refused:
+            launch.check_arguments("tictactoe", [flag, "abc"], [])
+        assert str(refused.value) == f"actor: {message}"

@@ -135,3 +135,17 @@ def test_a_step_file_that_cannot_be_removed_does_not_stop_publishing(tmp_path, c
     assert export.publish(build_network(game), game, 4, tmp_path, keep_last=1, milestone_every=0)
     assert export.kept_steps(tmp_path) == [1, 4]
     assert "cannot remove old model" in caplog.text
+
+
+def test_milestones_are_kept_when_publish_every_does_not_divide_milestone_every(tmp_path) -> None:
+    """Tic-tac-toe publishes every 300 steps and keeps milestones every 10,000: only the common
+    multiples (every 30,000) were kept. Now the first publish at or after each multiple is."""
+    for step in range(300, 35_001, 300):
+        (tmp_path / export.step_file_name(step)).write_bytes(b"onnx")
+        export.prune(tmp_path, keep_last=3, milestone_every=10_000, early_every=300)
+    early = [300, 600, 1200, 2400, 4800, 9600]
+    assert export.kept_steps(tmp_path) == early + [10_200, 20_100, 30_000, 34_200, 34_500, 34_800]
+    for step in range(35_100, 100_001, 300):  # thinned as before: every 20,000 once 9 > 4
+        (tmp_path / export.step_file_name(step)).write_bytes(b"onnx")
+        export.prune(tmp_path, keep_last=1, milestone_every=10_000, max_milestones=4)
+    assert export.kept_steps(tmp_path) == [20_100, 40_200, 60_000, 80_100, 99_900]

@@ -13,10 +13,13 @@ import numpy as np
 import pytest
 import torch
 
-from learner import stats as stats_module
+from actor import tournament
+from actor.arena import AlphaZeroAgent, ClassicMctsAgent, PerfectAgent, RandomAgent
+from engine import get_game
 from learner.config import ConfigError
 from learner.export import kept_steps
 from learner.train import Trainer
+from runfiles import stats as stats_module
 from tests.test_learner_train import fill_db, small_config
 
 CHECKPOINTS = Path("tictactoe") / "checkpoints"
@@ -137,9 +140,9 @@ def test_evaluations_of_lost_steps_are_left_out_of_stats(tmp_path) -> None:
     file) must not stop stats.json from being written."""
     path = tmp_path / "evaluations.json"
     entries = [
-        {"step": 10, "time": 100.0, "win_rate": 0.5},
-        {"step": 30, "time": 150.0, "win_rate": 0.6},  # lost: made before the restart
-        {"step": 30, "time": 250.0, "win_rate": float("nan")},  # the new step 30
+        {"step": 10, "time": 100.0, "opponent": "random", "win_rate": 0.5},
+        {"step": 30, "time": 150.0, "opponent": "random", "win_rate": 0.6},  # lost: before
+        {"step": 30, "time": 250.0, "opponent": "random", "win_rate": float("nan")},  # new 30
     ]
     path.write_text(json.dumps(entries))
     stats = stats_module.new_stats("tictactoe", {})
@@ -295,6 +298,39 @@ def test_a_nan_in_stats_does_not_freeze_stats_json(tmp_path) -> None:
     loaded["step"] = 7
     assert stats_module.write_stats(path, loaded)
     assert json.loads(path.read_text())["step"] == 7
+
+
+def test_a_merged_tournament_loads_again_without_damage(tmp_path, caplog) -> None:
+    """After `python -m actor.tournament`, every restart set stats.json aside as damaged: the
+    merge copied the baselines (random, mcts-64, perfect) with step null, and loading wanted
+    an integer step. What a merge writes (a hand-edited evaluation too) must load as it is."""
+    entrants = [
+        tournament.Entrant(RandomAgent()),
+        tournament.Entrant(ClassicMctsAgent(64)),
+        tournament.Entrant(PerfectAgent()),
+        tournament.Entrant(AlphaZeroAgent(None, 2, name="step-100"), step=100),
+    ]
+    names = [entrant.name for entrant in entrants]
+    results = [
+        {"a": a, "b": b, "a_wins": 1, "draws": 2, "b_wins": 3, "games": 6}
+        for i, a in enumerate(names)
+        for b in names[i + 1 :]
+    ]
+    tournament.write_tournament(tmp_path, get_game("tictactoe"), entrants, results)
+    stats = stats_module.new_stats("tictactoe", {})
+    stats_module.merge_tournament_file(stats, tmp_path / stats_module.TOURNAMENT_FILE)
+    assert sorted(row["player"] for row in stats["elo"]) == sorted(names)
+    evaluations = [{"step": 100, "opponent": "random"}, {"step": "100", "opponent": "random"}]
+    (tmp_path / stats_module.EVALUATIONS_FILE).write_text(json.dumps(evaluations))  # by hand
+    stats_module.merge_evaluations_file(stats, tmp_path / stats_module.EVALUATIONS_FILE)
+    assert stats["evaluations"] == evaluations[:1]
+    path = tmp_path / stats_module.STATS_FILE
+    assert stats_module.write_stats(path, stats)
+    with caplog.at_level(logging.WARNING, logger="learner"):
+        loaded = stats_module.load_stats(path, "tictactoe", {}, step=100)
+    assert loaded["elo"] == stats["elo"] and loaded["evaluations"] == evaluations[:1]
+    assert caplog.text == ""
+    assert not list(tmp_path.glob("stats.json.damaged-*"))
 
 
 @pytest.mark.parametrize("checkpoint", ["random bytes", "empty", "a folder", "deleted"])

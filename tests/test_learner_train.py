@@ -14,10 +14,10 @@ import pytest
 import torch
 
 from engine import get_game
-from learner import stats as stats_module
 from learner.config import ConfigError, make_config, parse_args
 from learner.synthetic import insert_records, random_records
 from learner.train import RateMeter, Trainer, lr_factor, stats_interval
+from runfiles import stats as stats_module
 
 TICTACTOE = get_game("tictactoe")
 ROOT = Path(__file__).resolve().parents[1]
@@ -458,3 +458,34 @@ def test_a_fast_game_keeps_replay_db_near_its_window(tmp_path) -> None:
         thread.join(timeout=60)
     assert trainer.step > 0
     assert largest < 3 * window, f"replay.db held {largest} positions, the window {window}"
+
+
+def test_frequent_trims_are_logged_as_one_summary_line(tmp_path, caplog, monkeypatch) -> None:
+    """Tic-tac-toe trims replay.db every ~2 s: a line per trim was a quarter of the log."""
+    trainer = Trainer(small_config(tmp_path))
+    monkeypatch.setattr(trainer.replay, "trim_database", lambda: 100)
+
+    def summaries() -> list[str]:
+        lines = [r for r in caplog.records if "older than the window" in r.getMessage()]
+        return [r.getMessage() for r in lines if r.levelname == "INFO"]
+
+    with caplog.at_level("DEBUG", logger="learner"):
+        for _ in range(31):
+            trainer.trim()
+        assert len(summaries()) == 1 and "deleted 100 games" in summaries()[0], summaries()
+        assert caplog.text.count("DEBUG") == 31  # the detail of each trim is still there
+        trainer._last_trim_log -= 61  # a minute later: the games deleted since, in one line
+        trainer.trim()
+        assert len(summaries()) == 2 and "deleted 3100 games" in summaries()[1], summaries()
+        trainer.trim()
+        trainer.finish()  # the last line: the lines add up to every game deleted
+    assert len(summaries()) == 3 and "deleted 100 games" in summaries()[2], summaries()
+
+
+def test_waiting_for_replay_data_is_not_a_warning(tmp_path, caplog) -> None:
+    """Before self-play's first game there is no replay.db: normal, not a problem."""
+    trainer = Trainer(small_config(tmp_path))
+    with caplog.at_level("INFO", logger="learner"):
+        trainer.poll()
+    waiting = [r for r in caplog.records if "waiting for replay data" in r.getMessage()]
+    assert [r.levelname for r in waiting] == ["INFO"]

@@ -425,3 +425,30 @@ def test_a_restarted_worker_does_not_replay_the_last_starts_games(tmp_path) -> N
     ]
     assert 0 <= worker_seed(2**40, 7, 10**9) < 2**32
     writer.close()
+
+
+def test_a_first_run_says_that_it_compiles_rather_than_playing_0_games_per_s(caplog) -> None:
+    """The first start compiles the search for about a minute, in which the actor logged
+    `0.00 games/s ... no model yet` ten times and nothing else."""
+    import multiprocessing
+
+    from actor import worker
+    from actor.__main__ import Progress
+    from actor.config import ActorConfig
+
+    game = get_game("tictactoe")
+    board = worker.WorkerBoard.create(multiprocessing.get_context("spawn"), 1)
+    progress = Progress(ActorConfig(), board, [FakeProcess()], lambda: None, None)
+    with caplog.at_level("INFO"):
+        worker.announce_start(0, game)
+    assert (
+        "self-play worker 0: starting the tictactoe search (a first run compiles it first: about"
+        " a minute)" in caplog.text
+    )
+    totals = board.totals()
+    assert progress.line(totals, totals, 5.0) == (
+        "self-play tictactoe: starting (a first run compiles the search: about a minute)"
+    )
+    board.publish(0, batches=40, games=12, positions=90, nn_evals=800, batch_size=128)
+    line = progress.line(totals, board.totals(), 5.0)
+    assert line.startswith("self-play tictactoe: 2.40 games/s, 18 positions/s, 160 leaf evals/s")

@@ -1,10 +1,15 @@
-"""stats.json: what the learner is doing, in the shape TEAM.md fixes, written atomically.
+"""stats.json: what the learner is doing, in the shape the dashboard reads, written atomically.
+
+The learner is the file's only writer; the actor's API reads it, with the evaluator's newer
+results merged in while the learner (which merges them at every write) is stopped. Both use
+this one copy of the format (DESIGN.md: actor and learner never import each other), so that
+what a merge writes is what loading accepts.
 
 The history keeps at most `history_cap` points: when it overflows, every other point of its
 older half is dropped, so a long run keeps its whole curve at decreasing resolution while the
 recent past stays detailed. Evaluations and Elo ratings are appended by an evaluator through
 `append_evaluation` / `append_elo` (bounded the same way), or copied from the evaluator's
-`<run>/evaluations.json` (written by the actor) at every stats write.
+`<run>/evaluations.json` and `<run>/tournament.json` (written by the actor) at every stats write.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from typing import Any
 
 from runfiles import set_aside, write_atomic
 
+# Only the learner loads and writes stats.json: its lines go to the learner's log.
 log = logging.getLogger("learner.stats")
 
 STATS_FILE = "stats.json"
@@ -83,10 +89,10 @@ def load_stats(path: Path, game: str, config: dict[str, Any], step: int) -> dict
     stats = new_stats(game, config)
     path = Path(path)
     try:
-        old = json.loads(path.read_text(encoding="utf-8"))
+        old = _finite(json.loads(path.read_text(encoding="utf-8")))  # a NaN: later writes fail
     except FileNotFoundError:
         return stats
-    except (OSError, ValueError) as error:  # ValueError: not UTF-8, not JSON
+    except (OSError, ValueError, RecursionError) as error:  # ValueError: not UTF-8, not JSON
         _set_aside_damaged(path, f"unreadable ({error})")
         return stats
     if not isinstance(old, dict) or old.get("game") != game:
@@ -95,7 +101,7 @@ def load_stats(path: Path, game: str, config: dict[str, Any], step: int) -> dict
         return stats
     dropped = []
     for key in _FIELDS:
-        entries = _finite(old.get(key, []))  # a NaN would make every later write fail
+        entries = old.get(key, [])
         if not isinstance(entries, list):
             dropped.append(f"{key} is not a list")
             continue
@@ -128,7 +134,9 @@ _HISTORY_NUMBERS = tuple(
 )
 
 # Per list: its fields of a name (str), then its numeric fields (numbers or null). Every entry
-# has an integer "step"; other keys (an evaluator's extra ones) are left as they are.
+# has an integer "step", except a tournament's baselines in "elo" (random, mcts-64, the shipped
+# model: no training step, null); other keys (an evaluator's extra ones) are left as they are.
+_NULL_STEP_ALLOWED = {"elo"}
 _FIELDS = {
     "history": ((), _HISTORY_NUMBERS),
     "evaluations": (
@@ -140,19 +148,18 @@ _FIELDS = {
 
 
 def _usable(key: str, entry: Any) -> bool:
-    """Whether `entry` is one of `key`'s list as the dashboard reads it."""
+    """Whether `entry` is one of `key`'s list as the dashboard reads it: the one rule for what
+    loading keeps and what the merges copy in, so that a merged file loads without loss."""
     names, numbers = _FIELDS[key]
+    if not isinstance(entry, dict):
+        return False
+    step = entry.get("step")
+    has_step = isinstance(step, int) and not isinstance(step, bool)
     return (
-        isinstance(entry, dict)
-        and isinstance(entry.get("step"), int)
-        and not isinstance(entry["step"], bool)
+        (has_step or (step is None and key in _NULL_STEP_ALLOWED))
         and all(isinstance(entry.get(name), str) for name in names)
         and all(_is_number(entry.get(name)) for name in numbers)
     )
-
-
-def _step_at_most(point: Any, step: float) -> bool:
-    return isinstance(point, dict) and isinstance(point.get("step"), int) and point["step"] <= step
 
 
 def _number(value: float | None) -> float | None:
@@ -253,24 +260,31 @@ def merge_evaluations_file(
     stats: dict[str, Any], path: Path, resumed: tuple[int, float] | None = None
 ) -> None:
     """Copies the evaluator's entries (a JSON list of evaluation dicts, the actor's
-    `<run>/evaluations.json`) into stats["evaluations"]; a missing or bad file changes nothing.
+    `<run>/evaluations.json`) into stats["evaluations"]; a missing or bad file changes nothing,
+    and malformed entries (a hand-edited file) are left out, as loading would drop them.
 
     `resumed` is (step, wall time) of this learner's start: entries of later steps made before
     it evaluated models of steps the learner lost, and are left out (they stay in the file).
     None keeps every entry.
     Non-finite numbers (a hand-edited file) become null: stats.json must stay plain JSON."""
-    try:
-        entries = json.loads(Path(path).read_text())
-    except (OSError, ValueError):
-        return
+    entries = _read_json(path)
     if isinstance(entries, list):
         step, started = resumed or (math.inf, -math.inf)
         kept = [
-            _finite(e)
+            e
             for e in entries
-            if isinstance(e, dict) and (_step_at_most(e, step) or _time_of(e) >= started)
+            if _usable("evaluations", e) and (e["step"] <= step or _time_of(e) >= started)
         ]
         stats["evaluations"] = thin_by_step(kept, LIST_CAP)
+
+
+def _read_json(path: Path) -> Any:
+    """The JSON in `path`, NaN and infinities made null; None when it is missing or unreadable
+    (the caller keeps what it has). Nested too deeply, it is unreadable, not a crash."""
+    try:
+        return _finite(json.loads(Path(path).read_text(encoding="utf-8")))
+    except (OSError, ValueError, RecursionError):  # ValueError: not UTF-8, not JSON
+        return None
 
 
 def _time_of(entry: dict[str, Any]) -> float:
@@ -292,25 +306,47 @@ def merge_tournament_file(stats: dict[str, Any], path: Path) -> None:
     """Copies the Elo ratings of the newest tournament (`python -m actor.tournament`, the
     `players` of `<run>/tournament.json`) into stats["elo"]; a missing or bad file changes
     nothing. The file is rewritten after every pair, so players who have not played yet (a
-    made-up rating) are left out."""
-    try:
-        players = json.loads(Path(path).read_text())["players"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return
+    made-up rating) are left out. A baseline's step is null (it has none)."""
+    document = _read_json(path)
+    players = document.get("players") if isinstance(document, dict) else None
     if isinstance(players, list):
         rows = [
-            _finite({key: p.get(key) for key in ("player", "step", "elo", "elo_ci95")})
+            {key: p.get(key) for key in ("player", "step", "elo", "elo_ci95")}
             for p in players[:LIST_CAP]
             if isinstance(p, dict) and p.get("games") != 0
-        ]  # a baseline has no step: checked as step 0
-        stats["elo"] = [row for row in rows if _usable("elo", {**row, "step": row["step"] or 0})]
+        ]
+        stats["elo"] = [row for row in rows if _usable("elo", row)]
+
+
+def merge_newer_results(stats: dict[str, Any], run_dir: Path, written_at: float) -> None:
+    """Merges `<run_dir>/evaluations.json` and `tournament.json` into `stats`, the run's
+    stats.json as last modified at `written_at`, where they are newer than it: for a reader
+    (the actor's API) while the learner, which merges them at every write, is stopped. A
+    running learner's stats.json is the newer, so a reader that polls pays one stat per file.
+
+    Evaluations are taken as a learner starting now would: entries of steps after the stats'
+    step made before `written_at` are of models the learner lost."""
+    run_dir = Path(run_dir)
+    if _modified_at(run_dir / EVALUATIONS_FILE) > written_at:
+        step = stats.get("step")
+        resumed = (step, written_at) if type(step) is int else None
+        merge_evaluations_file(stats, run_dir / EVALUATIONS_FILE, resumed)
+    if _modified_at(run_dir / TOURNAMENT_FILE) > written_at:
+        merge_tournament_file(stats, run_dir / TOURNAMENT_FILE)
+
+
+def _modified_at(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return -math.inf
 
 
 def write_stats(path: Path, stats: dict[str, Any]) -> bool:
     """Writes stats.json atomically; False (logged) when the disk refuses."""
     try:
         write_atomic(Path(path), (json.dumps(stats, allow_nan=False) + "\n").encode())
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, RecursionError) as error:
         log.error("cannot write %s: %s", path, error)
         return False
     return True
