@@ -119,7 +119,8 @@ def stats_document(game: str, steps: int = 60, every: int = 20) -> dict:
         "game": game,
         "step": last["step"],
         "updated_at": now - 4,
-        "config": {"batch_size": 256, "learning_rate": 0.02},
+        # the first model is published at step 60: the history's first three points are before it
+        "config": {"batch_size": 256, "learning_rate": 0.02, "publish_every": 60},
         "loss": {
             "total": last["loss_total"],
             "policy": last["loss_policy"],
@@ -579,6 +580,14 @@ def test_dashboard_draws_charts_from_stats(web_page: Page) -> None:
     throughput = page.get_by_test_id("chart-throughput")
     assert throughput.get_by_test_id("peaks-above").is_visible()
     assert 175 <= float(throughput.locator("[data-y-top]").get_attribute("data-y-top")) < 200
+    # the chart and the self-play card name their rates (the card's 11.3k beside the chart's 4k
+    # looked like a contradiction), and the chart says why the first minute is so much faster
+    assert "learner's intake" in throughput.locator("figcaption").inner_text()
+    assert throughput.get_by_test_id("chart-note").inner_text() == (
+        "Before the first model (step 60) self-play needs no network, so it is much faster."
+    )
+    source = page.get_by_test_id("card-selfplay-source").inner_text()
+    assert source == "the learner's intake (last minute)"  # this actor does not self-play
     loss_top = float(
         page.get_by_test_id("chart-loss").locator("[data-y-top]").get_attribute("data-y-top")
     )
@@ -593,6 +602,67 @@ def test_dashboard_draws_charts_from_stats(web_page: Page) -> None:
     assert "vs mcts\n(AlphaZero at 200 sims)\n" in evaluation and "% won · " in evaluation
     assert "optimal moves, 200 sims" in evaluation and "92.5%\nrandom moves score 58%" in evaluation
     web_page.screenshot("dashboard")
+
+
+def test_a_fresh_run_shows_no_model_yet_and_names_the_shipped_one(web_browser, tmp_path) -> None:
+    """Before the run's first model the actor serves the shipped one: the dashboard showed its
+    step (Tic-tac-toe "132411 · 3 s old" beside the run's first losses) and Play listed it as
+    "AlphaZero, step 132411", both read as the run's own model."""
+    run = tmp_path / "tictactoe"
+    run.mkdir()
+    (run / "stats.json").write_text(json.dumps(stats_document("tictactoe", steps=3)))
+    with serve_actor(tmp_path, "--no-selfplay") as base:
+        with urllib.request.urlopen(f"{base}/api/games", timeout=10) as answer:
+            games = {g["name"]: g for g in json.load(answer)["games"]}
+        shipped = games["tictactoe"]["pretrained_step"]
+        assert games["tictactoe"]["model_source"] == "pretrained" and shipped
+        page = Page(web_browser, base, DESKTOP)
+        try:
+            tab = page.open("dashboard/tictactoe")
+            card = tab.get_by_test_id("card-step")
+            tab.get_by_test_id("no-model").wait_for()
+            assert card.locator("strong").inner_text() == "no model yet"
+            assert f"Play uses the shipped model (step {shipped})" in card.inner_text()
+            assert "old" not in card.inner_text()
+            page.screenshot("dashboard-fresh-run")
+            tab = page.open("play/tictactoe")
+            opponent = tab.get_by_test_id("opponent")
+            label = f"AlphaZero, step {shipped} (shipped)"  # the step first: a closed select
+            opponent.locator("option", has_text=label).wait_for(state="attached")  # cuts the end
+            assert opponent.locator("option").all_inner_texts()[0] == label
+            said = tab.get_by_test_id("opponent-shipped").inner_text()
+            assert said == "The shipped model: training has made no model of its own yet."
+            tab.get_by_test_id("cell-4").click()
+            wait_for_moves(tab, 2)
+            # the thinking panel names the model that made the move shown
+            assert tab.get_by_test_id("answered-by").inner_text() == f"AlphaZero, step {shipped}"
+        finally:
+            page.close()
+        assert page.errors == [], f"console errors: {page.errors}"
+
+
+def test_replays_say_self_play_is_starting_while_the_game_trains(web_page: Page) -> None:
+    """The first minute of a run (self-play compiles its search) said "No self-play games yet.
+    Start training with ./start_training.sh" although training was running. The actor here only
+    serves: its health answer says it self-plays Connect 4, which has no games yet."""
+    page = web_page.page
+
+    def training_connect4(route) -> None:
+        answer = route.fetch()
+        route.fulfill(response=answer, json={**answer.json(), "training_game": "connect4",
+                                             "selfplay": True})  # fmt: skip
+
+    page.route("**/api/health", training_connect4)
+    web_page.open("replays/connect4")
+    empty = page.get_by_test_id("replays-empty")
+    page.get_by_text("Self-play is starting").wait_for()
+    text = empty.inner_text()
+    assert "the first games appear in a minute or so" in text and "start_training" not in text
+    web_page.screenshot("replays-starting")
+    page.unroute("**/api/health")
+    page.reload()  # the actor's own answer: it trains nothing, so how to train Connect 4
+    page.get_by_text("No self-play games yet").wait_for()
+    assert "./start_training.sh connect4" in empty.inner_text()
 
 
 def test_dashboard_without_a_run_says_how_to_start(web_page: Page) -> None:
@@ -845,6 +915,27 @@ def test_play_moves_by_itself_once_the_actor_answers_again(web_page: Page) -> No
     page.get_by_test_id("your-turn").wait_for()
     assert error.count() == 0 and page.get_by_test_id("api-error").count() == 0
     assert hinted == 1
+
+
+def test_an_actor_that_went_away_is_said_once(web_page: Page) -> None:
+    """ "cannot reach the actor: is `python -m actor` running?" stood twice on the page (the top
+    banner and the view's own line), and named only one of the two ways to start it."""
+    web_page.expected_errors.append("net::ERR_CONNECTION_REFUSED")
+    page = web_page.open("dashboard/tictactoe")
+    page.get_by_test_id("chart-loss").locator("canvas").wait_for()
+    actor_down(page)
+    banner = page.get_by_test_id("api-error")
+    banner.wait_for(timeout=15_000)  # App's next poll of the games list (3 s)
+    page.get_by_text("last poll failed").wait_for(timeout=15_000)  # the dashboard's poll too
+    assert (
+        "is it running? Start it with ./start_training.sh tictactoe, or python -m actor"
+        in banner.inner_text()
+    )
+    body = page.locator("body").inner_text()
+    assert body.count("Start it with") == 1 and body.count("python -m actor") == 1, body
+    web_page.screenshot("actor-down")
+    actor_back(page)
+    banner.wait_for(state="detached", timeout=15_000)
 
 
 def test_replays_keep_their_list_when_a_refresh_fails(web_page: Page) -> None:

@@ -583,6 +583,23 @@ describe('App', () => {
     }
   });
 
+  it('says once how to start the actor when it does not answer', async () => {
+    vi.stubGlobal('fetch', async () => {
+      throw new TypeError('Failed to fetch');
+    });
+    history.replaceState(null, '', '#/dashboard/tictactoe');
+    const { container } = render(App);
+    const banner = await screen.findByTestId('api-error');
+    const text = banner.textContent!.replace(/\s+/g, ' ');
+    expect(text).toContain(
+      'is it running? Start it with ./start_training.sh tictactoe, or python -m actor',
+    );
+    await screen.findByTestId('dashboard-error'); // the view's own "cannot read the stats"
+    const page = container.textContent!;
+    expect(page.split('Start it with').length - 1).toBe(1);
+    expect(page.split('python -m actor').length - 1).toBe(1);
+  });
+
   it("never links the footer to the page you are on", async () => {
     fakeActor();
     history.replaceState(null, '', '#/dashboard/tictactoe');
@@ -633,6 +650,24 @@ describe('Dashboard and replays', () => {
     server.modelStep = 1200;
     await waitFor(() => expect(card.querySelector('strong')!.textContent).toBe('1200'));
     expect(card.textContent).toContain('learner at 1250');
+  });
+
+  it('says the run has no model yet while the shipped model serves, not its step', async () => {
+    // Tic-tac-toe showed "132411 · 3 s old" before the run's first game
+    fakeActor({ game: 'tictactoe', step: 26, history: [{ step: 26, loss_total: 2.8 }] });
+    server.modelStep = 132411;
+    server.modelSource = 'pretrained';
+    render(Dashboard, { game: 'tictactoe', pollMs: 20 });
+    const card = await screen.findByTestId('card-step');
+    await waitFor(() => expect(card.querySelector('strong')!.textContent).toBe('no model yet'));
+    const text = card.textContent!.replace(/\s+/g, ' ');
+    expect(text).toContain('Play uses the shipped model (step 132411)');
+    expect(text).toContain('learner at 26');
+    expect(text).not.toContain('old');
+    server.modelStep = 300; // the run's first model
+    server.modelSource = 'run';
+    await waitFor(() => expect(card.querySelector('strong')!.textContent).toBe('300'));
+    expect(card.textContent).not.toContain('shipped');
   });
 
   it('names whose simulations the evaluation used', async () => {
@@ -690,6 +725,43 @@ describe('Dashboard and replays', () => {
     const card = screen.getByTestId('card-selfplay').parentElement!;
     expect(card.querySelector('strong')!.textContent).toContain('38.4');
     expect(card.querySelector('strong')!.title).toContain('now');
+    // said on the card, as the throughput chart says it plots the learner's intake
+    expect(screen.getByTestId('card-selfplay-source').textContent).toBe(
+      'the workers now (last few seconds)',
+    );
+  });
+
+  it("says the self-play card shows the learner's intake when the actor does not self-play", async () => {
+    fakeActor({ game: 'othello', step: 20, positions_per_s: 150, history: [] });
+    render(Dashboard, { game: 'othello' }); // the fake actor trains tictactoe
+    await waitFor(() =>
+      expect(screen.getByTestId('card-selfplay-source').textContent).toBe(
+        "the learner's intake (last minute)",
+      ),
+    );
+  });
+
+  it('says self-play is starting while the game trains, and shows its first games by itself', async () => {
+    fakeActor(); // the actor self-plays tictactoe
+    server.replayIds = [];
+    const { rerender } = render(Replays, { rules: tictactoe, answered: 0 });
+    const empty = await screen.findByTestId('replays-empty');
+    await waitFor(() => expect(empty.textContent).toContain('Self-play is starting'));
+    expect(empty.textContent).toContain('the first games appear in a minute or so');
+    expect(empty.textContent).not.toContain('start_training.sh');
+    server.replayIds = [9];
+    await rerender({ rules: tictactoe, answered: 1 }); // App's next poll
+    await screen.findByTestId('replay-9');
+    expect(screen.queryByTestId('replays-empty')).toBeNull();
+  });
+
+  it('says how to start training when the game has no games and does not train', async () => {
+    fakeActor(); // tictactoe, not connect4
+    server.replayIds = [];
+    render(Replays, { rules: connect4 });
+    const empty = await screen.findByTestId('replays-empty');
+    expect(empty.textContent).toContain('./start_training.sh connect4');
+    expect(empty.textContent).not.toContain('starting');
   });
 
   it('steps through a replay with buttons and arrow keys', async () => {
@@ -838,6 +910,16 @@ describe('Play: an actor that goes away, and a view left', () => {
     await rerender({ rules: tictactoe, info: { ...INFO }, botDelayMs: 0 });
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(asked()).toBe(before);
+  });
+
+  it('says in words that the shipped model plays while the run has none', async () => {
+    fakeActor();
+    const shipped = { ...INFO, modelStep: 132411, modelSource: 'pretrained' as const };
+    const { rerender } = render(Play, { rules: tictactoe, info: shipped, botDelayMs: 0 });
+    expect(screen.getByTestId('opponent').textContent).toContain('AlphaZero, step 132411 (shipped)');
+    expect(screen.getByTestId('opponent-shipped').textContent).toContain('The shipped model');
+    await rerender({ rules: tictactoe, info: INFO, botDelayMs: 0 }); // the run's first model
+    expect(screen.queryByTestId('opponent-shipped')).toBeNull();
   });
 
   it('comes back to its game, side, opponent and strength after another view', async () => {

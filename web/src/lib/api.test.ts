@@ -16,6 +16,7 @@ import {
   logTickLabel,
   outlierFreeTop,
   percentFloor,
+  spansFirstModel,
 } from './charts';
 
 afterEach(() => vi.unstubAllGlobals());
@@ -211,13 +212,32 @@ describe('API parsing', () => {
     });
     const throughput = buildCharts(stats).find((c) => c.testid === 'chart-throughput')!;
     expect(throughput.series.map((s) => [s.label, !!s.right])).toEqual([
-      ['positions/s', false],
+      ['positions/s (1-min average)', false],
       ['searched moves per game', true],
     ]);
     expect(throughput.ys).toEqual([
       [90, 50, 100, null],
       [9, null, 25, null],
     ]);
+  });
+
+  it("names the throughput chart's rate, and notes the first model where its history has it", () => {
+    // The self-play card shows the workers' rate now: the chart is the learner's intake.
+    const history = [100, 200, 300, 400].map((step) => ({ step, positions_per_s: 1 }));
+    const chart = (config: object, steps = history) =>
+      buildCharts(parseStats({ config, history: steps })).find(
+        (c) => c.testid === 'chart-throughput',
+      )!;
+    expect(chart({}).title).toBe("Self-play throughput (learner's intake) and game length");
+    expect(chart({ publish_every: 300 }).note).toBe(
+      'Before the first model (step 300) self-play needs no network, so it is much faster.',
+    );
+    expect(chart({}).note).toBeUndefined(); // stats.json without the config: nothing to say
+    expect(chart({ publish_every: 50 }).note).toBeUndefined(); // all after the first model
+    expect(chart({ publish_every: 400 }).note).toBeUndefined(); // all before it
+    expect(spansFirstModel(parseStats({ config: { publish_every: 300 }, history: [] }))).toBe(
+      false,
+    );
   });
 
   it('scales throughput below the first minute without a network', () => {

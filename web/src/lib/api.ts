@@ -98,6 +98,8 @@ export interface Stats {
   precision: string | null;
   /** The learner's torch threads (its config). */
   learnerThreads: number | null;
+  /** Steps between published models (its config): the run's first model is this step's. */
+  publishEvery: number | null;
   replayGames: number | null;
   replayPositions: number | null;
   gamesPerS: number | null;
@@ -280,6 +282,7 @@ export function parseStats(body: unknown): Stats {
     samplesPerS: optNum(stats.samples_per_s),
     precision: typeof stats.precision === 'string' ? stats.precision : null,
     learnerThreads: optNum(config.threads),
+    publishEvery: optNum(config.publish_every),
     replayGames: optNum(stats.replay_games),
     replayPositions: optNum(stats.replay_positions),
     gamesPerS: optNum(stats.games_per_s),
@@ -355,7 +358,8 @@ async function request(path: string, init?: RequestInit): Promise<unknown> {
   try {
     response = await fetch(path, init);
   } catch {
-    throw new ApiError('cannot reach the actor: is `python -m actor` running?', 0, true);
+    // Short: the views say it where it matters to them, App's banner once how to start one.
+    throw new ApiError('cannot reach the actor', 0, true);
   }
   let body: unknown = null;
   try {

@@ -27,6 +27,8 @@ export interface ChartSpec {
   ignoreOutliers?: boolean;
   /** Shaded areas between two series (indices into `series`: upper, lower). */
   bands?: { upper: number; lower: number; color: string }[];
+  /** A line under the chart that explains what it shows. */
+  note?: string;
 }
 
 const PALETTE = ['#58a6ff', '#f778ba', '#3fb950', '#d29922', '#a371f7', '#ff7b72', '#39c5cf'];
@@ -39,6 +41,16 @@ const MUTED = '#8b96ab'; // app.css --muted
  */
 function gameLength(p: HistoryPoint): number | null {
   return p.positions_per_s !== null && p.games_per_s ? p.positions_per_s / p.games_per_s : null;
+}
+
+/**
+ * Whether the history runs from before the run's first model to after it: self-play without a
+ * network (a uniform prior) is many times faster than with one, and its rate falls there.
+ */
+export function spansFirstModel(stats: Pick<Stats, 'history' | 'publishEvery'>): boolean {
+  const first = stats.publishEvery;
+  const h = stats.history;
+  return first !== null && h.length > 1 && h[0].step <= first && h[h.length - 1].step > first;
 }
 
 /** Rows grouped by a key into one series each, aligned on the union of their steps. */
@@ -159,11 +171,14 @@ export function buildCharts(stats: Stats): ChartSpec[] {
     {
       // Games/s drew the same curve as positions/s (their ratio, the game length, changes
       // slowly), so the second line is the game length: how play changes as the network learns.
-      title: 'Self-play throughput and game length',
+      // The rates are the learner's intake over a minute (stats.json's history), where the
+      // dashboard's self-play card shows the workers' rate now: named, so they do not seem to
+      // contradict each other.
+      title: "Self-play throughput (learner's intake) and game length",
       testid: 'chart-throughput',
       x,
       series: [
-        { label: 'positions/s', color: PALETTE[6] },
+        { label: 'positions/s (1-min average)', color: PALETTE[6] },
         // positions count searched moves: Connect 4's random opening moves are not in it
         { label: 'searched moves per game', color: PALETTE[5], right: true },
       ],
@@ -171,6 +186,9 @@ export function buildCharts(stats: Stats): ChartSpec[] {
       yLabel: 'positions/s',
       rightLabel: 'moves per game',
       ignoreOutliers: true,
+      note: spansFirstModel(stats)
+        ? `Before the first model (step ${stats.publishEvery}) self-play needs no network, so it is much faster.`
+        : undefined,
     },
   ];
 

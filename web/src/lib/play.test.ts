@@ -63,11 +63,21 @@ describe('play helpers', () => {
     const fresh = { ...connect4, modelStep: 246018, modelSource: 'pretrained' as const };
     const alone = opponents({ ...fresh, pretrainedStep: 246018 }, []);
     expect(alone.filter((o) => o.player === 'alphazero').map((o) => o.label)).toEqual([
-      'AlphaZero, step 246018',
+      'AlphaZero, step 246018 (shipped)',
     ]);
   });
 
-  it('names the step before the kind, so a narrow closed select still shows it', () => {
+  it('says the shipped model is the shipped one when the run has none of its own', () => {
+    // "AlphaZero, step 132411" on a fresh run read as the run's own model
+    const fresh = { ...connect4, modelStep: 132411, modelSource: 'pretrained' as const };
+    expect(opponents({ ...fresh, pretrainedStep: 132411 }, [])[0]).toMatchObject({
+      key: 'alphazero',
+      label: 'AlphaZero, step 132411 (shipped)',
+      pretrained: false, // the newest model: it answers without asking for the shipped one
+    });
+  });
+
+  it('names the step before the kind of a run model, so a narrow closed select shows it', () => {
     const list = opponents({ ...connect4, pretrainedStep: 246018 }, kept);
     for (const o of list.filter((o) => o.player === 'alphazero')) {
       expect(o.label).toMatch(/^AlphaZero, step \d+( \(\w+\))?$/);

@@ -80,13 +80,12 @@ export function opponents(info: GameInfo | null, checkpoints: Checkpoint[]): Opp
       const step = info?.modelStep;
       const shipped = info?.pretrainedStep ?? null;
       const both = info?.modelSource === 'run' && shipped !== null;
-      // The step comes before the kind, so that a narrow closed select still shows it.
+      // The step comes before the kind, so that a narrow closed select still shows it. Before
+      // the run's first model the shipped one answers: a bare step read as the run's own.
+      const kind = both ? ' (run)' : info?.modelSource === 'pretrained' ? ' (shipped)' : '';
       out.push({
         key: 'alphazero',
-        label:
-          step === null || step === undefined
-            ? 'AlphaZero'
-            : `AlphaZero, step ${step}${both ? ' (run)' : ''}`,
+        label: step === null || step === undefined ? 'AlphaZero' : `AlphaZero, step ${step}${kind}`,
         player,
         checkpoint: null,
         pretrained: false,
