@@ -3,7 +3,8 @@
 # by side, the page at http://127.0.0.1:PORT. The first run sets itself up.
 #   ./start_training.sh [GAME] [--data-dir DIR] [--port PORT] [hyperparameter overrides...]
 # Overrides go to whichever process knows the flag, e.g. --lr 0.01 (learner), --simulations 200
-# (actor). Ctrl-C stops both; if one dies, the other is stopped and the script exits non-zero.
+# (actor); `./start_training.sh GAME --help` lists them with the values GAME uses.
+# Ctrl-C stops both; if one dies, the other is stopped and the script exits non-zero.
 set -euo pipefail
 # Relative paths on the command line are the user's: the launcher resolves them from here.
 export CARTRIDGE_CWD="$PWD"
@@ -14,13 +15,10 @@ if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c "import engine, actor, lea
     echo "[setup] Python 3.11 or newer is needed as python3; found $(python3 --version 2>&1)" >&2
     exit 1
   fi
-  echo "[setup] creating .venv and installing the project (first run only)"
+  echo "[setup] creating .venv (first run only)"
   python3 -m venv .venv
-  if ! .venv/bin/pip install -q --disable-pip-version-check -e . >.venv/setup.log 2>&1; then
-    grep -v "is ignored" .venv/setup.log >&2 || true
-    echo "[setup] installing the Python packages failed (above; also in .venv/setup.log)" >&2
-    exit 1
-  fi
+  # pip, with what to expect and its progress (standard library only: nothing is installed yet)
+  .venv/bin/python scripts/install.py || exit 1
 fi
 if [ ! -f web/dist/index.html ] && [ -f web/package.json ]; then
   if command -v npm >/dev/null; then

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -139,157 +140,156 @@ def _positive_seconds(text: str) -> float:
     return value
 
 
-def build_parser() -> argparse.ArgumentParser:
+def game_defaults(game: str) -> dict[str, Any]:
+    """The self-play settings, workers and int8 that `game` plays with when no flag is given.
+    Imports Numba (actor.selfplay), so only for the help: never before set_thread_env."""
+    from actor.worker import effective_selfplay
+    from engine import get_game
+
+    config = ActorConfig(game=game)
+    values = effective_selfplay(get_game(game), config)
+    return {**values, "workers": config.selfplay_workers(), "int8": config.int8_selfplay()}
+
+
+def _help_formatter(prog: str) -> argparse.HelpFormatter:
+    """argparse's formatter, at most 100 columns wide (it fills a wide terminal, hard to read)
+    and with the flags' help from column 30, so that most flags keep theirs on their line."""
+    width = min(shutil.get_terminal_size().columns, 100) - 2
+    return argparse.HelpFormatter(prog, max_help_position=30, width=width)
+
+
+def _shown(value: Any) -> str:
+    """A default as it is typed on the command line."""
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, Path) and value.is_relative_to(REPO_ROOT):
+        return f"{value.relative_to(REPO_ROOT)} in the repository"
+    return str(value)
+
+
+def _describe(actions: list[argparse.Action], game: str | None) -> None:
+    """Ends each flag's help with what it takes when not given: `default X` where all games
+    agree, else `GAME: X` for `game`, or `per game: ...` without one."""
+    from engine import list_games
+
+    per_game = {name: game_defaults(name) for name in list_games()}
+    for action in actions:
+        if action.dest in per_game["tictactoe"]:
+            texts = {name: _shown(values[action.dest]) for name, values in per_game.items()}
+        elif action.default is not None and action.nargs != 0:  # not --no-selfplay and alike
+            texts = {name: _shown(action.default) for name in per_game}
+        else:
+            continue
+        if len(set(texts.values())) == 1:
+            note = f"default {texts['tictactoe']}"
+        elif game in texts:
+            note = f"{game}: {texts[game]}"
+        else:
+            note = "per game: " + ", ".join(f"{name} {text}" for name, text in texts.items())
+        action.help = f"{action.help} ({note})"
+
+
+def build_parser(game: str | None = None, describe: bool = False) -> argparse.ArgumentParser:
+    """The actor's command line. With `describe`, each flag's help ends with the value `game`
+    plays with (for no game, or an unknown one, each game's): that imports Numba, so
+    `parse_args` asks for it only when the help is printed."""
     parser = argparse.ArgumentParser(
         prog="python -m actor",
-        description="Cartridge 2 actor: self-play into replay.db, model hot reload, HTTP API.",
+        usage="%(prog)s [--game GAME] [--port PORT] [--no-selfplay] [--FLAG VALUE ...]",
+        description="Cartridge 2 actor: self-play into replay.db, model hot reload, HTTP API"
+        " and the page. Values in parentheses: what a flag takes when not given.",
+        formatter_class=_help_formatter,
     )
     default = ActorConfig()
-    parser.add_argument(
-        "--game", default=default.game, help="game to self-play (default %(default)s)"
-    )
-    parser.add_argument("--data-dir", type=Path, default=default.data_dir, help="run folders root")
-    parser.add_argument("--pretrained-dir", type=Path, default=default.pretrained_dir)
-    parser.add_argument("--web-dist", type=Path, default=default.web_dist)
-    parser.add_argument("--host", default=default.host, help="bind address (default 127.0.0.1)")
-    parser.add_argument("--port", type=_whole_number, default=default.port)
-    parser.add_argument(
-        "--no-selfplay",
-        dest="selfplay",
-        action="store_false",
-        help="only serve the API and the web page",
-    )
-    parser.add_argument(
-        "--workers",
-        type=_positive,
-        default=None,
-        help="self-play worker processes (default: othello 2, other games 1)",
-    )
-    parser.add_argument(
-        "--simulations", type=_positive, default=None, help="MCTS simulations per self-play move"
-    )
-    parser.add_argument(
-        "--games-in-parallel",
-        type=_positive,
-        default=None,
-        help="games searched at once per worker (the inference batch)",
-    )
-    parser.add_argument(
-        "--temperature-moves",
-        type=_whole_number,
-        default=None,
-        help="self-play samples moves by visit count for this many plies, then plays the best",
-    )
-    parser.add_argument(
-        "--final-temperature",
-        type=_number,
-        default=None,
-        help="after those plies, sample moves at this temperature (0: play the most visited)",
-    )
-    parser.add_argument(
-        "--opening-moves",
-        type=_whole_number,
-        default=None,
+    actions: list[argparse.Action] = []
+
+    def add(group: Any, *flags: str, **options: Any) -> None:
+        actions.append(group.add_argument(*flags, **options))
+
+    # fmt: off
+    add(parser, "--game", default=default.game, metavar="GAME", help="game to self-play")
+    add(parser, "--data-dir", type=Path, default=default.data_dir, metavar="DIR",
+        help="folder of the run folders: the run is DIR/GAME/")
+    add(parser, "--seed", type=_whole_number, default=default.seed, metavar="N",
+        help="random seed of self-play")
+    play = parser.add_argument_group("actor: self-play")
+    add(play, "--no-selfplay", dest="selfplay", action="store_false",
+        help="only serve the API and the web page")
+    add(play, "--workers", type=_positive, default=None, metavar="N",
+        help="self-play worker processes; ./start_training.sh sets more on machines with more"
+        " CPUs")
+    add(play, "--simulations", type=_positive, default=None, metavar="N",
+        help="MCTS simulations per self-play move")
+    add(play, "--games-in-parallel", type=_positive, default=None, metavar="N",
+        help="games searched at once per worker (the inference batch)")
+    add(play, "--temperature-moves", type=_whole_number, default=None, metavar="N",
+        help="self-play samples moves by visit count for this many plies, then plays the best")
+    add(play, "--final-temperature", type=_number, default=None, metavar="X",
+        help="after those plies, sample moves at this temperature; 0: play the most visited")
+    add(play, "--opening-moves", type=_whole_number, default=None, metavar="N",
         help="each self-play game starts after 0..N uniformly random moves (not trained on),"
-        " so the network also learns positions strong play never reaches (default: connect4 14,"
-        " other games 0)",
-    )
-    parser.add_argument("--c-puct", type=_number, default=None, help="PUCT exploration constant")
-    parser.add_argument(
-        "--dirichlet-alpha", type=_number, default=None, help="root noise alpha (game default)"
-    )
-    parser.add_argument(
-        "--dirichlet-fraction", type=_number, default=None, help="share of root noise in the prior"
-    )
-    parser.add_argument(
-        "--eval-cache",
-        type=_whole_number,
-        default=None,
-        help="network answers kept by position, a power of two (0: none; default 65536)",
-    )
-    parser.add_argument(
-        "--int8",
-        action=argparse.BooleanOptionalAction,
-        default=None,
+        " so the network also learns positions strong play never reaches")
+    add(play, "--c-puct", type=_number, default=None, metavar="X",
+        help="PUCT exploration constant")
+    add(play, "--dirichlet-alpha", type=_number, default=None, metavar="X",
+        help="alpha of the Dirichlet noise at the search's root")
+    add(play, "--dirichlet-fraction", type=_number, default=None, metavar="X",
+        help="share of the root noise in the prior")
+    add(play, "--eval-cache", type=_whole_number, default=None, metavar="N",
+        help="network answers kept by position, a power of two; 0: none")
+    add(play, "--int8", action=argparse.BooleanOptionalAction, default=None,
         help="self-play with int8 copies of the models, where they pass the closeness and speed"
-        " checks of actor.quantize (default: on for connect4 and othello)",
-    )
-    parser.add_argument("--seed", type=_whole_number, default=default.seed)
-    parser.add_argument(
-        "--ort-threads",
-        type=_positive,
-        default=default.ort_threads,
-        help="ONNX Runtime intra-op threads per session",
-    )
-    parser.add_argument("--numba-threads", type=_positive, default=default.numba_threads)
-    parser.add_argument(
-        "--worker-nice",
-        type=_whole_number,
-        default=default.worker_nice,
-        help="nice increment of self-play workers (0: same priority as the API)",
-    )
-    parser.add_argument(
-        "--max-simulations",
-        type=_positive,
-        default=default.max_simulations,
-        help="cap on simulations per move request",
-    )
-    parser.add_argument(
-        "--move-timeout",
-        dest="move_timeout_s",
-        type=_positive_seconds,
-        default=default.move_timeout_s,
-        help="seconds per move request",
-    )
-    parser.add_argument(
-        "--solver-time",
-        dest="solver_time_s",
-        type=_positive_seconds,
-        default=default.solver_time_s,
-        help="seconds the perfect player waits for the solver before AlphaZero moves instead",
-    )
-    parser.add_argument(
-        "--search-threads",
-        type=_positive,
-        default=default.search_threads,
-        help="threads running move requests",
-    )
-    parser.add_argument(
-        "--search-queue",
-        type=_whole_number,
-        default=default.search_queue,
-        help="move requests that may wait; beyond that: 503",
-    )
-    parser.add_argument("--max-body-bytes", type=_positive, default=default.max_body_bytes)
-    parser.add_argument(
-        "--log-interval",
-        dest="log_interval_s",
-        type=_positive_seconds,
-        default=default.log_interval_s,
-    )
-    parser.add_argument(
-        "--no-evaluation",
-        dest="evaluation",
-        action="store_false",
-        help="do not evaluate new models in the background (actor.evaluation)",
-    )
-    parser.add_argument(
-        "--resume-wait",
-        dest="resume_wait_s",
-        type=_number,
-        default=default.resume_wait_s,
+        " checks of actor.quantize")
+    add(play, "--ort-threads", type=_positive, default=default.ort_threads, metavar="N",
+        help="ONNX Runtime intra-op threads per session")
+    add(play, "--numba-threads", type=_positive, default=default.numba_threads, metavar="N",
+        help="Numba threads per process")
+    add(play, "--worker-nice", type=_whole_number, default=default.worker_nice, metavar="N",
+        help="nice increment of self-play workers; 0: same priority as the API")
+    add(play, "--no-evaluation", dest="evaluation", action="store_false",
+        help="do not evaluate new models in the background (actor.evaluation)")
+    add(play, "--resume-wait", dest="resume_wait_s", type=_number,
+        default=default.resume_wait_s, metavar="S",
         help="seconds self-play waits for the model of a resumed learner checkpoint before"
-        " playing with a uniform prior (default %(default)s)",
-    )
-    parser.add_argument(
-        "--no-warmup",
-        dest="warm_up",
-        action="store_false",
-        help="skip compiling the searches at start (tests)",
-    )
-    return parser  # fmt: skip
+        " playing with a uniform prior")
+    add(play, "--log-interval", dest="log_interval_s", type=_positive_seconds,
+        default=default.log_interval_s, metavar="S", help="seconds between progress lines")
+    api = parser.add_argument_group("actor: API and page")
+    add(api, "--host", default=default.host, help="bind address")
+    add(api, "--port", type=_whole_number, default=default.port, help="port of the page and API")
+    add(api, "--pretrained-dir", type=Path, default=default.pretrained_dir, metavar="DIR",
+        help="shipped models, one per game")
+    add(api, "--web-dist", type=Path, default=default.web_dist, metavar="DIR",
+        help="the built page to serve")
+    add(api, "--max-simulations", type=_positive, default=default.max_simulations,
+        metavar="N", help="cap on simulations per move request")
+    add(api, "--move-timeout", dest="move_timeout_s", type=_positive_seconds,
+        default=default.move_timeout_s, metavar="S", help="seconds per move request")
+    add(api, "--solver-time", dest="solver_time_s", type=_positive_seconds,
+        default=default.solver_time_s, metavar="S",
+        help="seconds the perfect player waits for the solver before AlphaZero moves instead")
+    add(api, "--search-threads", type=_positive, default=default.search_threads, metavar="N",
+        help="threads running move requests")
+    add(api, "--search-queue", type=_whole_number, default=default.search_queue, metavar="N",
+        help="move requests that may wait; beyond that: 503")
+    add(api, "--max-body-bytes", type=_positive, default=default.max_body_bytes, metavar="N",
+        help="largest request body accepted")
+    add(api, "--no-warmup", dest="warm_up", action="store_false",
+        help="skip compiling the searches at start (tests)")
+    # fmt: on
+    if describe:
+        _describe(actions, game)
+    return parser
 
 
 def parse_args(argv: list[str] | None = None) -> ActorConfig:
-    args = build_parser().parse_args(argv)
+    """The config of a command line; its --help shows the values of its --game (Numba is
+    imported for that help only)."""
+    asked = argparse.ArgumentParser(add_help=False)
+    asked.add_argument("--game", nargs="?")  # "?": a missing value is the real parser's error
+    asked.add_argument("-h", "--help", action="store_true")
+    known = asked.parse_known_args(argv)[0]
+    args = build_parser(known.game, describe=known.help).parse_args(argv)
     return ActorConfig(**vars(args))

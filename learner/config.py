@@ -16,6 +16,7 @@ import argparse
 import dataclasses
 import json
 import math
+import shutil
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -248,23 +249,138 @@ def load_toml(path: Path) -> dict[str, Any]:
     return dict(table)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """One `--flag` per config field (underscores may be written as dashes)."""
+# The command line's help: what each flag controls (`build_parser` adds the value it takes), and
+# its group (fields in none: the general options). A field without help fails the build.
+_GROUPS: dict[str, tuple[str, ...]] = {
+    "learner: run": ("device", "threads", "precision", "max_steps"),
+    "learner: network": ("network", "blocks", "channels", "hidden", "mlp_layers"),
+    "learner: optimiser": (
+        "optimizer", "lr", "momentum", "weight_decay", "lr_schedule", "warmup_steps",
+        "lr_step_every", "lr_milestones", "lr_gamma", "lr_total_steps", "lr_min_ratio",
+        "batch_size", "value_loss_weight", "root_value_mix",
+    ),
+    "learner: replay": (
+        "window_positions", "min_positions", "replay_ratio", "poll_every_steps",
+        "poll_interval_s", "read_chunk_rows", "delete_every_s",
+    ),
+    "learner: publishing": (
+        "publish_every", "keep_last_models", "milestone_every", "max_milestones",
+        "checkpoint_every", "stats_every_s", "history_cap",
+    ),
+}  # fmt: skip
+_HELP: dict[str, str] = {
+    "game": "game to train",
+    "data_dir": "folder of the run folders: the run is DIR/GAME/",
+    "seed": "random seed",
+    "device": "where to train: auto (cuda when torch sees a GPU), cpu or cuda",
+    "threads": "torch threads; ./start_training.sh sets more on machines with more CPUs",
+    "precision": "training precision; auto: bfloat16 where a timing at start finds it faster",
+    "max_steps": "stop after this many training steps; 0: run until stopped",
+    "network": "residual CNN, or multi-layer perceptron",
+    "blocks": "residual blocks of the resnet",
+    "channels": "convolution channels of the resnet",
+    "hidden": "MLP width and value-head hidden units",
+    "mlp_layers": "hidden layers of the mlp",
+    "optimizer": "sgd (with --momentum) or adam",
+    "lr": "starting learning rate",
+    "momentum": "SGD momentum",
+    "weight_decay": "L2 weight decay",
+    "lr_schedule": "constant, step (every --lr-step-every), milestones (at --lr-milestones)"
+    " or cosine; each step multiplies the rate by --lr-gamma",
+    "warmup_steps": "steps of linear warm-up from 0 to --lr",
+    "lr_step_every": "step schedule: steps between two steps down",
+    "lr_milestones": "milestones schedule: the steps of the steps down, e.g. 26000,80000",
+    "lr_gamma": "factor of each step down of the learning rate",
+    "lr_total_steps": "cosine schedule: steps until the rate is at its lowest",
+    "lr_min_ratio": "cosine schedule: the last rate as a share of --lr",
+    "batch_size": "positions per training step",
+    "value_loss_weight": "weight of the value loss beside the policy loss",
+    "root_value_mix": "value target: (1 - m) x game outcome + m x the search's root value",
+    "window_positions": "newest positions trained on; replay.db is trimmed to them",
+    "min_positions": "positions needed before training starts",
+    "replay_ratio": "wait for new games when positions trained / new positions exceeds this",
+    "poll_every_steps": "read new games from replay.db every N steps",
+    "poll_interval_s": "seconds between looks at replay.db while waiting for games",
+    "read_chunk_rows": "rows per read from replay.db",
+    "delete_every_s": "seconds between trims of replay.db to the window; 0: never",
+    "publish_every": "export the model for self-play every N steps",
+    "keep_last_models": "newest published models kept",
+    "milestone_every": "also keep the first model published at or after every N steps",
+    "max_milestones": "milestone models kept at most; older ones are thinned",
+    "checkpoint_every": "save a checkpoint to resume from every N steps",
+    "stats_every_s": "least seconds between writes of stats.json and progress lines",
+    "history_cap": "history points kept in stats.json; older ones are thinned",
+}
+
+
+def help_formatter(prog: str) -> argparse.HelpFormatter:
+    """argparse's formatter, at most 100 columns wide (it fills a wide terminal, hard to read)
+    and with the flags' help from column 30, so that most flags keep theirs on their line."""
+    width = min(shutil.get_terminal_size().columns, 100) - 2
+    return argparse.HelpFormatter(prog, max_help_position=30, width=width)
+
+
+def shown(value: Any) -> str:
+    """A default as it is typed on the command line."""
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, tuple):
+        return ",".join(map(str, value)) or "none"
+    return str(value)
+
+
+def default_note(values: dict[str, Any], game: str | None) -> str:
+    """What a flag takes when not given, from its value for each game: `default X` where all
+    games agree, else `GAME: X` for `game`, or `per game: ...` without one."""
+    texts = {name: shown(value) for name, value in values.items()}
+    if len(set(texts.values())) == 1:
+        return f"default {next(iter(texts.values()))}"
+    if game in texts:
+        return f"{game}: {texts[game]}"
+    return "per game: " + ", ".join(f"{name} {text}" for name, text in texts.items())
+
+
+def build_parser(game: str | None = None) -> argparse.ArgumentParser:
+    """One `--flag` per config field, its help ending with the value `game` trains with (for
+    no game, or an unknown one, each game's). `--lr_schedule` (the field's name) is accepted
+    too but not listed: the help shows each flag once."""
     parser = argparse.ArgumentParser(
-        prog="python -m learner", description="Train the AlphaZero network from replay.db."
+        prog="python -m learner",
+        usage="%(prog)s [--game GAME] [--config FILE] [--FLAG VALUE ...]",
+        description="Train the AlphaZero network from the run's replay.db. Values in"
+        " parentheses: what a flag takes when not given. Precedence: the game's defaults,"
+        " then --config FILE, then flags.",
+        formatter_class=help_formatter,
     )
-    parser.add_argument("--config", type=Path, help="TOML file with settings")
+    parser.add_argument(
+        "--config", type=Path, metavar="FILE", help="TOML file of learner settings (keys as the"
+        " flags with underscores, at the top or in a [learner] table)"
+    )  # fmt: skip
+    games = list_games()
+    configs = {name: make_config(name) for name in games}
+    groups = {}
+    for title, names in _GROUPS.items():
+        group = parser.add_argument_group(title)
+        groups.update(dict.fromkeys(names, group))
     for name in _fields():
         flag = "--" + name.replace("_", "-")
-        aliases = [flag] if "_" not in name else [flag, "--" + name]
-        comment = f"default {getattr(LearnerConfig(), name)!r} (game defaults may differ)"
-        parser.add_argument(*aliases, dest=name, default=None, help=comment)
+        default = getattr(LearnerConfig(), name)
+        values = {g: default if name == "game" else getattr(configs[g], name) for g in games}
+        if name in _CHOICES or name == "game":
+            metavar = "{" + ",".join(_CHOICES.get(name, games)) + "}"
+        else:
+            metavar = {int: "N", float: "X", tuple: "STEPS"}.get(type(default), "DIR")
+        help_text = f"{_HELP[name]} ({default_note(values, game)})"
+        group = groups.get(name, parser)
+        group.add_argument(flag, dest=name, default=None, metavar=metavar, help=help_text)
+        if "_" in name:
+            parser.add_argument("--" + name, dest=name, default=None, help=argparse.SUPPRESS)
     return parser
 
 
 def parse_args(argv: list[str] | None = None) -> LearnerConfig:
     """The effective config for a command line (raises ConfigError on bad values)."""
-    args = build_parser().parse_args(argv)
+    args = build_parser(_game_asked(argv)).parse_args(argv)
     cli = {k: v for k, v in vars(args).items() if k != "config" and v is not None}
     file_values = load_toml(args.config) if args.config else {}
     game = cli.get("game", file_values.get("game", "tictactoe"))
@@ -273,6 +389,13 @@ def parse_args(argv: list[str] | None = None) -> LearnerConfig:
     merged = {**file_values, **cli}
     merged.pop("game", None)
     return make_config(game, **merged)
+
+
+def _game_asked(argv: list[str] | None) -> str | None:
+    """The command line's --game, for the help (None when there is none)."""
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--game", nargs="?")  # "?": a missing value is the real parser's error
+    return pre.parse_known_args(argv)[0].game
 
 
 def to_dict(config: LearnerConfig) -> dict[str, Any]:

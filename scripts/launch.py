@@ -22,12 +22,12 @@ from collections import deque
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO_ROOT))
 
+sys.path.insert(0, str(REPO_ROOT))
 from actor.config import WORKERS_BY_GAME  # noqa: E402
 from actor.config import build_parser as build_actor_parser  # noqa: E402
 from engine import list_games  # noqa: E402
-from learner.config import ConfigError, load_toml  # noqa: E402
+from learner.config import ConfigError, help_formatter, load_toml  # noqa: E402
 from learner.config import build_parser as build_learner_parser  # noqa: E402
 from learner.config import parse_args as parse_learner_args  # noqa: E402
 from learner.run_lock import RunInUse, check_run_free  # noqa: E402
@@ -69,9 +69,6 @@ def split_overrides(
     index = 0
     while index < len(argv):
         token = argv[index]
-        if token in ("-h", "--help"):
-            print(usage(actor_options, learner_options))
-            raise SystemExit(0)
         if not token.startswith("--"):
             raise LaunchError(f"unexpected argument {token!r}: overrides look like --name value")
         name, equals, value = token.partition("=")
@@ -82,7 +79,7 @@ def split_overrides(
             group.append(argv[index])
             index += 1
         if name not in actor_options and name not in learner_options:
-            raise LaunchError(f"unknown option {name}\n{usage(actor_options, learner_options)}")
+            raise LaunchError(f"unknown option {name}; ./start_training.sh --help lists them")
         if name in actor_options:
             actor_args += group
         if name in learner_options:
@@ -181,16 +178,44 @@ def apply_cpu_plan(game: str, cpus: int, actor_args: list[str], learner_args: li
     return f"{cpus} CPUs{where}: self-play workers {workers}, learner threads {shown or 1}"
 
 
-def usage(actor_options: set[str], learner_options: set[str]) -> str:
-    return (
-        "usage: ./start_training.sh [GAME] [--data-dir DIR] [--port PORT] [--cpus N]"
-        " [overrides...]\n"
-        f"games: {', '.join(list_games())}\n"
-        "--cpus N: CPUs to plan self-play workers and learner threads for (default: all this"
-        " process may use)\n"
-        f"actor options: {' '.join(sorted(actor_options))}\n"
-        f"learner options: {' '.join(sorted(learner_options))}"
+def help_text(game: str | None) -> str:
+    """The help of start_training.sh: its own options, then the actor's and the learner's groups
+    (argparse's `parents`), each flag once, its help ending with what `game` takes when it is
+    not given (for no game: each game's)."""
+    parser = argparse.ArgumentParser(
+        prog="./start_training.sh",
+        usage="%(prog)s [GAME] [--data-dir DIR] [--port PORT] [--cpus N] [--FLAG VALUE ...]",
+        description="Train GAME with self-play (the actor) and training (the learner) side by"
+        " side; the page at http://127.0.0.1:PORT. Each flag goes to the process that takes it."
+        " Values in parentheses: what a flag takes when not given"
+        + (f" ({game})." if game else "; ./start_training.sh GAME --help shows one game's."),
+        parents=[build_actor_parser(game, describe=True), build_learner_parser(game)],
+        add_help=False,
+        conflict_handler="resolve",  # the options below replace the processes' own listing
+        formatter_class=help_formatter,
     )
+    parser.add_argument(
+        "game", nargs="?", metavar="GAME", help=f"{', '.join(list_games())}; --game GAME works"
+        " too (default tictactoe)"
+    )  # fmt: skip
+    parser.add_argument("--game", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--data-dir", metavar="DIR", help="folder of the run folders: the run is DIR/GAME/,"
+        " a relative DIR from the current folder (default data/ in the repository)"
+    )  # fmt: skip
+    parser.add_argument("--seed", metavar="N", help="random seed of both processes (default 0)")
+    parser.add_argument(
+        "--cpus", metavar="N", help="CPUs to plan self-play workers and learner threads for"
+        " (default: all this process may use)"
+    )  # fmt: skip
+    return parser.format_help()
+
+
+def help_game(argv: list[str]) -> str | None:
+    """The game a help request names (first word or --game), else None."""
+    if argv and argv[0] in list_games():
+        return argv[0]
+    return flag_value(argv, "--game") if flag_value(argv, "--game") in list_games() else None
 
 
 class CappedLog:
@@ -387,6 +412,9 @@ def prepare(argv: list[str]) -> tuple[str, dict[str, list[str]], Path, str, str]
 
 
 def main(argv: list[str]) -> int:
+    if "-h" in argv or "--help" in argv:
+        print(help_text(help_game(argv)), end="")
+        return 0
     try:
         game, commands, log_dir, url, cpu_line = prepare(argv)
         logs = {name: CappedLog(log_dir / f"{name}.console.log") for name in commands}

@@ -58,3 +58,24 @@ def test_the_logged_config_shows_the_games_defaults_not_none() -> None:
     assert logged["c_puct"] == "2.0" and logged["workers"] == "1" and logged["int8"] == "True"
     assert logged["dirichlet_alpha"] == str(get_game("connect4").dirichlet_alpha)
     assert "None" not in logged.values()
+
+
+def test_help_shows_the_games_self_play_values(capsys) -> None:
+    """The help said `(game default)` or nothing where Connect 4 plays 128 simulations after up
+    to 14 random moves; parsing without --help still leaves Numba unimported (set_thread_env
+    must come first)."""
+    from actor.config import parse_args
+
+    with pytest.raises(SystemExit):
+        parse_args(["--help", "--game", "connect4"])
+    text = " ".join(capsys.readouterr().out.split())  # unwrapped
+    assert "MCTS simulations per self-play move (connect4: 128)" in text
+    assert "positions strong play never reaches (connect4: 14)" in text
+    assert "--int8, --no-int8 self-play with int8 copies" in text
+    assert "checks of actor.quantize (connect4: on)" in text
+    assert "port of the page and API (default 8080)" in text
+    check = "import sys; from actor.config import parse_args; parse_args([]); print(*sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", check], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0 and "numba" not in result.stdout.split(), result.stderr

@@ -7,8 +7,10 @@ Ctrl-C (SIGINT to the launcher) -> both stop, exit 0. Everything on 127.0.0.1, b
 from __future__ import annotations
 
 import importlib.util
+import io
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -43,8 +45,9 @@ def start_launcher(tmp_path: Path, *extra: str, game: str = "tictactoe") -> Proc
     return proc
 
 
-def load_launch_module():
-    spec = importlib.util.spec_from_file_location("launch", Path("scripts/launch.py").resolve())
+def load_launch_module(name: str = "launch"):
+    """scripts/<name>.py as a module (scripts/ is no package)."""
+    spec = importlib.util.spec_from_file_location(name, Path(f"scripts/{name}.py").resolve())
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -449,3 +452,70 @@ def test_a_bad_number_is_refused_naming_the_flag_and_the_value() -> None:
         with pytest.raises(launch.LaunchError) as refused:
             launch.check_arguments("tictactoe", [flag, "abc"], [])
         assert str(refused.value) == f"actor: {message}"
+
+
+def listed_flags(help_text: str) -> list[str]:
+    """The flags a --help lists, in order (`--int8, --no-int8` is two)."""
+    flags = []
+    for line in help_text.splitlines():
+        match = re.match(r"  (-[^ ,]+(?:, -[^ ,]+)*)", line)
+        if match:
+            flags += match.group(1).split(", ")
+    return flags
+
+
+def test_help_shows_each_flag_once_with_the_value_the_game_uses(tmp_path: Path) -> None:
+    """It listed bare flag names, the learner's twice (--lr-schedule and --lr_schedule); the
+    learner's own help said `default 0.02 (game defaults may differ)` for Tic-tac-toe's 0.002."""
+    env = {**os.environ, "COLUMNS": "200"}
+    run = [PYTHON, "scripts/launch.py"]
+    one = subprocess.run([*run, "tictactoe", "--help"], capture_output=True, text=True, env=env)
+    assert one.returncode == 0, one.stderr
+    lines = {line.split()[0]: line for line in one.stdout.splitlines() if line[:3] == "  -"}
+    assert "(tictactoe: 0.002)" in lines["--lr"] and "(tictactoe: adam)" in lines["--optimizer"]
+    assert "(tictactoe: 100)" in lines["--simulations"] and "(default 0.9)" in lines["--momentum"]
+    assert max(map(len, one.stdout.splitlines())) <= 100  # a wide terminal too
+    flags = listed_flags(one.stdout)
+    assert len(flags) == len(set(flags)) and not [flag for flag in flags if "_" in flag]
+    launch = load_launch_module()
+    known = launch.option_names(launch.build_actor_parser())
+    known |= launch.option_names(launch.build_learner_parser())
+    known = {flag.replace("_", "-") for flag in known} - {"--game"} | {"--cpus", "-h", "--help"}
+    assert set(flags) == known  # --game: listed as GAME
+    readme = Path("README.md").read_text().split("## What is where")[0]
+    assert set(re.findall(r"--[a-z][a-z0-9-]*", readme)) <= known | {"--game"}
+    every = subprocess.run([*run, "--help"], capture_output=True, text=True, env=env).stdout
+    every = " ".join(every.split())  # unwrapped
+    assert "(per game: tictactoe 0.002, connect4 0.02, othello 0.02)" in every
+    assert "(per game: tictactoe 100, connect4 128, othello 200)" in every
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_the_first_run_install_says_what_to_expect_and_shows_progress(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """After `creating .venv and installing the project` nothing appeared for 73 s or more
+    (pip ran quietly into a log): a fake pip that sleeps shows the announcement, then lines
+    with the time taken and pip's latest step; its failure shows the log's end."""
+    install = load_launch_module("install")
+    log = tmp_path / "setup.log"
+    pip = "import time; print('Collecting torch==2.13.0', flush=True); time.sleep(1.6)"
+    out = io.StringIO()  # no terminal (CI, a log file): plain lines
+    assert install.install_packages([PYTHON, "-c", pip], log, every_s=0.5, out=out) == 0
+    first, *progress, last = out.getvalue().splitlines()
+    assert "first run only" in first and "PyTorch" in first and f"log: {log}" in first
+    assert len(progress) >= 2 and all(" s: Collecting torch==2.13.0" in line for line in progress)
+    assert last.startswith("[setup] installed in")
+    monkeypatch.delenv("CI", raising=False)
+    terminal = Terminal()  # a terminal: one line, redrawn
+    fail = "print('ERROR: No matching distribution found for torch'); raise SystemExit(3)"
+    assert install.install_packages([PYTHON, "-c", fail], log, every_s=0.5, out=terminal) == 3
+    assert "ERROR: No matching distribution found for torch" in terminal.getvalue()
+    assert f"failed (above; all in {log})" in terminal.getvalue()
+    terminal = Terminal()
+    assert install.install_packages([PYTHON, "-c", pip], log, every_s=0.5, out=terminal) == 0
+    assert re.search(r"\r\[setup\] \d s: Collecting torch==2.13.0\x1b\[K\r", terminal.getvalue())

@@ -489,3 +489,21 @@ def test_waiting_for_replay_data_is_not_a_warning(tmp_path, caplog) -> None:
         trainer.poll()
     waiting = [r for r in caplog.records if "waiting for replay data" in r.getMessage()]
     assert [r.levelname for r in waiting] == ["INFO"]
+
+
+def test_help_shows_the_games_values_each_flag_once(capsys) -> None:
+    """Every flag's help said `default 0.02 (game defaults may differ)`, and the flags with
+    an underscore were listed twice (--lr-schedule, --lr_schedule)."""
+    with pytest.raises(SystemExit):
+        parse_args(["--help", "--game", "tictactoe"])
+    text = capsys.readouterr().out
+    flags = [line.split()[0] for line in text.splitlines() if line.startswith("  --")]
+    assert len(flags) == len(set(flags)) and "--lr_schedule" not in text  # each flag once
+    text = " ".join(text.split())  # unwrapped
+    assert "--lr X starting learning rate (tictactoe: 0.002)" in text
+    assert "or adam (tictactoe: adam)" in text and "game defaults may differ" not in text
+    assert parse_args(["--lr_schedule", "step"]).lr_schedule == "step"  # still accepted
+    with pytest.raises(SystemExit):
+        parse_args(["--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "(per game: tictactoe 0.002, connect4 0.02, othello 0.02)" in text
