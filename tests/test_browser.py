@@ -571,7 +571,7 @@ def test_othello_flips_and_disc_count(web_page: Page) -> None:
 
 def test_dashboard_draws_charts_from_stats(web_page: Page) -> None:
     page = web_page.open("dashboard/tictactoe")
-    for chart in ("loss", "lr", "replay", "throughput", "winrate", "optimal", "elo"):
+    for chart in ("loss", "replay", "throughput", "winrate", "optimal", "elo"):
         locator = page.get_by_test_id(f"chart-{chart}")
         locator.locator("canvas").wait_for()
     assert page.get_by_test_id("chart-loss").get_attribute("data-points") == "60"
@@ -602,6 +602,66 @@ def test_dashboard_draws_charts_from_stats(web_page: Page) -> None:
     assert "vs mcts\n(AlphaZero at 200 sims)\n" in evaluation and "% won · " in evaluation
     assert "optimal moves, 200 sims" in evaluation and "92.5%\nrandom moves score 58%" in evaluation
     web_page.screenshot("dashboard")
+
+
+def test_dashboard_explains_itself_to_a_newcomer(web_page: Page) -> None:
+    """A new-user audit: a loss that levels off read as "not learning", nothing said when the
+    agent plays perfectly, a flat learning-rate chart took a quarter of the screen, and the
+    evaluation charts' x axes (0-1,020) did not line up with the others' (0-1,200)."""
+    page = web_page.page
+
+    def perfect(route) -> None:  # the solver found a best move everywhere from step 820 on
+        answer = route.fetch()
+        doc = answer.json()
+        for entry in doc["evaluations"]:
+            if entry["opponent"] == "solver" and entry["step"] >= 820:
+                entry.update(optimal_move_rate=1.0, positions=4520)
+        # the history's learning rate steps down at 820: the next step-down is at 80,000
+        doc["config"].update(lr=0.02, lr_schedule="milestones", lr_milestones=[820, 80_000],
+                             lr_gamma=0.1)  # fmt: skip
+        route.fulfill(response=answer, json=doc)
+
+    page.route("**/api/games/tictactoe/stats", perfect)
+    web_page.open("dashboard/tictactoe")
+    ids = ("loss", "replay", "throughput", "winrate", "optimal", "elo")
+    for chart in ids:
+        page.get_by_test_id(f"chart-{chart}").locator("canvas").wait_for()
+    loss = page.get_by_test_id("chart-loss")
+    assert (
+        loss.get_by_test_id("chart-note")
+        .inner_text()
+        .startswith("Neither loss reaches 0, even with perfect play")
+    )
+    # the learning rate: beside the loss it changes, and in the Training card with its next step
+    assert page.get_by_test_id("chart-lr").count() == 0
+    assert "learning rate" in loss.locator(".u-legend").inner_text()
+    assert page.get_by_test_id("card-lr").inner_text() == "lr 0.002, 0.0002 from step 80,000"
+    said = page.get_by_test_id("perfect-play").inner_text().split("\n")
+    assert said == ["Perfect play", "a best move in all 4,520 reachable positions (200 sims since "
+                    "step 820)"]  # fmt: skip
+    # every chart spans the same steps, and a step is at the same place on charts one above
+    # another (in each column of the grid)
+    ranges = {c: page.get_by_test_id(f"chart-{c}").locator("[data-x-range]") for c in ids}
+    assert {c: r.get_attribute("data-x-range") for c, r in ranges.items()} == {
+        c: "20 1200" for c in ids
+    }
+    columns: dict[float, set] = {}
+    for chart in ids:
+        figure = page.get_by_test_id(f"chart-{chart}").bounding_box()
+        plot = page.get_by_test_id(f"chart-{chart}").locator(".u-over").bounding_box()
+        columns.setdefault(figure["x"], set()).add((plot["x"], plot["width"]))
+    assert len(columns) == 2 and all(len(plots) == 1 for plots in columns.values()), columns
+    web_page.screenshot("dashboard-perfect-play")
+    # Connect 4's solver judges a test set, not every position: said so
+    doc = stats_document("connect4")
+    for entry in doc["evaluations"]:
+        if entry["opponent"] == "solver":
+            entry.update(optimal_move_rate=1.0, positions=500)
+    page.route("**/api/games/connect4/stats", lambda route: route.fulfill(json=doc))
+    web_page.open("dashboard/connect4")
+    said = page.get_by_test_id("perfect-play").inner_text().split("\n")
+    assert said == ["Perfect play on the test set", "a best move in all 500 test positions "
+                    "(200 sims since step 20)"]  # fmt: skip
 
 
 def test_a_fresh_run_shows_no_model_yet_and_names_the_shipped_one(web_browser, tmp_path) -> None:

@@ -705,7 +705,8 @@ describe('Dashboard and replays', () => {
     await waitFor(() => expect(screen.getByTestId('card-step').textContent).toContain('42'));
     const training = screen.getByTestId('card-training').parentElement!.textContent;
     expect(training).toContain('samples/s');
-    expect(training).toContain('lr 0.0200 · bfloat16 · 4 threads · 3 bad rows skipped');
+    expect(screen.getByTestId('card-lr').textContent).toBe('lr 0.02'); // no schedule in config
+    expect(training).toContain('bfloat16 · 4 threads · 3 bad rows skipped');
     // the actor's workers, from /api/health, for the game it trains
     await waitFor(() =>
       expect(screen.getByTestId('card-selfplay').textContent).toBe('1500 positions/s · 3 workers'),

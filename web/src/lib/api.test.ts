@@ -94,8 +94,7 @@ describe('API parsing', () => {
     const charts = buildCharts(stats);
     const ids = charts.map((c) => c.testid);
     expect(ids).toEqual([
-      'chart-loss',
-      'chart-lr',
+      'chart-loss', // with the learning rate where it changed: a flat line took a chart
       'chart-replay',
       'chart-throughput',
       'chart-winrate',
@@ -123,7 +122,7 @@ describe('API parsing', () => {
       [null, 1],
       [0.5, 0.5],
     ]);
-    expect(charts.find((c) => c.testid === 'chart-lr')!.log).toBe(false); // no rates known
+    expect(charts[0].series.map((s) => s.label)).toEqual(['total', 'policy', 'value']); // no rates
     expect(optimal.yMin).toBeCloseTo(0.4);
     expect(win.yMin).toBeCloseTo(0.2);
     const elo = charts.find((c) => c.testid === 'chart-elo')!;
@@ -164,6 +163,7 @@ describe('API parsing', () => {
       step, time: null, opponent, simulations, win_rate: win, draw_rate: 0, loss_rate: 1 - win,
       optimal_move_rate: null,
       random_optimal_rate: null,
+      positions: null,
     });
     const evals = [
       entry(10, 'random', 64, 0.9),
@@ -180,13 +180,13 @@ describe('API parsing', () => {
     expect(latestEvaluation([])).toEqual([]);
   });
 
-  it('draws the learning rate on a log scale when every rate is positive', () => {
-    const lr = (rates: number[]) =>
+  it('draws a changing learning rate on a log scale when every rate is positive', () => {
+    const loss = (rates: number[]) =>
       buildCharts(
         parseStats({ history: rates.map((rate, i) => ({ step: i, learning_rate: rate })) }),
-      ).find((c) => c.testid === 'chart-lr')!;
-    expect(lr([0.02, 0.002, 0.0002]).log).toBe(true);
-    expect(lr([0.01, 0]).log).toBe(false);
+      ).find((c) => c.testid === 'chart-loss')!;
+    expect(loss([0.02, 0.002, 0.0002]).rightLog).toBe(true);
+    expect(loss([0.01, 0]).rightLog).toBe(false);
   });
 
   it('labels log ticks short enough for the axis', () => {

@@ -77,6 +77,8 @@ export interface Evaluation {
   optimal_move_rate: number | null;
   /** What uniformly random moves score on the same solved positions (solver entries). */
   random_optimal_rate: number | null;
+  /** How many solved positions were judged (solver entries). */
+  positions: number | null;
 }
 
 export interface EloPoint {
@@ -85,6 +87,21 @@ export interface EloPoint {
   elo: number;
   /** Half-width of the rating's 95% confidence interval (null: unknown). */
   ci95: number | null;
+}
+
+/** The learner's learning-rate schedule (its config: learner/config.py, learner/train.py). */
+export interface LrSchedule {
+  kind: 'constant' | 'step' | 'milestones' | 'cosine';
+  /** The base rate the schedule multiplies. */
+  lr: number;
+  gamma: number;
+  /** milestones: the steps where the rate is multiplied by gamma. */
+  milestones: number[];
+  /** step: the rate is multiplied by gamma every this many steps. */
+  stepEvery: number | null;
+  /** cosine: the steps to fall to lr * minRatio. */
+  totalSteps: number | null;
+  minRatio: number | null;
 }
 
 export interface Stats {
@@ -100,6 +117,8 @@ export interface Stats {
   learnerThreads: number | null;
   /** Steps between published models (its config): the run's first model is this step's. */
   publishEvery: number | null;
+  /** null: a config without one (stats.json written before it was kept, or hand-made). */
+  lrSchedule: LrSchedule | null;
   replayGames: number | null;
   replayPositions: number | null;
   gamesPerS: number | null;
@@ -283,6 +302,7 @@ export function parseStats(body: unknown): Stats {
     precision: typeof stats.precision === 'string' ? stats.precision : null,
     learnerThreads: optNum(config.threads),
     publishEvery: optNum(config.publish_every),
+    lrSchedule: parseLrSchedule(config),
     replayGames: optNum(stats.replay_games),
     replayPositions: optNum(stats.replay_positions),
     gamesPerS: optNum(stats.games_per_s),
@@ -317,6 +337,7 @@ export function parseStats(body: unknown): Stats {
         loss_rate: optNum(row.loss_rate),
         optimal_move_rate: optNum(row.optimal_move_rate),
         random_optimal_rate: optNum(row.random_optimal_rate),
+        positions: optNum(row.positions),
       };
     }).sort((a, b) => a.step - b.step),
     elo: rows(stats.elo, 'elo', (row) => {
@@ -324,6 +345,24 @@ export function parseStats(body: unknown): Stats {
       if (elo === null || typeof row.player !== 'string') return null;
       return { player: row.player, step: optNum(row.step), elo, ci95: optNum(row.elo_ci95) };
     }),
+  };
+}
+
+const LR_SCHEDULES: LrSchedule['kind'][] = ['constant', 'step', 'milestones', 'cosine'];
+
+function parseLrSchedule(config: Json): LrSchedule | null {
+  const kind = LR_SCHEDULES.find((k) => k === config.lr_schedule);
+  const lr = optNum(config.lr);
+  if (kind === undefined || lr === null) return null;
+  const milestones = Array.isArray(config.lr_milestones) ? config.lr_milestones : [];
+  return {
+    kind,
+    lr,
+    gamma: optNum(config.lr_gamma) ?? 0.1,
+    milestones: milestones.filter(isFiniteNumber).sort((a, b) => a - b),
+    stepEvery: optNum(config.lr_step_every),
+    totalSteps: optNum(config.lr_total_steps),
+    minRatio: optNum(config.lr_min_ratio),
   };
 }
 

@@ -1,5 +1,6 @@
 /** Turns stats.json into the dashboard's chart specs (pure, so it is unit-tested). */
-import type { Evaluation, HistoryPoint, Stats } from './api';
+import type { Evaluation, HistoryPoint, LrSchedule, Stats } from './api';
+import { stepNumber } from './format';
 
 export interface SeriesSpec {
   label: string;
@@ -29,6 +30,11 @@ export interface ChartSpec {
   bands?: { upper: number; lower: number; color: string }[];
   /** A line under the chart that explains what it shows. */
   note?: string;
+  /** The steps the x axis spans where its data span less: the same on every chart of the
+   * page (`stepRange`), so that charts one above another compare by eye. */
+  xRange?: [number, number];
+  /** The right axis on a log scale. */
+  rightLog?: boolean;
 }
 
 const PALETTE = ['#58a6ff', '#f778ba', '#3fb950', '#d29922', '#a371f7', '#ff7b72', '#39c5cf'];
@@ -73,6 +79,12 @@ function grouped<T extends { step: number | null }>(
   return { x: steps, names, ys };
 }
 
+/** Whether an evaluation entry is the solver's judgement of the moves on its solved
+ * positions (no games played), rather than a match against a baseline. */
+export function judgedBySolver(e: Evaluation): boolean {
+  return e.win_rate === null && e.optimal_move_rate !== null;
+}
+
 /** What an evaluation entry played or judged, with how many simulations. */
 export function evaluationKey(e: Evaluation): string {
   return `${e.opponent}@${e.simulations ?? ''}`;
@@ -89,6 +101,117 @@ export function latestEvaluation(evals: Evaluation[]): Evaluation[] {
   for (const e of evals) if (e.step === last) byKind.set(evaluationKey(e), e);
   return [...byKind.values()];
 }
+
+/** A kind of solver judgement (a search budget, or the network alone) at 100%. */
+export interface PerfectPlay {
+  /** The evaluated network's simulations; null or 0: the network alone. */
+  simulations: number | null;
+  /** The first step of the newest unbroken run of evaluations at 100%. */
+  since: number;
+  /** How many positions were judged, where the entry says. */
+  positions: number | null;
+}
+
+/**
+ * The newest step's solver judgements that found a best move in every position judged, each
+ * with the step since which every evaluation of its kind did.
+ */
+export function perfectPlay(evals: Evaluation[]): PerfectPlay[] {
+  return latestEvaluation(evals)
+    .filter((e) => judgedBySolver(e) && (e.optimal_move_rate ?? 0) >= 1)
+    .map((latest) => {
+      // One entry per step (the last, where a step was evaluated twice), oldest first.
+      const byStep = new Map<number, Evaluation>();
+      for (const e of evals) if (evaluationKey(e) === evaluationKey(latest)) byStep.set(e.step, e);
+      let since = latest.step;
+      for (const e of [...byStep.values()].reverse()) {
+        if ((e.optimal_move_rate ?? 0) < 1) break;
+        since = e.step;
+      }
+      return { simulations: latest.simulations, since, positions: latest.positions };
+    });
+}
+
+/**
+ * The evaluation card's lines for perfect play, worded for what the solver judged: every
+ * position a Tic-tac-toe game can reach, a test set of Connect 4 positions. null: none.
+ */
+export function perfectPlayText(
+  game: string,
+  perfect: PerfectPlay[],
+): { headline: string; detail: string } | null {
+  if (perfect.length === 0) return null;
+  const count = perfect[0].positions;
+  const all = game === 'tictactoe';
+  const positions =
+    count === null
+      ? `every ${all ? 'reachable' : 'test'} position`
+      : `all ${stepNumber(count)} ${all ? 'reachable' : 'test'} positions`;
+  const kinds = perfect
+    .map((p) => {
+      const search = p.simulations ? `${p.simulations} sims` : 'network alone';
+      return `${search} since step ${stepNumber(p.since)}`;
+    })
+    .join('; ');
+  return {
+    headline: `Perfect play${all ? '' : ' on the test set'}`,
+    detail: `a best move in ${positions} (${kinds})`,
+  };
+}
+
+/** The learning rate's next change, from the learner's schedule; null where none is ahead. */
+export interface LrChange {
+  lr: number;
+  step: number;
+  /** cosine: the rate falls gradually until `step`, not at once. */
+  gradual: boolean;
+}
+
+/** As learner/train.py's lr_factor: the rate is lr * gamma^(milestones passed), etc. */
+export function nextLrChange(schedule: LrSchedule | null, step: number): LrChange | null {
+  if (schedule === null) return null;
+  const { kind, lr, gamma } = schedule;
+  if (kind === 'milestones') {
+    const passed = schedule.milestones.filter((m) => m <= step).length;
+    const at = schedule.milestones[passed];
+    return at === undefined ? null : { lr: lr * gamma ** (passed + 1), step: at, gradual: false };
+  }
+  if (kind === 'step' && schedule.stepEvery) {
+    const n = Math.floor(step / schedule.stepEvery) + 1;
+    return { lr: lr * gamma ** n, step: n * schedule.stepEvery, gradual: false };
+  }
+  if (kind === 'cosine' && schedule.totalSteps && step < schedule.totalSteps) {
+    return { lr: lr * (schedule.minRatio ?? 0), step: schedule.totalSteps, gradual: true };
+  }
+  return null;
+}
+
+/**
+ * The steps every step-based chart spans: from the run's first step to its latest (history,
+ * evaluations and rated checkpoints together: evaluations lag the training step). undefined
+ * while there is no span to show.
+ */
+export function stepRange(
+  stats: Pick<Stats, 'history' | 'evaluations' | 'elo'>,
+): [number, number] | undefined {
+  let low = Infinity;
+  let high = -Infinity;
+  const steps = [stats.history, stats.evaluations, stats.elo].flatMap((rows) =>
+    rows.map((r) => r.step),
+  );
+  for (const step of steps) {
+    if (step === null) continue;
+    low = Math.min(low, step);
+    high = Math.max(high, step);
+  }
+  return high > low ? [low, high] : undefined;
+}
+
+/** Why the loss levels off above 0 (a newcomer read Tic-tac-toe's 0.95 as "not learning"). */
+export const LOSS_NOTE =
+  "Neither loss reaches 0, even with perfect play: the policy target (the search's visits) " +
+  "stays spread over equally good moves, and the value target is the game's result. " +
+  'Read the strength from the evaluation charts.';
 
 /** The Elo chart's curve of the run's own checkpoints. */
 export const RUN_ELO_LABEL = "this run's checkpoints";
@@ -140,26 +263,32 @@ export function outlierFreeTop(values: (number | null)[]): number | null {
 export function buildCharts(stats: Stats): ChartSpec[] {
   const h = stats.history;
   const x = h.map((p) => p.step);
+  // A constant learning rate is a flat line (the Training card says it and its next step): it
+  // is drawn, beside the loss it changes, once the history has more than one.
+  const rates = new Set(h.map((p) => p.learning_rate).filter((r) => r !== null));
+  const lr = rates.size > 1;
   const charts: ChartSpec[] = [
     {
-      title: 'Loss',
+      title: lr ? 'Loss and learning rate' : 'Loss',
       testid: 'chart-loss',
       x,
       series: [
         { label: 'total', color: PALETTE[0] },
         { label: 'policy', color: PALETTE[1] },
         { label: 'value', color: PALETTE[2] },
+        ...(lr ? [{ label: 'learning rate', color: PALETTE[3], right: true, dash: true }] : []),
       ],
-      ys: [h.map((p) => p.loss_total), h.map((p) => p.loss_policy), h.map((p) => p.loss_value)],
-    },
-    {
-      title: 'Learning rate',
-      testid: 'chart-lr',
-      x,
-      series: [{ label: 'learning rate', color: PALETTE[3] }],
-      ys: [h.map((p) => p.learning_rate)],
+      ys: [
+        h.map((p) => p.loss_total),
+        h.map((p) => p.loss_policy),
+        h.map((p) => p.loss_value),
+        ...(lr ? [h.map((p) => p.learning_rate)] : []),
+      ],
+      yLabel: lr ? 'loss' : '',
+      rightLabel: lr ? 'learning rate' : '',
       // Step-downs (0.02 -> 0.002 -> 0.0002) only show on a log scale.
-      log: h.some((p) => p.learning_rate !== null) && h.every((p) => (p.learning_rate ?? 1) > 0),
+      rightLog: lr && h.every((p) => (p.learning_rate ?? 1) > 0),
+      note: LOSS_NOTE,
     },
     {
       title: 'Replay buffer',
@@ -278,5 +407,7 @@ export function buildCharts(stats: Stats): ChartSpec[] {
       bands: hasCi ? [{ upper: lines, lower: lines + 1, color: 'rgba(88, 166, 255, 0.25)' }] : [],
     });
   }
-  return charts;
+  // Every chart over the same steps, also those whose data (evaluations) end earlier.
+  const xRange = stepRange(stats);
+  return xRange ? charts.map((c) => ({ ...c, xRange })) : charts;
 }

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { compact, duration, isStale, percent, winProbability } from './format';
+import {
+  compact,
+  duration,
+  isStale,
+  learningRate,
+  percent,
+  stepNumber,
+  winProbability,
+} from './format';
 
 describe('format', () => {
   it('formats percentages, sizes and durations', () => {
@@ -10,6 +18,19 @@ describe('format', () => {
     expect(compact(0.00123)).toBe('0.00123');
     expect(duration(42)).toBe('42 s');
     expect(duration(7200)).toBe('2.0 h');
+  });
+  it('writes learning rates as a config does, and steps with their thousands marked', () => {
+    expect([0.02, 0.002, 0.0002, 2e-7, 0.00123456].map(learningRate)).toEqual([
+      '0.02',
+      '0.002',
+      '0.0002',
+      '2e-7',
+      '0.00123',
+    ]);
+    expect(learningRate(null)).toBe('–');
+    expect(stepNumber(80000)).toBe('80,000');
+    expect(stepNumber(1200)).toBe('1,200');
+    expect(stepNumber(20)).toBe('20');
   });
   it('maps the value to a win probability', () => {
     expect(winProbability(1)).toBe(1);

@@ -17,6 +17,17 @@ export function compact(value: number | null | undefined, digits = 1): string {
   return value.toPrecision(3);
 }
 
+/** A learning rate as a config writes it: 0.02, 0.0002, 2e-7 (not compact's 0.000200). */
+export function learningRate(value: number | null | undefined): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return '–';
+  return String(Number(value.toPrecision(3)));
+}
+
+/** A training step with its thousands marked: "80,000". */
+export function stepNumber(value: number): string {
+  return Math.round(value).toLocaleString('en-US');
+}
+
 /** "12 s", "5 min", "3 h", "2 d" from seconds. */
 export function duration(seconds: number | null | undefined): string {
   if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return '–';
