@@ -154,7 +154,10 @@ class ReplayWindow:
     float32 once, so no game has to promise anything.
     """
 
-    def __init__(self, game: Game, capacity: int) -> None:
+    def __init__(self, game: Game, capacity: int, symmetries: list[int] | None = None) -> None:
+        """`symmetries`: the indices of the game's symmetries a sample is drawn through (None:
+        all; benchmarks/othello_symmetries.py compares all 8 with Othello's 4 that keep its
+        start position, and all 8 did at least as well)."""
         self.game = game
         self.capacity = int(capacity)
         cells = game.rows * game.cols
@@ -164,8 +167,9 @@ class ReplayWindow:
         self.game_ids = np.zeros(capacity, dtype=np.int64)
         self.size = 0
         self.write_pos = 0
-        self._cell_perms = np.ascontiguousarray(game.symmetry_cell_perms, dtype=np.int64)
-        self._action_perms = np.ascontiguousarray(game.symmetry_action_perms, dtype=np.int64)
+        chosen = slice(None) if symmetries is None else list(symmetries)
+        self._cell_perms = np.ascontiguousarray(game.symmetry_cell_perms[chosen], dtype=np.int64)
+        self._action_perms = np.ascontiguousarray(game.symmetry_action_perms[chosen], np.int64)
 
     def add(
         self, planes: np.ndarray, policy: np.ndarray, values: np.ndarray, game_ids: np.ndarray

@@ -221,6 +221,21 @@ def test_missing_database_is_waited_for(tmp_path) -> None:
     assert replay.poll() == 2
 
 
+def test_a_window_draws_only_the_symmetries_it_is_given() -> None:
+    """Othello's symmetries 0, 3, 4 and 7 keep the start position; the other four swap its
+    colours (benchmarks/othello_symmetries.py compares training on either set)."""
+    othello = get_game("othello")
+    start = np.zeros((1, *othello.plane_shape), np.float32)
+    othello.encode(othello.initial_state(), start[0])
+    policy = np.full((1, othello.num_actions), 1 / othello.num_actions, np.float32)
+    rng = np.random.default_rng(0)
+    for symmetries, all_start in (([0, 3, 4, 7], True), (None, False)):
+        window = ReplayWindow(othello, 1, symmetries)
+        window.add(start, policy, np.zeros(1, np.float32), np.ones(1, np.int64))
+        planes = window.sample(64, rng)[0]
+        assert all(np.array_equal(p, start[0]) for p in planes) == all_start
+
+
 def test_sampling_is_uniform(tmp_path) -> None:
     window = ReplayWindow(TICTACTOE, 50)
     planes = np.zeros((50, *TICTACTOE.plane_shape), np.float32)
