@@ -509,7 +509,10 @@ class MoveService:
             ) from None
 
     def warm_up(self) -> None:
-        """Compiles the searches of every game once, so the first move request is quick."""
+        """Compiles the searches of every game once, so the first move request is quick; says
+        so, since on a first run it takes about a minute in which moves answer slowly."""
+        log.info("API: preparing the move searches (a first run compiles them: about a minute)")
+        started = time.monotonic()
         for game in self.games.values():
             state = game.initial_state()
             for player in ("alphazero", "mcts"):
@@ -518,6 +521,7 @@ class MoveService:
                 except Exception as error:  # warm-up is best effort; requests report errors
                     log.warning("warm-up of %s/%s failed: %s", game.name, player, error)
                     return
+        log.info("API: move searches ready after %.0f s", time.monotonic() - started)
 
     def close(self) -> None:
         self.executor.shutdown(wait=False, cancel_futures=True)

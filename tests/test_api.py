@@ -146,6 +146,20 @@ def test_the_shipped_model_plays_on_request_while_the_run_has_models(tmp_path: P
         assert games["tictactoe"]["pretrained_step"] is None
 
 
+def test_the_warm_up_says_what_it_does(config: ActorConfig, caplog) -> None:
+    """On a first run the API compiles its searches for about a minute, in which moves answer
+    slowly: the log says so, and when they are ready."""
+    service = MoveService(config)
+    try:
+        with caplog.at_level("INFO", logger="actor.api"):
+            service.warm_up()
+    finally:
+        service.close()
+    messages = [record.getMessage() for record in caplog.records]
+    assert messages[0].startswith("API: preparing the move searches (a first run compiles")
+    assert messages[-1].startswith("API: move searches ready after")
+
+
 def test_mcts_and_random_players_answer_legal_moves(client: TestClient) -> None:
     moves = [4, 0, 8]
     for player in ("mcts", "random"):
