@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import argparse
 import math
-import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+
+from runfiles.cli import default_note, help_formatter, shown
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # Games whose self-play plays int8 copies (actor.quantize) unless told otherwise. Tic-tac-toe's
@@ -151,22 +152,11 @@ def game_defaults(game: str) -> dict[str, Any]:
     return {**values, "workers": config.selfplay_workers(), "int8": config.int8_selfplay()}
 
 
-def _help_formatter(prog: str) -> argparse.HelpFormatter:
-    """argparse's formatter, at most 100 columns wide (it fills a wide terminal, hard to read)
-    and with the flags' help from column 30, so that most flags keep theirs on their line."""
-    width = min(shutil.get_terminal_size().columns, 100) - 2
-    return argparse.HelpFormatter(prog, max_help_position=30, width=width)
-
-
 def _shown(value: Any) -> str:
-    """A default as it is typed on the command line."""
-    if isinstance(value, bool):
-        return "on" if value else "off"
-    if isinstance(value, float):
-        return f"{value:g}"
+    """A default as typed on the command line; a path in the repository relative to it."""
     if isinstance(value, Path) and value.is_relative_to(REPO_ROOT):
         return f"{value.relative_to(REPO_ROOT)} in the repository"
-    return str(value)
+    return shown(value)
 
 
 def _describe(actions: list[argparse.Action], game: str | None) -> None:
@@ -177,18 +167,12 @@ def _describe(actions: list[argparse.Action], game: str | None) -> None:
     per_game = {name: game_defaults(name) for name in list_games()}
     for action in actions:
         if action.dest in per_game["tictactoe"]:
-            texts = {name: _shown(values[action.dest]) for name, values in per_game.items()}
+            values = {name: defaults[action.dest] for name, defaults in per_game.items()}
         elif action.default is not None and action.nargs != 0:  # not --no-selfplay and alike
-            texts = {name: _shown(action.default) for name in per_game}
+            values = dict.fromkeys(per_game, action.default)
         else:
             continue
-        if len(set(texts.values())) == 1:
-            note = f"default {texts['tictactoe']}"
-        elif game in texts:
-            note = f"{game}: {texts[game]}"
-        else:
-            note = "per game: " + ", ".join(f"{name} {text}" for name, text in texts.items())
-        action.help = f"{action.help} ({note})"
+        action.help = f"{action.help} ({default_note(values, game, _shown)})"
 
 
 def build_parser(game: str | None = None, describe: bool = False) -> argparse.ArgumentParser:
@@ -200,7 +184,7 @@ def build_parser(game: str | None = None, describe: bool = False) -> argparse.Ar
         usage="%(prog)s [--game GAME] [--port PORT] [--no-selfplay] [--FLAG VALUE ...]",
         description="Cartridge 2 actor: self-play into replay.db, model hot reload, HTTP API"
         " and the page. Values in parentheses: what a flag takes when not given.",
-        formatter_class=_help_formatter,
+        formatter_class=help_formatter,
     )
     default = ActorConfig()
     actions: list[argparse.Action] = []

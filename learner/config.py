@@ -16,13 +16,13 @@ import argparse
 import dataclasses
 import json
 import math
-import shutil
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from engine import list_games
+from runfiles.cli import default_note, help_formatter
 
 
 @dataclass
@@ -311,33 +311,6 @@ _HELP: dict[str, str] = {
     "stats_every_s": "least seconds between writes of stats.json and progress lines",
     "history_cap": "history points kept in stats.json; older ones are thinned",
 }
-
-
-def help_formatter(prog: str) -> argparse.HelpFormatter:
-    """argparse's formatter, at most 100 columns wide (it fills a wide terminal, hard to read)
-    and with the flags' help from column 30, so that most flags keep theirs on their line."""
-    width = min(shutil.get_terminal_size().columns, 100) - 2
-    return argparse.HelpFormatter(prog, max_help_position=30, width=width)
-
-
-def shown(value: Any) -> str:
-    """A default as it is typed on the command line."""
-    if isinstance(value, float):
-        return f"{value:g}"
-    if isinstance(value, tuple):
-        return ",".join(map(str, value)) or "none"
-    return str(value)
-
-
-def default_note(values: dict[str, Any], game: str | None) -> str:
-    """What a flag takes when not given, from its value for each game: `default X` where all
-    games agree, else `GAME: X` for `game`, or `per game: ...` without one."""
-    texts = {name: shown(value) for name, value in values.items()}
-    if len(set(texts.values())) == 1:
-        return f"default {next(iter(texts.values()))}"
-    if game in texts:
-        return f"{game}: {texts[game]}"
-    return "per game: " + ", ".join(f"{name} {text}" for name, text in texts.items())
 
 
 def build_parser(game: str | None = None) -> argparse.ArgumentParser:

@@ -27,10 +27,11 @@ sys.path.insert(0, str(REPO_ROOT))
 from actor.config import WORKERS_BY_GAME  # noqa: E402
 from actor.config import build_parser as build_actor_parser  # noqa: E402
 from engine import list_games  # noqa: E402
-from learner.config import ConfigError, help_formatter, load_toml  # noqa: E402
+from learner.config import ConfigError, load_toml  # noqa: E402
 from learner.config import build_parser as build_learner_parser  # noqa: E402
 from learner.config import parse_args as parse_learner_args  # noqa: E402
 from learner.run_lock import RunInUse, check_run_free  # noqa: E402
+from runfiles.cli import help_formatter  # noqa: E402
 
 LOG_LIMIT_BYTES = 20 * 1024 * 1024
 STOP_GRACE_S = 15.0
