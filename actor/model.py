@@ -281,8 +281,8 @@ class ModelSlot:
 
     def _int8_copy(self, model: OnnxEvaluator, log_level: int) -> OnnxEvaluator:
         """`model`'s int8 copy, shared with the run's other workers through `<run>/int8/` (its
-        checks logged at `log_level`: with the swap line), or `model` itself (with a warning)
-        when there is none to use."""
+        checks logged at `log_level`: with the swap line), or `model` itself when there is none
+        to use (the reason a warning at the same pace: every worker meets it at every model)."""
         from actor.quantize import shared_int8_copy  # the quantizer loads slowly; self-play only
 
         folder = self.models_dir.parent / INT8_FOLDER
@@ -291,7 +291,8 @@ class ModelSlot:
                 model, self.game, folder, threads=self.threads, log_level=log_level
             )
         except ModelError as error:
-            log.warning("%s: playing the float model: %s", self.game.name, error)
+            level = logging.WARNING if log_level >= logging.INFO else logging.DEBUG
+            log.log(level, "%s: playing the float model: %s", self.game.name, error)
             return model
 
     def refuse_at_run_time(self, bad: GuardedEvaluator, problem: str) -> GuardedEvaluator | None:

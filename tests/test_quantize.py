@@ -166,13 +166,17 @@ def test_int8_checks_are_logged_with_the_swap_line_only(
 def test_slot_falls_back_to_the_float_model_with_the_reason(
     tmp_path: Path, monkeypatch, caplog
 ) -> None:
+    """The reason shows with the swap line, at its pace: a run's every worker meets the same
+    refusal at every model (15 workers beside a GPU learner logged 1,912 such lines in 4 min)."""
     monkeypatch.setattr(quantize, "MIN_SPEED_UP", 1e6)
-    write_resnet(tmp_path / "models" / "latest.onnx", step=12)
     slot = ModelSlot(GAME, tmp_path / "models", int8=True)
     with caplog.at_level(logging.WARNING, logger="actor.model"):
-        assert slot.refresh()
-    assert slot.step == 12 and not slot.current.int8
-    assert "playing the float model" in caplog.text and "not faster" in caplog.text
+        for step in (12, 13):
+            write_resnet(tmp_path / "models" / "latest.onnx", step=step)
+            assert slot.refresh()
+    assert slot.step == 13 and not slot.current.int8
+    assert "not faster" in caplog.text
+    assert caplog.text.count("playing the float model") == 1
 
 
 def test_int8_is_the_default_for_the_convolutional_games_only() -> None:
