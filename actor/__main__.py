@@ -97,6 +97,18 @@ class Progress:
             previous, previous_time = current, now
 
 
+def evaluation_service(config: ActorConfig):
+    """The background evaluation of the run's new models (an EvaluationService), or None when
+    it is turned off."""
+    if not config.evaluation:
+        return None
+    from actor.evaluation import EvaluationService  # imports Numba: after set_thread_env
+
+    return EvaluationService(
+        config.game, config.run_dir(), min_interval_s=config.evaluation_interval()
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     config = parse_args(argv)
     set_thread_env(config)
@@ -189,10 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     progress = None
     evaluation = None
     if processes:
-        if config.evaluation:
-            from actor.evaluation import EvaluationService
-
-            evaluation = EvaluationService(config.game, config.run_dir())
+        evaluation = evaluation_service(config)
         progress = Progress(config, board, processes, request_exit, evaluation)
         threading.Thread(target=progress.run, name="progress", daemon=True).start()
     try:

@@ -25,6 +25,11 @@ INT8_BY_DEFAULT = frozenset({"connect4", "othello"})
 # the positions/s on 2 cores (data/pretrained/README.md). With a float32 learner the second
 # worker gains nothing and costs nothing measurable. Connect 4's learner uses its core.
 WORKERS_BY_GAME = {"othello": 2}
+# Seconds between two background evaluations at least, per game. One costs ~0.2 CPU-s for
+# Tic-tac-toe and ~2-4 CPU-s for Connect 4 with the learner's default networks
+# (benchmarks/evaluation.py), so this keeps evaluation around 1% of one core. A launcher that
+# keeps a CPU free for the API and evaluation asks for more often (scripts/launch.py).
+EVALUATION_INTERVAL_BY_GAME = {"tictactoe": 30.0, "connect4": 300.0, "othello": 300.0}
 
 
 # The fields of ActorConfig that override the game's self-play defaults (actor.selfplay).
@@ -76,6 +81,7 @@ class ActorConfig:
     log_interval_s: float = 5.0
     warm_up: bool = True  # compile every game's search at start so first moves are quick
     evaluation: bool = True  # evaluate new models against baselines while self-play runs
+    evaluation_interval_s: float | None = None  # None: EVALUATION_INTERVAL_BY_GAME
     # A run with a learner checkpoint but no model yet: wait this long for the learner to
     # publish the checkpoint's model before bootstrapping with a uniform prior.
     resume_wait_s: float = 60.0
@@ -91,12 +97,23 @@ class ActorConfig:
         """Self-play worker processes: the command line's number, else the game's."""
         return self.workers or WORKERS_BY_GAME.get(self.game, 1)
 
+    def evaluation_interval(self) -> float:
+        """Seconds between two background evaluations at least: the command line's, else the
+        game's."""
+        if self.evaluation_interval_s is not None:
+            return self.evaluation_interval_s
+        return EVALUATION_INTERVAL_BY_GAME.get(self.game, 300.0)
+
     def as_log_dict(self, selfplay: dict[str, Any] | None = None) -> dict[str, str]:
         """The settings as text, for the log and actor_config.json. None means "the game's
         default", which told a reader nothing: the effective values are shown instead, those
         of self-play from `selfplay` (actor.worker.effective_selfplay)."""
         values = asdict(self)
-        values.update(workers=self.selfplay_workers(), int8=self.int8_selfplay())
+        values.update(
+            workers=self.selfplay_workers(),
+            int8=self.int8_selfplay(),
+            evaluation_interval_s=self.evaluation_interval(),
+        )
         for name, value in (selfplay or {}).items():
             if values.get(name) is None:
                 values[name] = value
@@ -142,14 +159,20 @@ def _positive_seconds(text: str) -> float:
 
 
 def game_defaults(game: str) -> dict[str, Any]:
-    """The self-play settings, workers and int8 that `game` plays with when no flag is given.
+    """The self-play settings, workers, int8 and evaluation interval that `game` plays with when
+    no flag is given.
     Imports Numba (actor.selfplay), so only for the help: never before set_thread_env."""
     from actor.worker import effective_selfplay
     from engine import get_game
 
     config = ActorConfig(game=game)
     values = effective_selfplay(get_game(game), config)
-    return {**values, "workers": config.selfplay_workers(), "int8": config.int8_selfplay()}
+    return {
+        **values,
+        "workers": config.selfplay_workers(),
+        "int8": config.int8_selfplay(),
+        "evaluation_interval_s": config.evaluation_interval(),
+    }
 
 
 def _shown(value: Any) -> str:
@@ -234,6 +257,8 @@ def build_parser(game: str | None = None, describe: bool = False) -> argparse.Ar
         help="nice increment of self-play workers; 0: same priority as the API")
     add(play, "--no-evaluation", dest="evaluation", action="store_false",
         help="do not evaluate new models in the background (actor.evaluation)")
+    add(play, "--evaluation-interval", dest="evaluation_interval_s", type=_positive_seconds,
+        default=None, metavar="S", help="seconds between two background evaluations at least")
     add(play, "--resume-wait", dest="resume_wait_s", type=_number,
         default=default.resume_wait_s, metavar="S",
         help="seconds self-play waits for the model of a resumed learner checkpoint before"

@@ -43,6 +43,7 @@ from actor.arena import (
     optimal_move_rate,
     play_match,
 )
+from actor.config import EVALUATION_INTERVAL_BY_GAME
 from actor.evaluation_positions import PONS_SETS
 from actor.locking import locked
 from engine import get_game
@@ -52,10 +53,6 @@ log = logging.getLogger(__name__)
 
 EVALUATIONS_FILE = "evaluations.json"
 MAX_ENTRIES = 2000
-# Seconds between two background evaluations at least. One costs ~0.2 CPU-s for Tic-tac-toe and
-# ~2-4 CPU-s for Connect 4 with the learner's default networks (benchmarks/evaluation.py), so
-# this keeps evaluation around 1% of one core.
-DEFAULT_MIN_INTERVAL_S = {"tictactoe": 30.0, "connect4": 300.0, "othello": 300.0}
 
 
 def solved_positions(game_name: str, run_dir: Path | None, settings: EvaluationSettings):
@@ -345,7 +342,7 @@ class EvaluationService:
         self.settings = settings or default_settings(game_name)
         self.every = every
         if min_interval_s is None:
-            min_interval_s = DEFAULT_MIN_INTERVAL_S.get(game_name, 300.0)
+            min_interval_s = EVALUATION_INTERVAL_BY_GAME.get(game_name, 300.0)
         self.min_interval_s = min_interval_s
         self.mode = mode
         self.nice = nice

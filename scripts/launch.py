@@ -44,6 +44,14 @@ SPREAD_GAMES = ("connect4", "othello")
 # float32, benchmarks/learner.py on 2 cores); more threads are unmeasured and small convolutions
 # scale ever worse, so a big machine's other CPUs play.
 LEARNER_THREAD_CAP = 4
+# From this many CPUs on, one is kept free of self-play for the actor's own process: the API's
+# move searches and the background evaluation. On 16 CPUs with a GPU learner (2026-11-27): beside
+# 15 workers the first Connect 4 evaluation (its process starting and compiling, at nice 19) took
+# 119 s, and the learner's 140-180 steps/s made the game's 300 s between evaluations 50,000
+# steps; beside 14 workers and the free CPU the first took 90 s and the next 9 s.
+SPARE_CPU_FROM = 8
+# With that CPU, evaluations may come this often: one costs 2-4 CPU-s (Connect 4).
+SPARE_CPU_EVALUATION_INTERVAL_S = 60
 # What a child process runs to learn whether torch finds a CUDA GPU (see `torch_sees_gpu`).
 GPU_PROBE = "import torch; print(torch.cuda.is_available())"
 # Options whose value is a path: made absolute from the folder the user ran the script in
@@ -94,12 +102,13 @@ def cpu_plan(game: str, cpus: int, gpu_learner: bool = False) -> tuple[int, int]
     second worker in its bfloat16 learner's idle time). With more CPUs, Connect 4 and Othello
     give half to the learner (at most LEARNER_THREAD_CAP threads) and the rest to self-play,
     keeping a game's extra worker; a learner on a GPU computes there and keeps one thread for
-    sampling (as in the 16-core GPU sitting of data/pretrained/README.md: 15 workers). Tic-tac-toe
+    sampling. From SPARE_CPU_FROM CPUs on, one CPU plays no self-play (see there). Tic-tac-toe
     learns in minutes on two and gains nothing."""
     if cpus <= 2 or game not in SPREAD_GAMES:
         return None
     threads = 1 if gpu_learner else min(cpus // 2, LEARNER_THREAD_CAP)
-    return cpus - threads + WORKERS_BY_GAME.get(game, 1) - 1, threads
+    spare = 1 if cpus >= SPARE_CPU_FROM else 0
+    return cpus - threads - spare + WORKERS_BY_GAME.get(game, 1) - 1, threads
 
 
 def take_cpus(argv: list[str]) -> tuple[int, list[str]]:
@@ -168,15 +177,20 @@ def apply_cpu_plan(game: str, cpus: int, actor_args: list[str], learner_args: li
         device = learner_setting(learner_args, "device")[0] or "auto"
         gpu = device == "cuda" or (device == "auto" and torch_sees_gpu())
     plan = cpu_plan(game, cpus, gpu)
+    spare = ""
     if plan is not None and flag_value(actor_args, "--workers") is None:
         actor_args += ["--workers", str(plan[0])]
+        if cpus >= SPARE_CPU_FROM:
+            if flag_value(actor_args, "--evaluation-interval") is None:
+                actor_args += ["--evaluation-interval", str(SPARE_CPU_EVALUATION_INTERVAL_S)]
+            spare = ", 1 CPU for the API and evaluation"
     threads, threads_file = learner_setting(learner_args, "threads")
     if plan is not None and threads is None:
         learner_args += ["--threads", str(plan[1])]
     workers = flag_value(actor_args, "--workers") or f"{WORKERS_BY_GAME.get(game, 1)} (default)"
     shown = f"from {threads_file}" if threads_file else flag_value(learner_args, "--threads")
     where = ", the learner on a GPU" if gpu else ""
-    return f"{cpus} CPUs{where}: self-play workers {workers}, learner threads {shown or 1}"
+    return f"{cpus} CPUs{where}: self-play workers {workers}, learner threads {shown or 1}{spare}"
 
 
 def help_text(game: str | None) -> str:

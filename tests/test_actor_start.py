@@ -57,7 +57,24 @@ def test_the_logged_config_shows_the_games_defaults_not_none() -> None:
     assert logged["simulations"] == "128" and logged["opening_moves"] == "14"
     assert logged["c_puct"] == "2.0" and logged["workers"] == "1" and logged["int8"] == "True"
     assert logged["dirichlet_alpha"] == str(get_game("connect4").dirichlet_alpha)
+    assert logged["evaluation_interval_s"] == "300.0"
     assert "None" not in logged.values()
+
+
+def test_the_evaluation_interval_reaches_the_background_evaluation(tmp_path: Path) -> None:
+    """--evaluation-interval (the launcher's 60 s where a CPU is kept for evaluation), else the
+    game's; --no-evaluation: none."""
+    from actor.__main__ import evaluation_service
+    from actor.config import parse_args
+
+    for argv, seconds in (([], 300.0), (["--evaluation-interval", "60"], 60.0)):
+        config = parse_args(["--game", "connect4", "--data-dir", str(tmp_path), *argv])
+        service = evaluation_service(config)
+        try:
+            assert service.min_interval_s == seconds and service.game_name == "connect4"
+        finally:
+            service.close()
+    assert evaluation_service(parse_args(["--no-evaluation"])) is None
 
 
 def test_help_shows_the_games_self_play_values(capsys) -> None:
@@ -74,6 +91,7 @@ def test_help_shows_the_games_self_play_values(capsys) -> None:
     assert "--int8, --no-int8 self-play with int8 copies" in text
     assert "checks of actor.quantize (connect4: on)" in text
     assert "port of the page and API (default 8080)" in text
+    assert "background evaluations at least (connect4: 300)" in text
     check = "import sys; from actor.config import parse_args; parse_args([]); print(*sys.modules)"
     result = subprocess.run(
         [sys.executable, "-c", check], capture_output=True, text=True, timeout=60

@@ -325,11 +325,13 @@ def test_cpu_plan_splits_big_machines_and_keeps_two_cpu_defaults() -> None:
         assert launch.cpu_plan(game, 1) is None and launch.cpu_plan(game, 2) is None
     assert launch.cpu_plan("tictactoe", 16) is None
     assert launch.cpu_plan("connect4", 3) == (2, 1)
-    assert launch.cpu_plan("connect4", 8) == (4, 4)
-    assert launch.cpu_plan("connect4", 16) == (12, 4)  # the learner's threads are capped
-    assert launch.cpu_plan("othello", 8) == (5, 4)  # its extra worker in the learner's idle time
-    assert launch.cpu_plan("connect4", 16, gpu_learner=True) == (15, 1)
-    assert launch.cpu_plan("othello", 8, gpu_learner=True) == (8, 1)
+    assert launch.cpu_plan("connect4", 4) == (2, 2)
+    # From 8 CPUs on, one is the API's and evaluation's.
+    assert launch.cpu_plan("connect4", 8) == (3, 4)
+    assert launch.cpu_plan("connect4", 16) == (11, 4)  # the learner's threads are capped
+    assert launch.cpu_plan("othello", 8) == (4, 4)  # its extra worker in the learner's idle time
+    assert launch.cpu_plan("connect4", 16, gpu_learner=True) == (14, 1)
+    assert launch.cpu_plan("othello", 8, gpu_learner=True) == (7, 1)
     assert launch.cpu_plan("connect4", 2, gpu_learner=True) is None
 
 
@@ -341,18 +343,25 @@ def test_a_learner_on_a_gpu_leaves_the_other_cpus_to_self_play(tmp_path: Path, m
     monkeypatch.setattr(launch, "torch_sees_gpu", lambda: asked.append(1) or True)
     actor, learner = [], []
     line = launch.apply_cpu_plan("connect4", 16, actor, learner)
-    assert actor == ["--workers", "15"] and learner == ["--threads", "1"]
-    assert line == "16 CPUs, the learner on a GPU: self-play workers 15, learner threads 1"
+    assert actor == ["--workers", "14", "--evaluation-interval", "60"]
+    assert learner == ["--threads", "1"]
+    assert line == (
+        "16 CPUs, the learner on a GPU: self-play workers 14, learner threads 1,"
+        " 1 CPU for the API and evaluation"
+    )
     actor, learner = [], ["--device", "cpu"]
     launch.apply_cpu_plan("connect4", 16, actor, learner)
-    assert actor == ["--workers", "12"] and learner == ["--device", "cpu", "--threads", "4"]
+    assert actor == ["--workers", "11", "--evaluation-interval", "60"]
+    assert learner == ["--device", "cpu", "--threads", "4"]
     assert len(asked) == 1
     monkeypatch.setattr(launch, "torch_sees_gpu", lambda: False)
     config = tmp_path / "learner.toml"
     config.write_text('device = "cuda"\n')
     actor, learner = [], ["--config", str(config)]
+    actor.append("--evaluation-interval=5")  # the user's interval stays
     launch.apply_cpu_plan("othello", 8, actor, learner)
-    assert actor == ["--workers", "8"] and learner == ["--config", str(config), "--threads", "1"]
+    assert actor == ["--evaluation-interval=5", "--workers", "7"]
+    assert learner == ["--config", str(config), "--threads", "1"]
 
 
 def test_the_gpu_probe_answers_as_torch_does(monkeypatch) -> None:
@@ -376,8 +385,9 @@ def test_the_users_workers_and_threads_win_over_the_cpu_plan(tmp_path: Path, mon
     config.write_text("[learner]\nthreads = 2\n")
     actor, learner = [], ["--config", str(config)]
     line = launch.apply_cpu_plan("connect4", 8, actor, learner)
-    assert actor == ["--workers", "4"] and learner == ["--config", str(config)]
-    assert line.endswith(f"learner threads from {config}")
+    assert actor == ["--workers", "3", "--evaluation-interval", "60"]
+    assert learner == ["--config", str(config)]
+    assert line.endswith(f"learner threads from {config}, 1 CPU for the API and evaluation")
     actor, learner = [], ["--threads=1"]
     launch.apply_cpu_plan("othello", 2, actor, learner)  # two CPUs: the processes' defaults
     assert actor == [] and learner == ["--threads=1"]
