@@ -15,14 +15,17 @@ if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c "import engine, actor, lea
     echo "[setup] Python 3.11 or newer is needed as python3; found $(python3 --version 2>&1)" >&2
     exit 1
   fi
-  echo "[setup] creating .venv (first run only)"
+  case " $* " in
+    *" --help "* | *" -h "*) echo "[setup] the help shows each game's values, read from the project's own code: installing it first" ;;
+  esac
+  echo "[setup] creating .venv (first run only, a few seconds)"
   python3 -m venv .venv
   # pip, with what to expect and its progress (standard library only: nothing is installed yet)
   .venv/bin/python scripts/install.py || exit 1
 fi
 if [ ! -f web/dist/index.html ] && [ -f web/package.json ]; then
   if command -v npm >/dev/null; then
-    echo "[setup] building the web page (first run only)"
+    echo "[setup] building the web page (first run only: npm ci, then vite; under a minute)"
     if ! (cd web && npm ci --no-audit --no-fund --loglevel=error && npm run build); then
       echo "[setup] building the web page failed (above): training runs, the page is missing" >&2
     fi

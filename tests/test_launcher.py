@@ -500,6 +500,29 @@ def test_help_shows_each_flag_once_with_the_value_the_game_uses(tmp_path: Path) 
     assert "(per game: tictactoe 100, connect4 128, othello 200)" in every
 
 
+def test_a_fresh_clones_help_says_why_it_installs_first(tmp_path: Path) -> None:
+    """On a fresh clone `./start_training.sh GAME --help` installs everything before it can
+    print the help (which reads each game's values from the code): it says so first. The
+    script runs for real up to creating .venv, which a fake python3 fails."""
+    (tmp_path / "start_training.sh").write_text(Path("start_training.sh").read_text())
+    fake_bin = tmp_path / "bin"
+    fake_bin.mkdir()
+    fake_python = fake_bin / "python3"
+    fake_python.write_text('#!/bin/sh\n[ "$1" = "-m" ] && exit 1\nexit 0\n')
+    fake_python.chmod(0o755)
+    env = {**os.environ, "PATH": f"{fake_bin}{os.pathsep}{os.environ['PATH']}"}
+    for args, explained in ((["connect4", "--help"], True), (["connect4"], False)):
+        result = subprocess.run(
+            ["bash", str(tmp_path / "start_training.sh"), *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+        )
+        assert result.returncode != 0 and "creating .venv (first run only" in result.stdout
+        assert ("installing it first" in result.stdout) is explained, result.stdout
+
+
 class Terminal(io.StringIO):
     def isatty(self) -> bool:
         return True
