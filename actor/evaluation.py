@@ -48,6 +48,7 @@ from actor.evaluation_positions import PONS_SETS
 from actor.locking import locked
 from engine import get_game
 from runfiles import set_aside, write_atomic
+from runfiles.stats import thin
 
 log = logging.getLogger(__name__)
 
@@ -219,13 +220,15 @@ def json_safe(value: Any) -> Any:
 def append_evaluations(
     run_dir: Path, entries: list[dict[str, Any]], max_entries: int = MAX_ENTRIES
 ) -> list[dict[str, Any]]:
-    """Appends `entries` to `<run>/evaluations.json`, keeping the newest `max_entries`. A file
-    that is not a list of entries is set aside first (`set_aside_if_damaged`), not overwritten."""
+    """Appends `entries` to `<run>/evaluations.json`, at most `max_entries` of them: beyond
+    that, it is thinned as stats.json is (`thin`: whole evaluations, evenly over the run), so a
+    long run keeps its first evaluations. A file that is not a list of entries is set aside
+    first (`set_aside_if_damaged`), not overwritten."""
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     with locked(run_dir / f".{EVALUATIONS_FILE}.lock"):
         set_aside_if_damaged(run_dir / EVALUATIONS_FILE)
-        merged = (read_evaluations(run_dir) + json_safe(list(entries)))[-max_entries:]
+        merged = thin(read_evaluations(run_dir) + json_safe(list(entries)), max_entries)
         write_json_atomic(run_dir / EVALUATIONS_FILE, merged)
     return merged
 

@@ -156,8 +156,8 @@ _CHOICES = {
 }
 
 
-# stats.thin drops every other point of the history's older half, which shrinks only from 4
-# points on: with a cap under 3 it would never get under the cap.
+# stats.thin keeps the first step, the newest, and one in between at the least: with a cap
+# under 3 it would never get under the cap.
 MIN_HISTORY_CAP = 3
 
 

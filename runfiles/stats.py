@@ -5,11 +5,11 @@ results merged in while the learner (which merges them at every write) is stoppe
 this one copy of the format (DESIGN.md: actor and learner never import each other), so that
 what a merge writes is what loading accepts.
 
-The history keeps at most `history_cap` points: when it overflows, every other point of its
-older half is dropped, so a long run keeps its whole curve at decreasing resolution while the
-recent past stays detailed. Evaluations and Elo ratings are appended by an evaluator through
-`append_evaluation` / `append_elo` (bounded the same way), or copied from the evaluator's
-`<run>/evaluations.json` and `<run>/tournament.json` (written by the actor) at every stats write.
+The history keeps at most `history_cap` points: when it overflows, it is thinned to an even
+resolution over the whole run (`thin`), and the points since then are all kept. Evaluations and
+Elo ratings are appended by an evaluator through `append_evaluation` / `append_elo` (bounded the
+same way), or copied from the evaluator's `<run>/evaluations.json` and `<run>/tournament.json`
+(written by the actor) at every stats write.
 """
 
 from __future__ import annotations
@@ -32,29 +32,44 @@ TOURNAMENT_FILE = "tournament.json"  # written by python -m actor.tournament
 LIST_CAP = 1_000
 
 
-def thin(points: list[dict[str, Any]], cap: int) -> list[dict[str, Any]]:
-    """`points` if it holds at most `cap`, else with every other point of the older half gone
-    (`cap` of 3 or more: 3 points would not shrink)."""
-    while len(points) > cap:
-        half = len(points) // 2
-        points = points[:half:2] + points[half:]
-    return points
-
-
-def thin_by_step(entries: list[dict[str, Any]], cap: int) -> list[dict[str, Any]]:
-    """`thin` over whole steps: each evaluation writes one entry per opponent and budget, in a
-    fixed order, and thinning single entries dropped the same kinds every time, until the
-    older part of the charts had lost whole series."""
+def thin(entries: list[dict[str, Any]], cap: int) -> list[dict[str, Any]]:
+    """`entries` (in step order) if they are at most `cap`, else fewer: of the steps, the first
+    in each span of steps is kept, and the newest. Spans are a power of two wide, from the
+    first step, as few as fit about `cap / 2` entries. A span's width only doubles, so each
+    span of a thinning is whole spans of the thinning before, which had a point each: a long
+    run keeps its whole curve at an even resolution, and the points since the last thinning in
+    full. (Dropping every other point of the older half at each overflow wore the older part
+    away: after 5,000 writes of a 1,000-point history the first 45% of the run had two points.)
+    The entries of one step stay or go together: an evaluation writes one per opponent and
+    budget. Entries without a whole-number step (the tournament's baselines) are kept."""
     groups: list[list[dict[str, Any]]] = []
     for entry in entries:
         if groups and groups[-1][0].get("step") == entry.get("step"):
             groups[-1].append(entry)
         else:
             groups.append([entry])
-    while sum(map(len, groups)) > cap and len(groups) > 3:
-        half = len(groups) // 2
-        groups = groups[:half:2] + groups[half:]
+    spans = max(cap // (2 * max(map(len, groups), default=1)), 1)
+    while sum(map(len, groups)) > cap:
+        steps = [group[0]["step"] for group in groups if _whole(group[0].get("step"))]
+        if len(steps) < 3:
+            break
+        first, width = min(steps), 1
+        while width * spans < max(steps) - first:
+            width *= 2
+        kept, taken = [], set()
+        for group in groups[:-1]:
+            step = group[0].get("step")
+            span = (step - first) // width if _whole(step) else None
+            if span is None or span not in taken:
+                taken.add(span)
+                kept.append(group)
+        groups = kept + groups[-1:]
+        spans = max(spans // 2, 1)
     return [entry for group in groups for entry in group]
+
+
+def _whole(step: Any) -> bool:
+    return type(step) is int
 
 
 def new_stats(game: str, config: dict[str, Any]) -> dict[str, Any]:
@@ -247,7 +262,7 @@ def append_evaluation(
             "optimal_move_rate": _number(optimal_move_rate),
         }
     )
-    stats["evaluations"] = thin_by_step(stats["evaluations"], LIST_CAP)
+    stats["evaluations"] = thin(stats["evaluations"], LIST_CAP)
 
 
 def append_elo(stats: dict[str, Any], *, player: str, step: int, elo: float) -> None:
@@ -275,7 +290,7 @@ def merge_evaluations_file(
             for e in entries
             if _usable("evaluations", e) and (e["step"] <= step or _time_of(e) >= started)
         ]
-        stats["evaluations"] = thin_by_step(kept, LIST_CAP)
+        stats["evaluations"] = thin(kept, LIST_CAP)
 
 
 def _read_json(path: Path) -> Any:

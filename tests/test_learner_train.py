@@ -1,5 +1,6 @@
 """Training loop: the loss falls, resume is exact, replay ratio, stats.json, config, CLI."""
 
+import collections
 import json
 import math
 import sqlite3
@@ -184,7 +185,8 @@ def test_history_thinning_and_evaluations(tmp_path) -> None:
     thinned = stats_module.thin(points, 60)
     assert len(thinned) <= 60
     assert thinned[-1]["step"] == 99 and thinned[0]["step"] == 0
-    assert [p["step"] for p in thinned[-25:]] == list(range(75, 100))
+    gaps = np.diff([p["step"] for p in thinned])
+    assert gaps.min() >= 1 and gaps.max() <= 8  # even: spans of 4 steps, one point each
     stats = stats_module.new_stats("tictactoe", {})
     stats_module.append_evaluation(
         stats, step=10, opponent="mcts", simulations=100, win_rate=0.5, draw_rate=0.25,
@@ -216,6 +218,31 @@ def test_history_thinning_and_evaluations(tmp_path) -> None:
         {"player": "step_20", "step": 20, "elo": 300.5, "elo_ci95": 61.2},
         {"player": "old", "step": 10, "elo": 9.0, "elo_ci95": None},
     ]
+
+
+def test_a_long_runs_history_keeps_its_whole_curve() -> None:
+    """The learner appends a point at every stats write (5 s) and thins at the cap: after
+    20,000 writes (28 hours) every tenth of the run still has its share of points, and the
+    newest stay in full. Thinning the older half at each overflow left step 0 and the last 14%
+    of the run. Evaluations thin the same way, an evaluation's entries together."""
+    history: list[dict] = []
+    for write in range(20_000):
+        history = stats_module.thin(history + [{"step": write * 7}], 1_000)
+    steps = np.array([point["step"] for point in history])
+    assert len(steps) <= 1_000 and steps[0] == 0 and steps[-1] == 19_999 * 7
+    assert (np.diff(steps) > 0).all()
+    per_tenth = np.histogram(steps, bins=10, range=(0, 20_000 * 7))[0]
+    assert per_tenth[:9].min() >= 20, per_tenth  # ~27 each: spans of 256 steps
+    assert list(steps[-100:]) == [step * 7 for step in range(19_900, 20_000)]
+    evaluations: list[dict] = []
+    for step in range(0, 300_000, 100):
+        kinds = [{"step": step, "opponent": name} for name in ("random", "mcts", "solver")]
+        evaluations = stats_module.thin(evaluations + kinds, 300)
+    by_step = collections.Counter(entry["step"] for entry in evaluations)
+    assert len(evaluations) <= 300 and set(by_step.values()) == {3}
+    assert np.histogram(list(by_step), bins=10, range=(0, 300_000))[0][:9].min() >= 2
+    baselines = [{"step": None, "player": "random"}] + history
+    assert stats_module.thin(baselines, 500)[0] == {"step": None, "player": "random"}
 
 
 def test_config_precedence_and_errors(tmp_path) -> None:
