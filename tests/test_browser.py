@@ -701,18 +701,26 @@ def test_a_fresh_run_shows_no_model_yet_and_names_the_shipped_one(web_browser, t
         assert page.errors == [], f"console errors: {page.errors}"
 
 
+def training_connect4(workers: int, rates: dict | None = None):
+    """A health answer of an actor that self-plays Connect 4 with `workers` workers (this one
+    only serves), for page.route."""
+    worker = {"index": 0, "model_step": 0, "int8": False, "games": 0, "last_refusal": None}
+
+    def answer(route) -> None:
+        real = route.fetch()
+        route.fulfill(response=real, json={**real.json(), "training_game": "connect4",
+                                           "selfplay": True, "workers": [worker] * workers,
+                                           "selfplay_rates": rates})  # fmt: skip
+
+    return answer
+
+
 def test_replays_say_self_play_is_starting_while_the_game_trains(web_page: Page) -> None:
     """The first minute of a run (self-play compiles its search) said "No self-play games yet.
     Start training with ./start_training.sh" although training was running. The actor here only
     serves: its health answer says it self-plays Connect 4, which has no games yet."""
     page = web_page.page
-
-    def training_connect4(route) -> None:
-        answer = route.fetch()
-        route.fulfill(response=answer, json={**answer.json(), "training_game": "connect4",
-                                             "selfplay": True})  # fmt: skip
-
-    page.route("**/api/health", training_connect4)
+    page.route("**/api/health", training_connect4(workers=2))
     web_page.open("replays/connect4")
     empty = page.get_by_test_id("replays-empty")
     page.get_by_text("Self-play is starting").wait_for()
@@ -723,6 +731,57 @@ def test_replays_say_self_play_is_starting_while_the_game_trains(web_page: Page)
     page.reload()  # the actor's own answer: it trains nothing, so how to train Connect 4
     page.get_by_text("No self-play games yet").wait_for()
     assert "./start_training.sh connect4" in empty.inner_text()
+
+
+def test_replays_say_when_self_play_is_not_running(web_page: Page) -> None:
+    """ "Self-play is starting" trusted the training game the health answer names, and stayed
+    for good where no worker played it or the actor had stopped (it does when a worker dies).
+    Now it takes the workers and their rates for evidence, and says what it finds."""
+    web_page.expected_errors.append("net::ERR_CONNECTION_REFUSED")
+    page = web_page.page
+    page.route("**/api/health", training_connect4(workers=0))  # named, but no worker plays
+    web_page.open("replays/connect4")
+    empty = page.get_by_test_id("replays-empty")
+    page.get_by_text("self-play is not running").wait_for()
+    assert "./start_training.sh connect4" in empty.inner_text()
+    assert "starting" not in empty.inner_text()
+    page.unroute("**/api/health")
+    rates = {"games_per_s": 0.0, "positions_per_s": 80.0, "nn_evals_per_s": 9000.0}
+    page.route("**/api/health", training_connect4(workers=2, rates=rates))
+    page.get_by_text("Self-play is running").wait_for(timeout=15_000)  # App's next poll (3 s)
+    actor_down(page)
+    page.get_by_text("the actor does not answer: self-play is not running").wait_for(timeout=15_000)
+    assert "Self-play is running" not in empty.inner_text()
+    page.unroute("**/api/health")
+    actor_back(page)
+    page.get_by_text("No self-play games yet, and self-play is not running").wait_for(
+        timeout=15_000
+    )  # back, serving only
+
+
+def test_a_replays_address_scrolls_the_list_to_its_game(web_browser, web_actor) -> None:
+    """On a phone the list shows about four games: #/replays/othello/1 opened game 1, the
+    oldest, with its entry out of sight below. The list scrolls to it, the page stays put, and
+    so it does for another address later (Back, or one typed in)."""
+    in_sight = """id => {
+        const list = document.querySelector('.list ul');
+        const entry = document.querySelector(`[data-testid=replay-${id}]`);
+        if (!list || !entry || !entry.classList.contains('active')) return false;
+        const box = list.getBoundingClientRect(), at = entry.getBoundingClientRect();
+        return at.top >= box.top - 0.5 && at.bottom <= box.bottom + 0.5;
+    }"""
+    for viewport in (PHONE, DESKTOP):
+        page = Page(web_browser, web_actor, viewport)
+        try:
+            tab = page.open("replays/othello/1")
+            tab.wait_for_function(in_sight, arg=1, timeout=10_000)
+            assert tab.evaluate("window.scrollY") == 0, viewport  # the list moved, not the page
+            tab.evaluate("location.hash = '#/replays/othello/6'")
+            tab.wait_for_function(in_sight, arg=6, timeout=10_000)
+            assert tab.evaluate("window.scrollY") == 0, viewport
+        finally:
+            page.close()
+        assert page.errors == [], f"console errors: {page.errors}"
 
 
 def test_dashboard_without_a_run_says_how_to_start(web_page: Page) -> None:

@@ -34,6 +34,8 @@ const server = {
   replayVisits: null as number[][] | null,
   /** An answer of its own for a move request, or null for the default one. */
   move: null as null | ((game: string, body: MoveBody) => Response | null),
+  /** The self-play workers in /api/health (of tictactoe, the game it trains). */
+  workers: 3,
 };
 interface MoveBody {
   moves: number[];
@@ -69,7 +71,7 @@ function fakeActor(stats: unknown = null, selfplayRates: unknown = null) {
     if (url.endsWith('/health')) {
       return json({
         training_game: 'tictactoe',
-        workers: [{}, {}, {}],
+        workers: Array.from({ length: server.workers }, () => ({})),
         selfplay_rates: selfplayRates,
         models: Object.fromEntries(
           Object.keys(RULES).map((name) => [
@@ -122,6 +124,7 @@ beforeEach(() => {
   server.modelSource = 'run';
   server.replayVisits = null;
   server.move = null;
+  server.workers = 3;
   vi.stubGlobal(
     'ResizeObserver',
     class {
@@ -754,6 +757,32 @@ describe('Dashboard and replays', () => {
     await rerender({ rules: tictactoe, answered: 1 }); // App's next poll
     await screen.findByTestId('replay-9');
     expect(screen.queryByTestId('replays-empty')).toBeNull();
+  });
+
+  it('says self-play is not running when no worker plays, whatever game the actor names', async () => {
+    fakeActor(); // names tictactoe as its training game...
+    server.workers = 0; // ...but no worker plays it
+    server.replayIds = [];
+    const { rerender } = render(Replays, { rules: tictactoe, answered: 0 });
+    const empty = await screen.findByTestId('replays-empty');
+    expect(empty.textContent).toContain('self-play is not running');
+    expect(empty.textContent).toContain('./start_training.sh tictactoe');
+    expect(empty.textContent).not.toContain('starting');
+    server.workers = 3; // started meanwhile: the next poll says so
+    await rerender({ rules: tictactoe, answered: 1 });
+    await waitFor(() => expect(empty.textContent).toContain('Self-play is starting'));
+  });
+
+  it('says self-play is running once its workers play, and not when the actor is away', async () => {
+    fakeActor(null, { games_per_s: 0, positions_per_s: 75, nn_evals_per_s: 9000 });
+    server.replayIds = [];
+    const { rerender } = render(Replays, { rules: tictactoe, answered: 0 });
+    const empty = await screen.findByTestId('replays-empty');
+    await waitFor(() => expect(empty.textContent).toContain('Self-play is running'));
+    // its actor stopped (it does when a worker dies): App's polls go unanswered
+    await rerender({ rules: tictactoe, answered: 0, actorDown: true });
+    expect(empty.textContent).toContain('the actor does not answer: self-play is not running');
+    expect(empty.textContent).not.toContain('Self-play is running');
   });
 
   it('says how to start training when the game has no games and does not train', async () => {
