@@ -15,8 +15,9 @@ import sys
 import threading
 import time
 
-from actor.config import ActorConfig, parse_args
+from actor.config import CONFIG_FILE, ActorConfig, parse_args, saved_selfplay
 from actor.worker import STUCK_AFTER_S
+from runfiles import write_atomic
 
 log = logging.getLogger("actor")
 
@@ -140,9 +141,13 @@ def main(argv: list[str] | None = None) -> int:
         run_dir = config.run_dir()
         try:
             run_dir.mkdir(parents=True, exist_ok=True)
-            (run_dir / "actor_config.json").write_text(
-                json.dumps(config.as_log_dict(effective), indent=2)
-            )
+            logged = config.as_log_dict(effective)
+            before = saved_selfplay(run_dir / CONFIG_FILE)
+            if changes := [f"{k} {v} -> {logged[k]}" for k, v in before.items() if logged[k] != v]:
+                log.info(
+                    "self-play settings changed since this run's last start: %s", ", ".join(changes)
+                )
+            write_atomic(run_dir / CONFIG_FILE, json.dumps(logged, indent=2).encode())
         except OSError as error:  # read-only, full, or a file where the folder should be
             print(
                 f"python -m actor: cannot write the run folder {run_dir}: {error}", file=sys.stderr

@@ -7,6 +7,7 @@ before Numba is first imported.
 from __future__ import annotations
 
 import argparse
+import json
 import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any
 from runfiles.cli import default_note, help_formatter, shown
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+CONFIG_FILE = "actor_config.json"  # in the run folder: the settings of the last self-play start
 # Games whose self-play plays int8 copies (actor.quantize) unless told otherwise. Tic-tac-toe's
 # MLP gains 1.45x but its copy agrees on the best move in only 85% of positions, and
 # Tic-tac-toe training waits on the learner, not on self-play.
@@ -300,5 +302,30 @@ def parse_args(argv: list[str] | None = None) -> ActorConfig:
     asked.add_argument("--game", nargs="?")  # "?": a missing value is the real parser's error
     asked.add_argument("-h", "--help", action="store_true")
     known = asked.parse_known_args(argv)[0]
-    args = build_parser(known.game, describe=known.help).parse_args(argv)
+    parser = build_parser(known.game, describe=known.help)
+    args = parser.parse_args(argv)
+    saved = saved_selfplay(Path(args.data_dir) / args.game / CONFIG_FILE)
+    for name, text in saved.items():
+        if getattr(args, name) is None:  # not given: the run's own, as in the learner
+            try:
+                setattr(args, name, parser._option_string_actions[_flag(name)].type(text))
+            except (argparse.ArgumentTypeError, ValueError, TypeError):
+                pass  # a hand-edited value: the game's default plays
     return ActorConfig(**vars(args))
+
+
+def saved_selfplay(path: Path) -> dict[str, str]:
+    """The self-play settings (`SELFPLAY_SETTINGS`) a run's actor_config.json holds, as text:
+    what a restart keeps unless a flag sets it (a restart without `--simulations 200` went back
+    to the game's 100). Empty where the file is missing or unreadable."""
+    try:
+        saved = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(saved, dict):
+        return {}
+    return {name: str(saved[name]) for name in SELFPLAY_SETTINGS if name in saved}
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")

@@ -1,8 +1,11 @@
 """Every hyperparameter of the learner in one dataclass: defaults per game, TOML, command line.
 
-Precedence, lowest first: the dataclass defaults, the game's defaults (`GAME_DEFAULTS`), a TOML
-file (`--config FILE`, top-level keys or a `[learner]` table), then command-line flags. The
-effective config is written to the run folder at start so a run can be reproduced.
+Precedence, lowest first: the dataclass defaults, the game's defaults (`GAME_DEFAULTS`), the
+run's own hyperparameters when it is resumed (`RUN_SETTINGS` of its config.json), a TOML file
+(`--config FILE`, top-level keys or a `[learner]` table), then command-line flags. The effective
+config is written to the run folder at start (`CONFIG_FILE`) so a run can be reproduced, and
+resumed as it was: a restart that left out a flag of the first start (`--hidden 64`, say) used
+to take the game's default, which for a network's shape threw the trained run away.
 
 Why these defaults: the whole system runs on a 2-core CPU, with the actor's self-play on one
 core and the learner on the other, so the learner uses one torch thread and small networks
@@ -22,7 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from engine import list_games
-from runfiles.cli import default_note, help_formatter
+from runfiles import write_atomic
+from runfiles.cli import default_note, help_formatter, shown
+
+CONFIG_FILE = "config.json"  # in the run folder: the effective config of the last start
 
 
 @dataclass
@@ -268,6 +274,16 @@ _GROUPS: dict[str, tuple[str, ...]] = {
         "checkpoint_every", "stats_every_s", "history_cap",
     ),
 }  # fmt: skip
+# What a resumed run keeps of its own when no flag or --config sets it: how it learns. Not what
+# belongs to the machine or this start (device, threads, max_steps, data_dir, seed: the
+# checkpoint holds the random state).
+RUN_SETTINGS: tuple[str, ...] = (
+    "precision",
+    *_GROUPS["learner: network"],
+    *_GROUPS["learner: optimiser"],
+    *_GROUPS["learner: replay"],
+    *_GROUPS["learner: publishing"],
+)
 _HELP: dict[str, str] = {
     "game": "game to train",
     "data_dir": "folder of the run folders: the run is DIR/GAME/",
@@ -352,7 +368,8 @@ def build_parser(game: str | None = None) -> argparse.ArgumentParser:
 
 
 def parse_args(argv: list[str] | None = None) -> LearnerConfig:
-    """The effective config for a command line (raises ConfigError on bad values)."""
+    """The effective config for a command line (raises ConfigError on bad values): a resumed
+    run's own hyperparameters where neither the command line nor --config sets them."""
     args = build_parser(_game_asked(argv)).parse_args(argv)
     cli = {k: v for k, v in vars(args).items() if k != "config" and v is not None}
     file_values = load_toml(args.config) if args.config else {}
@@ -361,7 +378,50 @@ def parse_args(argv: list[str] | None = None) -> LearnerConfig:
         raise ConfigError(f"unknown game {game!r}; known games: {', '.join(list_games())}")
     merged = {**file_values, **cli}
     merged.pop("game", None)
-    return make_config(game, **merged)
+    run_file = Path(merged.get("data_dir", LearnerConfig.data_dir)) / game / CONFIG_FILE
+    kept = run_settings(run_file)
+    try:
+        return make_config(game, **{**kept, **merged})
+    except ConfigError as error:
+        if not kept:
+            raise
+        raise ConfigError(f"{error} (the run's own setting, from {run_file})") from None
+
+
+def run_settings(path: Path) -> dict[str, Any]:
+    """The hyperparameters (`RUN_SETTINGS`) in a run's config.json, which a resume keeps; none
+    where there is no such file or it cannot be read (the run then starts from the defaults)."""
+    try:
+        saved = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(saved, dict):
+        return {}
+    return {name: saved[name] for name in RUN_SETTINGS if name in saved}
+
+
+def setting_changes(before: dict[str, Any], config: LearnerConfig) -> list[str]:
+    """`name old -> new` for each hyperparameter that differs from `before` (the run's
+    settings at its last start), for the log."""
+    now = to_dict(config)
+    return [
+        f"{name} {_shown_value(before[name])} -> {_shown_value(now[name])}"
+        for name in RUN_SETTINGS
+        if name in before and _shown_value(before[name]) != _shown_value(now[name])
+    ]
+
+
+def non_defaults(config: LearnerConfig) -> list[str]:
+    """`name value` for each hyperparameter that differs from the game's default, for the log:
+    what a resume keeps without its flag."""
+    default, now = to_dict(make_config(config.game)), to_dict(config)
+    return [
+        f"{name} {_shown_value(now[name])}" for name in RUN_SETTINGS if now[name] != default[name]
+    ]
+
+
+def _shown_value(value: Any) -> str:
+    return shown(tuple(value) if isinstance(value, list) else value)
 
 
 def _game_asked(argv: list[str] | None) -> str | None:
@@ -376,6 +436,6 @@ def to_dict(config: LearnerConfig) -> dict[str, Any]:
 
 
 def write_effective(config: LearnerConfig, path: Path) -> None:
-    """The effective config as JSON (so a run can be reproduced)."""
+    """The effective config as JSON (so a run can be reproduced, and resumed as it was)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(to_dict(config), indent=2, sort_keys=True) + "\n")
+    write_atomic(path, (json.dumps(to_dict(config), indent=2, sort_keys=True) + "\n").encode())

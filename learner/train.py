@@ -24,7 +24,15 @@ import torch.nn.functional as F
 
 from engine import get_game
 from learner.checkpoint import CHECKPOINT, CheckpointRefused, load_checkpoint, save_checkpoint
-from learner.config import LearnerConfig, to_dict, write_effective
+from learner.config import (
+    CONFIG_FILE,
+    LearnerConfig,
+    non_defaults,
+    run_settings,
+    setting_changes,
+    to_dict,
+    write_effective,
+)
 from learner.export import LATEST, kept_steps, publish, remove_stale_temp_files, step_file_name
 from learner.network import build_network, pick_device
 from learner.precision import autocast, choose_precision
@@ -267,17 +275,18 @@ class Trainer:
         return True
 
     def _set_aside_old_stats(self, stamp: str) -> None:
-        """Renames an earlier run's stats.json to `stats.json.previous-<UTC time>`: the new
-        run's dashboard starts afresh, and the old run's history is kept, not overwritten."""
-        if not self.stats_path.exists():
-            return
-        target = set_aside(self.stats_path, "previous", stamp=stamp, log=log)
-        if target is None:
-            log.warning(
-                "cannot keep the earlier run's %s: the new run replaces it", self.stats_path
-            )
-            return
-        log.warning("the earlier run's %s is kept as %s", self.stats_path.name, target.name)
+        """Renames an earlier run's stats.json, evaluations.json and tournament.json to
+        `<name>.previous-<UTC time>`: the new run's dashboard starts afresh (the evaluations of
+        the old networks were drawn on as the new run's), and the old run's are kept."""
+        results = (stats_module.EVALUATIONS_FILE, stats_module.TOURNAMENT_FILE)
+        for path in (self.stats_path, *(self.run_dir / name for name in results)):
+            if not path.exists():
+                continue
+            target = set_aside(path, "previous", stamp=stamp, log=log)
+            if target is None:
+                log.warning("cannot keep the earlier run's %s: the new run replaces it", path)
+                continue
+            log.warning("the earlier run's %s is kept as %s", path.name, target.name)
 
     def _apply_config_to_optimizer(self) -> None:
         """Gives a resumed optimiser this run's settings: loading a checkpoint restores the old
@@ -467,7 +476,15 @@ class Trainer:
         stop = stop or threading.Event()
         self.run_dir.mkdir(parents=True, exist_ok=True)
         remove_stale_temp_files(self.run_dir)
-        write_effective(config, self.run_dir / "config.json")
+        before = run_settings(self.run_dir / CONFIG_FILE)
+        write_effective(config, self.run_dir / CONFIG_FILE)
+        if changes := setting_changes(before, config):
+            log.info("settings changed since this run's last start: %s", ", ".join(changes))
+        if kept := non_defaults(config):
+            log.info(
+                "settings other than the game's defaults (a restart keeps them): %s",
+                ", ".join(kept),
+            )
         log.info(
             "learner %s: %s on %s, %d parameters, run folder %s",
             self.game.name,

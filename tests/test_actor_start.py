@@ -2,6 +2,7 @@
 names the folder (it crashed with a traceback, or its self-play worker died after the API was
 up)."""
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -97,3 +98,21 @@ def test_help_shows_the_games_self_play_values(capsys) -> None:
         [sys.executable, "-c", check], capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0 and "numba" not in result.stdout.split(), result.stderr
+
+
+def test_a_restart_keeps_the_runs_own_self_play_settings(tmp_path: Path) -> None:
+    """A run started with --simulations 200 and restarted without it went back to the game's
+    128: its actor_config.json now supplies the self-play settings no flag gives (not the
+    machine's: workers, threads, port); a flag still changes them."""
+    from actor.config import parse_args
+
+    run = tmp_path / "connect4"
+    run.mkdir()
+    saved = {"simulations": "200", "c_puct": "2.5", "opening_moves": "abc", "workers": "7"}
+    (run / "actor_config.json").write_text(json.dumps(saved))
+    data = ["--game", "connect4", "--data-dir", str(tmp_path)]
+    config = parse_args(data)
+    assert (config.simulations, config.c_puct, config.workers) == (200, 2.5, None)
+    assert config.opening_moves is None  # a hand-edited value: the game's default plays
+    assert parse_args([*data, "--simulations", "50"]).simulations == 50
+    assert parse_args(["--game", "othello", "--data-dir", str(tmp_path)]).simulations is None

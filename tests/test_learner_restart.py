@@ -351,14 +351,54 @@ def test_starting_over_keeps_the_earlier_runs_stats(tmp_path, checkpoint) -> Non
         path.write_bytes(b"")
     elif checkpoint == "a folder":
         path.mkdir()
+    (run / "evaluations.json").write_text('[{"step": 40, "opponent": "random"}]')
+    (run / "tournament.json").write_text("{}")
     trainer = Trainer(small_config(tmp_path, max_steps=5))
     assert trainer.step == 0 and trainer.stats["history"] == []
     (kept,) = run.glob("stats.json.previous-*")
     assert kept.read_bytes() == old_stats
     stamp = kept.name.removeprefix("stats.json.previous-")
+    # The old networks' evaluations were drawn as the new run's: they go aside too.
+    assert not (run / "evaluations.json").exists() and not (run / "tournament.json").exists()
+    assert (run / f"evaluations.json.previous-{stamp}").read_text().startswith('[{"step": 40')
+    assert (run / f"tournament.json.previous-{stamp}").read_text() == "{}"
     assert [p.name for p in (run / "models").glob("previous-*")] == [f"previous-{stamp}"]
     if checkpoint != "deleted":
         assert (run / "checkpoints" / f"latest.pt.refused-{stamp}").exists()
     trainer.run()
     history = json.loads((run / "stats.json").read_text())["history"]
     assert history and all(point["step"] <= 5 for point in history)
+
+
+def test_a_restart_keeps_the_runs_own_settings(tmp_path, caplog) -> None:
+    """A run started with --hidden 48 --lr 0.01 and restarted without them took the game's
+    defaults: a network of another shape, so the trained run was set aside and training
+    started over from step 0. The run's config.json now supplies what no flag sets; a flag
+    still changes it, and the log says what changed and what differs from the defaults."""
+    from learner.config import parse_args
+
+    fill_db(tmp_path)
+    data = ["--data-dir", str(tmp_path), "--batch-size", "32", "--min-positions", "10"]
+    data += ["--replay-ratio", "1e9", "--precision", "float32", "--checkpoint-every", "20"]
+    first = parse_args([*data, "--hidden", "48", "--lr", "0.01", "--max-steps", "40"])
+    Trainer(first).run()
+    resumed = parse_args([*data, "--max-steps", "60"])
+    assert (resumed.hidden, resumed.lr, resumed.max_steps) == (48, 0.01, 60)
+    trainer = Trainer(resumed)
+    assert trainer.step == 40  # resumed, not started over
+    changed = parse_args([*data, "--lr", "0.005", "--max-steps", "60"])
+    assert (changed.hidden, changed.lr) == (48, 0.005)
+    with caplog.at_level(logging.INFO, logger="learner"):
+        Trainer(changed).run()
+    assert "settings changed since this run's last start: lr 0.01 -> 0.005" in caplog.text
+    assert "(a restart keeps them): " in caplog.text and "hidden 48" in caplog.text
+    toml = tmp_path / "learner.toml"
+    toml.write_text("lr = 0.003\n")
+    assert parse_args([*data, "--config", str(toml)]).lr == 0.003  # --config beats the run's
+    assert parse_args(["--data-dir", str(tmp_path / "new")]).hidden != 48  # another run
+    config_file = tmp_path / "tictactoe" / "config.json"
+    config_file.write_text('{"hidden": -3}')
+    with pytest.raises(ConfigError, match="the run's own setting, from .*config.json"):
+        parse_args(data)
+    config_file.write_text("{not json")
+    assert parse_args(data).hidden == parse_args(["--data-dir", str(tmp_path / "new")]).hidden
