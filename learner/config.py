@@ -175,10 +175,18 @@ def _fields() -> dict[str, dataclasses.Field]:
     return {f.name: f for f in dataclasses.fields(LearnerConfig)}
 
 
+# What each field type takes, for messages ("must be a whole number", not "must be int").
+_KINDS = {int: "a whole number", float: "a number", str: "text", bool: "true or false"}
+_KINDS[tuple] = "a list of steps (26000,80000 on the command line, [26000, 80000] in TOML)"
+
+
 def _coerce(name: str, value: Any) -> Any:
-    """`value` converted to the type of field `name`, or a ConfigError."""
+    """`value` converted to the type of field `name`, or a ConfigError. A TOML `true` is no
+    number (Python's bool is an int: `batch_size = true` trained batches of 1)."""
     default = getattr(LearnerConfig(), name)
     kind = type(default)
+    if isinstance(value, bool) and kind is not bool:
+        raise ConfigError(f"{name} must be {_KINDS[kind]}, got {value!r}")
     try:
         if kind is tuple:  # steps: "26000,80000" on the command line, a list in TOML
             parts = value.replace(",", " ").split() if isinstance(value, str) else value
@@ -191,7 +199,7 @@ def _coerce(name: str, value: Any) -> Any:
             raise ValueError("not an integer")
         return kind(value)
     except (TypeError, ValueError):
-        raise ConfigError(f"{name} must be {kind.__name__}, got {value!r}") from None
+        raise ConfigError(f"{name} must be {_KINDS[kind]}, got {value!r}") from None
 
 
 def validate(config: LearnerConfig) -> LearnerConfig:
@@ -214,12 +222,22 @@ def validate(config: LearnerConfig) -> LearnerConfig:
             raise ConfigError(f"{name} must be a finite number, got {value}")
     if config.history_cap < MIN_HISTORY_CAP:
         raise ConfigError(f"history_cap must be at least {MIN_HISTORY_CAP}")
-    if config.lr <= 0 or config.replay_ratio <= 0 or config.lr_gamma <= 0:
-        raise ConfigError("lr, lr_gamma and replay_ratio must be positive")
-    if config.momentum < 0 or config.weight_decay < 0 or config.warmup_steps < 0:
-        raise ConfigError("momentum, weight_decay and warmup_steps cannot be negative")
-    if not 0.0 <= config.root_value_mix <= 1.0:
-        raise ConfigError("root_value_mix must be between 0 and 1")
+    if config.lr <= 0 or config.replay_ratio <= 0 or config.poll_interval_s <= 0:
+        raise ConfigError("lr, replay_ratio and poll_interval_s must be positive")
+    not_negative = ("momentum", "weight_decay", "warmup_steps", "value_loss_weight", "seed")
+    not_negative += ("max_steps", "min_positions", "stats_every_s", "delete_every_s")
+    for name in not_negative:
+        if getattr(config, name) < 0:
+            raise ConfigError(f"{name} cannot be negative, got {getattr(config, name)}")
+    if config.lr_total_steps < 1:
+        raise ConfigError("lr_total_steps must be at least 1")
+    # A schedule steps the rate down: a factor above 1 grew it tenfold at each "step down",
+    # and a negative end ratio made cosine's rate negative.
+    if not 0.0 < config.lr_gamma <= 1.0:
+        raise ConfigError(f"lr_gamma must be above 0 and at most 1, got {config.lr_gamma}")
+    for name in ("root_value_mix", "lr_min_ratio"):
+        if not 0.0 <= getattr(config, name) <= 1.0:
+            raise ConfigError(f"{name} must be between 0 and 1, got {getattr(config, name)}")
     milestones = config.lr_milestones
     if any(m < 1 for m in milestones) or list(milestones) != sorted(set(milestones)):
         raise ConfigError("lr_milestones must be increasing positive steps")
@@ -244,15 +262,25 @@ def make_config(game: str = "tictactoe", **overrides: Any) -> LearnerConfig:
 
 
 def load_toml(path: Path) -> dict[str, Any]:
-    """Settings from a TOML file: top-level keys, or those of a `[learner]` table."""
+    """Settings from a TOML file: top-level keys and those of a `[learner]` table. Any other
+    table is refused, not ignored: an `[actor]` table's settings never reached the actor, and
+    top-level keys beside a `[learner]` table were dropped without a word."""
     try:  # TOML is UTF-8; UnicodeDecodeError and TOMLDecodeError are both ValueErrors
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
         raise ConfigError(f"cannot read config file {path}: {error}") from None
-    table = data.get("learner", data)
+    table = data.pop("learner", {})
     if not isinstance(table, dict):
         raise ConfigError(f"config file {path}: learner must be a table ([learner]), not {table!r}")
-    return dict(table)
+    for name, value in data.items():
+        if isinstance(value, dict):
+            raise ConfigError(
+                f"config file {path}: a [{name}] table is not read: learner settings go at the"
+                " top level or in [learner]; the actor's (simulations, say) on the command line"
+            )
+        if name in table:
+            raise ConfigError(f"config file {path}: {name} is set twice (in [learner] too)")
+    return {**data, **table}
 
 
 # The command line's help: what each flag controls (`build_parser` adds the value it takes), and

@@ -185,6 +185,17 @@ def test_a_skipped_update_does_not_publish_or_checkpoint_again(tmp_path, monkeyp
         ("history_cap", 2),  # stats.thin never got under the cap: the learner hung
         ("momentum", -0.5),  # torch's ValueError came out as AssertionError("unreachable")
         ("weight_decay", -1e-4),
+        # Accepted until the audit of 2026-11-27, each making training go wrong silently:
+        ("lr_min_ratio", -5),  # cosine's rate went negative
+        ("lr_gamma", 10),  # each "step down" multiplied the rate by 10
+        ("value_loss_weight", -1),
+        ("max_steps", -1),  # stopped at once, "finished"
+        ("min_positions", -5),
+        ("poll_interval_s", -1),  # the wait for data became a busy loop
+        ("stats_every_s", -1),
+        ("lr_total_steps", 0),
+        ("seed", -1),
+        ("batch_size", True),  # TOML's true: batches of 1
     ],
 )
 def test_settings_that_would_break_the_learner_later_are_rejected(tmp_path, setting, value) -> None:

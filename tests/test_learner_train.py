@@ -266,6 +266,21 @@ def test_config_precedence_and_errors(tmp_path) -> None:
     toml.write_text("learning_rate = 1\n")
     with pytest.raises(ConfigError, match="unknown setting"):
         parse_args(["--config", str(toml)])
+    # Top-level keys beside [learner] were dropped, and an [actor] table ignored, silently.
+    toml.write_text("lr = 0.005\n[learner]\nbatch_size = 64\n")
+    assert (
+        parse_args(["--config", str(toml)]).lr,
+        parse_args(["--config", str(toml)]).batch_size,
+    ) == (0.005, 64)
+    toml.write_text("lr = 0.005\n[actor]\nsimulations = 32\n")
+    with pytest.raises(ConfigError, match=r"\[actor\] table is not read.*on the command line"):
+        parse_args(["--config", str(toml)])
+    toml.write_text("lr = 0.005\n[learner]\nlr = 0.01\n")
+    with pytest.raises(ConfigError, match="lr is set twice"):
+        parse_args(["--config", str(toml)])
+    toml.write_text("lr_milestones = 26000\n")
+    with pytest.raises(ConfigError, match="lr_milestones must be a list of steps"):
+        parse_args(["--config", str(toml)])
 
 
 @pytest.mark.parametrize(
