@@ -78,6 +78,12 @@ class Forest:
             np.zeros((num_trees, 2), np.int32),
         )
 
+    @staticmethod
+    def bytes_needed(game: Game, num_trees: int, max_nodes: int, max_rows: int) -> int:
+        """What `allocate` takes, before taking it."""
+        node = (_tree_kernels.LINK_FIELDS + _tree_kernels.EDGE_FIELDS) * 4
+        return num_trees * (max_nodes * node + max_rows * game.state_size * 8 + 8)
+
     def arrays(self) -> tuple:
         """The arrays as one tuple, the form the jitted kernels take."""
         return (self.links, self.edges, self.states, self.counts)

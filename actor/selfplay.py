@@ -22,6 +22,7 @@ whose 5,478 positions all fit, 2.2 times as many.
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -83,6 +84,21 @@ class SelfPlayConfig:
             raise ValueError(f"eval_cache must be 0 or a power of two, got {self.eval_cache}")
         if not 0 <= self.opening_moves <= 100:
             raise ValueError(f"opening_moves must be between 0 and 100, got {self.opening_moves}")
+        return self
+
+    def check_memory(self, game: Game) -> SelfPlayConfig:
+        """Refuses search trees that would take more than half of the machine's memory (a
+        worker died with numpy's traceback for 5 TiB of trees at --games-in-parallel 1e8)."""
+        need = Forest.bytes_needed(
+            game, self.games_in_parallel, *pool_sizes(game, self.simulations)
+        )
+        machine = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        if need > machine // 2:
+            raise ValueError(
+                f"games_in_parallel {self.games_in_parallel:,} with {self.simulations:,}"
+                f" simulations needs {need / 2**30:,.1f} GiB of search trees per worker, more"
+                f" than half of this machine's {machine / 2**30:,.0f} GiB"
+            )
         return self
 
 

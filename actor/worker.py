@@ -95,7 +95,8 @@ def selfplay_config(game: Any, config: ActorConfig) -> Any:
     """The game's default SelfPlayConfig with the command line's overrides applied."""
     from actor.selfplay import default_config
 
-    return default_config(game, **{name: getattr(config, name) for name in SELFPLAY_SETTINGS})
+    settings = default_config(game, **{name: getattr(config, name) for name in SELFPLAY_SETTINGS})
+    return settings.check_memory(game)
 
 
 def effective_selfplay(game: Any, config: ActorConfig) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import sqlite3
 import time
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ import numpy as np
 from engine import records
 from engine.game import FIRST_PLAYER_WON, ONGOING, SECOND_PLAYER_WON, Game
 from engine.records import RecordError, decode_game_record, max_blob_bytes
+from learner.config import ConfigError
 
 log = logging.getLogger("learner.replay")
 
@@ -161,6 +163,15 @@ class ReplayWindow:
         self.game = game
         self.capacity = int(capacity)
         cells = game.rows * game.cols
+        per_position = game.num_planes * cells + 4 * game.num_actions + 4 + 8  # the arrays below
+        machine = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        need = self.capacity * per_position
+        if need > machine // 2:  # numpy's traceback came later, or none (overcommit)
+            raise ConfigError(
+                f"window_positions {self.capacity:,} needs {need / 2**30:,.1f} GiB for the"
+                f" replay window, more than half of this machine's"
+                f" {machine / 2**30:,.0f} GiB: use a smaller --window-positions"
+            )
         self.planes = np.zeros((capacity, game.num_planes, cells), dtype=np.uint8)
         self.policy = np.zeros((capacity, game.num_actions), dtype=np.float32)
         self.values = np.zeros(capacity, dtype=np.float32)

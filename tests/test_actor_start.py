@@ -116,3 +116,16 @@ def test_a_restart_keeps_the_runs_own_self_play_settings(tmp_path: Path) -> None
     assert config.opening_moves is None  # a hand-edited value: the game's default plays
     assert parse_args([*data, "--simulations", "50"]).simulations == 50
     assert parse_args(["--game", "othello", "--data-dir", str(tmp_path)]).simulations is None
+
+
+def test_search_trees_bigger_than_the_machine_are_refused_at_start(tmp_path: Path, capsys) -> None:
+    """--games-in-parallel 100000000: a worker died with numpy's traceback (5.34 TiB of
+    trees); the actor now refuses it before anything starts, saying what it would take."""
+    from actor.__main__ import main
+
+    argv = ["--game", "connect4", "--games-in-parallel", "100000000", "--port", "1"]
+    assert main([*argv, "--data-dir", str(tmp_path)]) == 2
+    assert list(tmp_path.iterdir()) == []  # nothing started, no run folder
+    error = capsys.readouterr().err
+    assert "games_in_parallel 100,000,000 with 128 simulations needs" in error
+    assert "GiB of search trees per worker" in error

@@ -413,3 +413,10 @@ def test_a_restart_keeps_the_runs_own_settings(tmp_path, caplog) -> None:
         parse_args(data)
     config_file.write_text("{not json")
     assert parse_args(data).hidden == parse_args(["--data-dir", str(tmp_path / "new")]).hidden
+
+
+def test_a_replay_window_bigger_than_the_machine_is_a_clear_error(tmp_path) -> None:
+    """--window-positions 100000000000 ended in numpy's traceback (1.64 TiB), or with
+    overcommit in a learner killed later: it is refused, saying what it would take."""
+    with pytest.raises(ConfigError, match=r"window_positions 100,000,000,000 needs .* GiB"):
+        Trainer(small_config(tmp_path, window_positions=10**11))
