@@ -24,9 +24,10 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 sys.path.insert(0, str(REPO_ROOT))
-from actor.config import WORKERS_BY_GAME  # noqa: E402
+from actor.config import WORKERS_BY_GAME, ActorConfig  # noqa: E402
 from actor.config import build_parser as build_actor_parser  # noqa: E402
-from engine import list_games  # noqa: E402
+from actor.worker import selfplay_config  # noqa: E402
+from engine import get_game, list_games  # noqa: E402
 from learner.config import ConfigError, load_toml  # noqa: E402
 from learner.config import build_parser as build_learner_parser  # noqa: E402
 from learner.config import parse_args as parse_learner_args  # noqa: E402
@@ -123,18 +124,20 @@ def take_cpus(argv: list[str]) -> tuple[int, list[str]]:
         return os.cpu_count() or 1, argv
     if not value.isdigit() or int(value) < 1:
         raise LaunchError(f"--cpus must be a whole number of at least 1, got {value!r}")
-    index = next(i for i, arg in enumerate(argv) if arg.split("=", 1)[0] == "--cpus")
-    return int(value), argv[:index] + argv[index + (1 if "=" in argv[index] else 2) :]
+    return int(value), without_option(argv, "--cpus")  # each --cpus: no process knows it
 
 
 def flag_value(args: list[str], name: str) -> str | None:
-    """The value given to `name` in `args` (`--name value` or `--name=value`), else None."""
+    """The value argparse reads for `name` in `args`: the last `--name value` or `--name=value`
+    (the first one made the launcher check port 8230 while the actor served `--port 8231`),
+    else None; None too when that last one has no value (argparse refuses it)."""
+    value = None
     for index, arg in enumerate(args):
-        if arg == name and index + 1 < len(args):
-            return args[index + 1]
-        if arg.startswith(name + "="):
-            return arg.split("=", 1)[1]
-    return None
+        if arg == name:
+            value = args[index + 1] if index + 1 < len(args) else None
+        elif arg.startswith(name + "="):
+            value = arg.split("=", 1)[1]
+    return value
 
 
 def learner_setting(learner_args: list[str], name: str) -> tuple[str | None, str | None]:
@@ -313,13 +316,19 @@ def take_game(argv: list[str]) -> tuple[str, list[str]]:
 
 
 def without_option(args: list[str], name: str) -> list[str]:
-    """`args` without `name` and its value (`--name value` or `--name=value`)."""
-    for index, arg in enumerate(args):
-        if arg.startswith(name + "="):
-            return args[:index] + args[index + 1 :]
-        if arg == name:
-            return args[:index] + args[index + 2 :]
-    return args
+    """`args` without each `name` and its value (`--name value` or `--name=value`): a flag
+    given twice leaves none of its values behind to outvote the one the launcher passes."""
+    out: list[str] = []
+    index = 0
+    while index < len(args):
+        if args[index] == name:
+            index += 2
+        elif args[index].startswith(name + "="):
+            index += 1
+        else:
+            out.append(args[index])
+            index += 1
+    return out
 
 
 def absolute_paths(args: list[str], base: Path) -> list[str]:
@@ -362,7 +371,19 @@ def check_arguments(game: str, actor_args: list[str], learner_args: list[str]) -
         raise LaunchError(f"actor: {message}")
 
     parser.error = refuse  # argparse would print the whole usage and exit
-    parser.parse_args(["--game", game, *actor_args])
+    check_selfplay(ActorConfig(**vars(parser.parse_args(["--game", game, *actor_args]))))
+
+
+def check_selfplay(config: ActorConfig) -> None:
+    """The actor's own check of its self-play values (actor/__main__.py), made here: it
+    refused `--c-puct -1` only after the learner had started and the run folder was made.
+    Imports actor.selfplay (Numba, which `engine` has imported already) and compiles nothing."""
+    if not config.selfplay:
+        return
+    try:
+        selfplay_config(get_game(config.game), config)
+    except ValueError as error:
+        raise LaunchError(f"actor: {error}") from None
 
 
 def check_port(actor_args: list[str]) -> str:
@@ -409,6 +430,7 @@ def prepare(argv: list[str]) -> tuple[str, dict[str, list[str]], Path, str, str]
     actor_args = [*without_option(actor_args, "--data-dir"), "--data-dir", str(data_dir)]
     learner_args = [*without_option(learner_args, "--data-dir"), "--data-dir", str(data_dir)]
     check_arguments(game, actor_args, learner_args)
+    url = check_port(actor_args)  # before any folder: a refused run leaves none behind
     try:
         check_run_free(data_dir / game)
         log_dir = data_dir / game / "logs"
@@ -417,7 +439,6 @@ def prepare(argv: list[str]) -> tuple[str, dict[str, list[str]], Path, str, str]
         raise LaunchError(str(error)) from None
     except OSError as error:
         raise LaunchError(f"cannot use the data folder {data_dir}: {error}") from None
-    url = check_port(actor_args)
     cpu_line = apply_cpu_plan(game, cpus, actor_args, learner_args)
     commands = {
         "actor": [sys.executable, "-u", "-m", "actor", "--game", game, *actor_args],

@@ -222,11 +222,21 @@ def test_a_finished_learner_ends_the_run_with_exit_zero(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "extra,message",
     [
-        (["--lr", "-1"], "learner: lr, lr_gamma and replay_ratio must be positive"),
+        (["--lr", "-1"], "learner: lr, replay_ratio and poll_interval_s must be positive"),
         (
             ["--simulations", "0"],
             "actor: argument --simulations: must be a whole number >= 1, got '0'",
         ),
+        # The actor's self-play check (actor.selfplay): the actor refused these only after the
+        # learner had started and the run's logs/ folder was made.
+        (["--c-puct", "-1"], "actor: c_puct must be a finite number > 0, got -1.0"),
+        (["--c-puct", "nan"], "actor: c_puct must be a finite number > 0, got nan"),
+        (["--dirichlet-alpha", "0"], "actor: dirichlet_alpha must be a finite number > 0"),
+        (["--temperature-moves", "-3"], "actor: temperature_moves must be >= 0"),
+        (["--eval-cache", "1000"], "actor: eval_cache must be 0 or a power of two, got 1000"),
+        (["--opening-moves", "200"], "actor: opening_moves must be between 0 and 100, got 200"),
+        # Given twice, argparse reads the last: the actor crashed on port 99999 with a traceback.
+        (["--port", "99999"], "--port must be between 1 and 65535, got 99999"),
     ],
 )
 def test_bad_values_are_refused_before_anything_starts(
@@ -240,6 +250,8 @@ def test_bad_values_are_refused_before_anything_starts(
     output = launcher.log()
     assert code == 2 and message in output, output[-3000:]
     assert "[launch] training" not in output and "[actor]" not in output  # nothing started
+    assert len(output.splitlines()) == 1, output[-3000:]  # one line, no traceback
+    assert not (tmp_path / "tictactoe").exists()  # and no run folder made
 
 
 def test_a_second_launch_on_the_same_run_is_refused(tmp_path: Path) -> None:
@@ -280,6 +292,40 @@ def test_a_busy_port_is_refused_before_anything_starts(tmp_path: Path) -> None:
             proc.close()
     assert code == 2 and f"cannot serve on 127.0.0.1:{port}" in proc.log(), proc.log()
     assert "pass --port N" in proc.log()
+    assert not (tmp_path / "tictactoe").exists()  # refused before the run's logs/ was made
+
+
+def test_a_flag_given_twice_is_read_as_the_processes_read_it(tmp_path: Path, monkeypatch) -> None:
+    """argparse takes a flag's last value: the launcher read the first, so it checked and
+    showed port 8230 while the actor served on 8231 (and --workers, --device, --data-dir...)."""
+    launch = load_launch_module()
+    args = ["--port", "1", "--workers", "2", "--port=3", "--workers", "4"]
+    assert launch.flag_value(args, "--port") == "3" and launch.flag_value(args, "--workers") == "4"
+    assert launch.flag_value(["--port", "1", "--port"], "--port") is None  # argparse refuses
+    assert launch.take_cpus(["--cpus", "6", "--lr", "0.1", "--cpus=3"]) == (3, ["--lr", "0.1"])
+    with pytest.raises(launch.LaunchError, match="--cpus needs a number"):
+        launch.take_cpus(["--cpus", "6", "--cpus"])
+    assert launch.take_game(["--game", "connect4", "--game", "othello", "--lr", "1"]) == (
+        "othello",
+        ["--lr", "1"],
+    )
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy, port = str(taken.getsockname()[1]), str(free_port())
+        assert launch.check_port(["--port", busy, "--port", port]) == f"http://127.0.0.1:{port}/"
+        with pytest.raises(launch.LaunchError, match=f"cannot serve on 127.0.0.1:{busy}"):
+            launch.check_port(["--port", port, "--port", busy])
+    monkeypatch.setattr(launch, "torch_sees_gpu", lambda: False)
+    monkeypatch.setenv("CARTRIDGE_CWD", str(tmp_path))
+    argv = ["connect4", "--data-dir", "a", "--port", port, "--data-dir", "b", "--cpus", "8"]
+    more = ["--workers", "9", "--workers", "2", "--device", "cpu", "--device", "cuda"]
+    commands = launch.prepare([*argv, *more])[1]
+    for command in commands.values():  # one --data-dir, the last, in both processes
+        assert [arg for arg in command if arg.endswith(("/a", "/b"))] == [str(tmp_path / "b")]
+    assert (tmp_path / "b" / "connect4" / "logs").is_dir() and not (tmp_path / "a").exists()
+    assert launch.flag_value(commands["actor"], "--workers") == "2"  # the user's, not the plan's
+    assert launch.flag_value(commands["learner"], "--threads") == "1"  # a GPU learner's plan
 
 
 def test_paths_are_the_users_and_both_processes_share_one_data_dir(
