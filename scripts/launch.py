@@ -193,7 +193,12 @@ def apply_cpu_plan(game: str, cpus: int, actor_args: list[str], learner_args: li
     workers = flag_value(actor_args, "--workers") or f"{WORKERS_BY_GAME.get(game, 1)} (default)"
     shown = f"from {threads_file}" if threads_file else flag_value(learner_args, "--threads")
     where = ", the learner on a GPU" if gpu else ""
-    return f"{cpus} CPUs{where}: self-play workers {workers}, learner threads {shown or 1}{spare}"
+    line = f"{cpus} CPUs{where}: self-play workers {workers}, learner threads {shown or 1}{spare}"
+    asked = flag_value(actor_args, "--workers")
+    if asked is not None and asked.isdigit() and int(asked) > cpus:
+        # 50 workers on 2 CPUs played a sixth as many positions/s as one, in 5 GB (audit)
+        line += "; more workers than CPUs only share them, each slower, in more memory"
+    return line
 
 
 def help_text(game: str | None) -> str:

@@ -434,6 +434,10 @@ def test_the_users_workers_and_threads_win_over_the_cpu_plan(tmp_path: Path, mon
     assert actor == ["--workers", "3", "--evaluation-interval", "60"]
     assert learner == ["--config", str(config)]
     assert line.endswith(f"learner threads from {config}, 1 CPU for the API and evaluation")
+    line = launch.apply_cpu_plan("connect4", 2, ["--workers", "50"], [])
+    assert line.endswith("workers 50, learner threads 1; more workers than CPUs only share them,"
+                         " each slower, in more memory")  # fmt: skip
+    assert "more workers" not in launch.apply_cpu_plan("connect4", 2, ["--workers", "2"], [])
     actor, learner = [], ["--threads=1"]
     launch.apply_cpu_plan("othello", 2, actor, learner)  # two CPUs: the processes' defaults
     assert actor == [] and learner == ["--threads=1"]
