@@ -35,7 +35,7 @@ from starlette.requests import ClientDisconnect
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from actor.config import ActorConfig
+from actor.config import CONFIG_FILE, ActorConfig, selfplay_settings
 from actor.model import CheckpointCache, ModelError, ModelSlot, list_checkpoints
 from actor.players import PLAYERS, PlayerError, SolverTimeout, choose_move, players_for
 from actor.replay_db import StoredGame, read_game, read_newest
@@ -186,6 +186,17 @@ def read_stats(run_dir: Path) -> dict[str, Any]:
     if not isinstance(stats, dict):  # the learner writes an object; the page reads one
         raise ValueError("it holds JSON, but not an object")
     merge_newer_results(stats, run_dir, written_at)
+    return stats
+
+
+def stats_answer(run_dir: Path, game: str) -> dict[str, Any]:
+    """`read_stats`, plus the run's self-play settings beside the game's defaults where its
+    actor_config.json can be read (`selfplay_config`): stats.json is the learner's, which
+    knows nothing of self-play, and the dashboard shows both."""
+    stats = read_stats(run_dir)
+    selfplay = selfplay_settings(run_dir / CONFIG_FILE, game)
+    if selfplay is not None:
+        stats["selfplay_config"] = selfplay
     return stats
 
 
@@ -704,12 +715,13 @@ def create_app(
         response_model=dict[str, Any],
         responses=ERRORS,
         description="The run's stats.json as the learner wrote it, with evaluation and"
-        " tournament results newer than it merged in.",
+        " tournament results newer than it merged in, and `selfplay_config`: the run's"
+        " self-play settings ({name: {value, default}}) where its actor_config.json is read.",
     )
     async def stats(game: str) -> JSONResponse:
         service.game(game)
         try:
-            return JSONResponse(await run_in_threadpool(read_stats, config.run_dir(game)))
+            return JSONResponse(await run_in_threadpool(stats_answer, config.run_dir(game), game))
         except FileNotFoundError:
             raise HTTPException(404, f"no stats for {game} yet: no training run") from None
         except (OSError, ValueError, RecursionError) as error:

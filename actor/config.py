@@ -320,11 +320,40 @@ def saved_selfplay(path: Path) -> dict[str, str]:
     to the game's 100). Empty where the file is missing or unreadable."""
     try:
         saved = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # RecursionError: nested too deeply
         return {}
     if not isinstance(saved, dict):
         return {}
     return {name: str(saved[name]) for name in SELFPLAY_SETTINGS if name in saved}
+
+
+def selfplay_settings(path: Path, game: str) -> dict[str, dict[str, Any]] | None:
+    """`{name: {"value": ..., "default": ...}}` for each of `SELFPLAY_SETTINGS`: what the run's
+    self-play last started with (its actor_config.json; null where the file lacks one) beside
+    the game's default, for the dashboard. None where the file is missing or unreadable.
+    Imports Numba (`game_defaults`)."""
+    saved = saved_selfplay(path)
+    if not saved:
+        return None
+    defaults = game_defaults(game)
+    return {
+        name: {"value": _json_value(saved.get(name)), "default": defaults[name]}
+        for name in SELFPLAY_SETTINGS
+    }
+
+
+def _json_value(text: str | None) -> Any:
+    """A saved setting's text as the number it was, else the text (a hand-edited file): JSON
+    has no NaN or infinity."""
+    if text is None:
+        return None
+    for kind in (int, float):
+        try:
+            value = kind(text)
+        except ValueError:
+            continue
+        return value if math.isfinite(value) else text
+    return text
 
 
 def _flag(name: str) -> str:

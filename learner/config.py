@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import difflib
 import json
 import math
 import tomllib
@@ -256,9 +257,18 @@ def make_config(game: str = "tictactoe", **overrides: Any) -> LearnerConfig:
     fields = _fields()
     for name, value in values.items():
         if name not in fields:
-            raise ConfigError(f"unknown setting {name!r}")
+            raise ConfigError(f"unknown setting {name!r}{_unknown_hint(name)}")
         setattr(config, name, _coerce(name, value))
     return validate(config)
+
+
+def _unknown_hint(name: str) -> str:
+    """What a misspelt or misplaced setting probably meant: the closest learner setting, or
+    that the actor's settings (self-play) are flags of the command line, not of this file."""
+    close = difflib.get_close_matches(name, _fields(), n=1)
+    if close:
+        return f": did you mean {close[0]!r}?"
+    return " of the learner (the actor's, such as simulations, are command-line flags)"
 
 
 def load_toml(path: Path) -> dict[str, Any]:
@@ -325,10 +335,10 @@ _HELP: dict[str, str] = {
     "channels": "convolution channels of the resnet",
     "hidden": "MLP width and value-head hidden units",
     "mlp_layers": "hidden layers of the mlp",
-    "optimizer": "sgd (with --momentum) or adam",
+    "optimizer": "sgd (Nesterov momentum) or adam (AdamW)",
     "lr": "starting learning rate",
-    "momentum": "SGD momentum",
-    "weight_decay": "L2 weight decay",
+    "momentum": "SGD's Nesterov momentum (0: plain SGD)",
+    "weight_decay": "weight decay (L2 with sgd, decoupled with adam)",
     "lr_schedule": "constant, step (every --lr-step-every), milestones (at --lr-milestones)"
     " or cosine; each step multiplies the rate by --lr-gamma",
     "warmup_steps": "steps of linear warm-up from 0 to --lr",
@@ -439,10 +449,17 @@ def setting_changes(before: dict[str, Any], config: LearnerConfig) -> list[str]:
     ]
 
 
+def run_defaults(game: str) -> dict[str, Any]:
+    """The game's default of each hyperparameter (`RUN_SETTINGS`): stats.json carries them
+    beside the run's config, so that the dashboard can tell which values a run changed."""
+    default = to_dict(make_config(game))
+    return {name: default[name] for name in RUN_SETTINGS}
+
+
 def non_defaults(config: LearnerConfig) -> list[str]:
     """`name value` for each hyperparameter that differs from the game's default, for the log:
     what a resume keeps without its flag."""
-    default, now = to_dict(make_config(config.game)), to_dict(config)
+    default, now = run_defaults(config.game), to_dict(config)
     return [
         f"{name} {_shown_value(now[name])}" for name in RUN_SETTINGS if now[name] != default[name]
     ]

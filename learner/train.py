@@ -28,6 +28,7 @@ from learner.config import (
     CONFIG_FILE,
     LearnerConfig,
     non_defaults,
+    run_defaults,
     run_settings,
     setting_changes,
     to_dict,
@@ -185,7 +186,7 @@ class Trainer:
         self._resume()
         self.started = (self.step, time.time())  # where this start took the run up
         self.stats = stats_module.load_stats(
-            self.stats_path, self.game.name, to_dict(config), self.step
+            self.stats_path, self.game.name, to_dict(config), self.step, run_defaults(config.game)
         )
         self.stats["precision"] = self.precision
         self._incoming = RateMeter()

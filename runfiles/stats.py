@@ -72,12 +72,19 @@ def _whole(step: Any) -> bool:
     return type(step) is int
 
 
-def new_stats(game: str, config: dict[str, Any]) -> dict[str, Any]:
+def new_stats(
+    game: str, config: dict[str, Any], defaults: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Stats of a run that has not trained yet. `config` is the learner's effective config,
+    `defaults` the game's default of each hyperparameter in it (null: not known), so that a
+    reader can tell which values the run changed. Files written before "config_defaults" was
+    kept lack it: readers take it as not known."""
     return {
         "game": game,
         "step": 0,
         "updated_at": time.time(),
         "config": config,
+        "config_defaults": defaults,
         "loss": {"total": None, "policy": None, "value": None},
         "learning_rate": None,
         "samples_per_s": None,  # rates: null until measured
@@ -93,15 +100,19 @@ def new_stats(game: str, config: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def load_stats(path: Path, game: str, config: dict[str, Any], step: int) -> dict[str, Any]:
-    """The run's existing stats (to keep its history across restarts), else fresh ones.
+def load_stats(
+    path: Path, game: str, config: dict[str, Any], step: int, defaults: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The run's existing stats (to keep its history across restarts), else fresh ones. Only
+    the lists (`_FIELDS`) are taken from the file: the config and its defaults are this start's
+    (`new_stats`), so a file written before a field was added loads as well.
 
     History points after `step`, the step the learner resumes at, were made by steps it lost
     (a crash after the last checkpoint, or a run started over): they go, so that the curve
     does not run back and forth. A file that cannot be used, or holds malformed entries, is
     kept as `stats.json.damaged-<UTC time>` (the next write replaces stats.json) and said so:
     a damaged file must neither stop the learner nor be silently thrown away."""
-    stats = new_stats(game, config)
+    stats = new_stats(game, config, defaults)
     path = Path(path)
     try:
         old = _finite(json.loads(path.read_text(encoding="utf-8")))  # a NaN: later writes fail

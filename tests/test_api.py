@@ -26,8 +26,9 @@ from fastapi.testclient import TestClient
 from actor import evaluation, tournament
 from actor.api import MoveService, create_app
 from actor.arena import PerfectAgent, RandomAgent
-from actor.config import ActorConfig
+from actor.config import CONFIG_FILE, SELFPLAY_SETTINGS, ActorConfig
 from actor.replay_db import ReplayWriter
+from actor.worker import effective_selfplay
 from engine import get_game, list_games
 from engine.records import GameRecord
 from runfiles import stats as stats_module
@@ -747,3 +748,35 @@ def test_stats_that_are_no_json_object_answer_503(
     (config.data_dir / "tictactoe" / "stats.json").write_text(text)
     response = client.get("/api/games/tictactoe/stats")
     assert response.status_code == 503 and "not an object" in response.json()["detail"]
+
+
+def test_stats_carry_the_runs_selfplay_settings_and_the_games_defaults(
+    config: ActorConfig, client: TestClient
+) -> None:
+    """The dashboard shows what a run self-plays with and what it changed: stats.json is the
+    learner's, so the answer adds the run's actor_config.json (as `python -m actor` writes it)
+    beside the game's defaults. Without a readable file the answer is stats.json alone."""
+    run, stats = stopped_run(config)
+    assert client.get("/api/games/tictactoe/stats").json() == stats  # no actor_config.json
+    actor = ActorConfig(game="tictactoe", simulations=200, c_puct=2.5)
+    logged = actor.as_log_dict(effective_selfplay(get_game("tictactoe"), actor))
+    (run / CONFIG_FILE).write_text(json.dumps(logged, indent=2))
+    answer = client.get("/api/games/tictactoe/stats").json()
+    settings = answer.pop("selfplay_config")
+    assert answer == stats
+    assert list(settings) == list(SELFPLAY_SETTINGS)
+    assert settings["simulations"] == {"value": 200, "default": 100}
+    assert settings["c_puct"] == {"value": 2.5, "default": 1.5}
+    assert settings["dirichlet_alpha"] == {"value": 1.0, "default": 1.0}
+    assert settings["eval_cache"] == {"value": 65536, "default": 65536}
+    # a hand-edited file: an older one lacking a setting, a value that is no number
+    (run / CONFIG_FILE).write_text(json.dumps({"simulations": "nan", "c_puct": "lots"}))
+    settings = client.get("/api/games/tictactoe/stats").json()["selfplay_config"]
+    assert settings["simulations"] == {"value": "nan", "default": 100}
+    assert settings["c_puct"]["value"] == "lots" and settings["opening_moves"]["value"] is None
+    for broken in (b"\xff not utf-8", b"[1, 2]", b"[" * 100_000):
+        (run / CONFIG_FILE).write_bytes(broken)
+        assert client.get("/api/games/tictactoe/stats").json() == stats
+    (run / CONFIG_FILE).unlink()
+    (run / CONFIG_FILE).mkdir()  # unreadable
+    assert client.get("/api/games/tictactoe/stats").json() == stats

@@ -31,12 +31,17 @@ import numpy as np
 import pytest
 from actor_models import free_port, make_model
 
-from engine import EngineContext
+from actor.config import CONFIG_FILE as ACTOR_CONFIG_FILE
+from actor.config import ActorConfig
+from actor.worker import effective_selfplay
+from engine import EngineContext, get_game
 from engine.records import (
     REPLAY_SCHEMA,
     GameRecord,
     encode_record,
 )
+from learner.config import make_config as make_learner_config
+from learner.config import run_defaults, to_dict
 
 pytestmark = pytest.mark.browser
 
@@ -115,12 +120,17 @@ def stats_document(game: str, steps: int = 60, every: int = 20) -> dict:
     elo += [{"player": "random", "step": None, "elo": 600}, {"player": "mcts", "step": None,
             "elo": 1300}]  # fmt: skip
     last = history[-1]
+    # the first model is published at step 60: the history's first three points are before it;
+    # the learning rate steps down tenfold at step 820, as the history has it
+    config = make_learner_config(
+        game, lr=0.02, lr_schedule="milestones", lr_milestones=(820,), publish_every=60
+    )
     return {
         "game": game,
         "step": last["step"],
         "updated_at": now - 4,
-        # the first model is published at step 60: the history's first three points are before it
-        "config": {"batch_size": 256, "learning_rate": 0.02, "publish_every": 60},
+        "config": to_dict(config),
+        "config_defaults": run_defaults(game),
         "loss": {
             "total": last["loss_total"],
             "policy": last["loss_policy"],
@@ -189,8 +199,21 @@ def write_replays(
     return ids
 
 
+SELFPLAY_SIMULATIONS = 200  # tictactoe's run self-plays with twice the game's default
+
+
+def write_actor_config(run: Path, game: str, **selfplay: int | float) -> None:
+    """The run's actor_config.json as `python -m actor` writes it at a self-play start."""
+    config = ActorConfig(game=game, **selfplay)
+    logged = config.as_log_dict(effective_selfplay(get_game(game), config))
+    run.mkdir(parents=True, exist_ok=True)
+    (run / ACTOR_CONFIG_FILE).write_text(json.dumps(logged, indent=2))
+
+
 def write_run_folder(data_dir: Path) -> None:
-    """Models for every game; stats and replays for tictactoe and othello, none for connect4."""
+    """Models for every game; stats and replays for tictactoe and othello, none for connect4;
+    tictactoe's self-play settings (othello's run has none: its self-play never started)."""
+    write_actor_config(data_dir / "tictactoe", "tictactoe", simulations=SELFPLAY_SIMULATIONS)
     for game in GAMES:
         models = data_dir / game / "models"
         make_model(models / "latest.onnx", game, MODEL_STEP)
@@ -602,6 +625,45 @@ def test_dashboard_draws_charts_from_stats(web_page: Page) -> None:
     assert "vs mcts\n(AlphaZero at 200 sims)\n" in evaluation and "% won · " in evaluation
     assert "optimal moves, 200 sims" in evaluation and "92.5%\nrandom moves score 58%" in evaluation
     web_page.screenshot("dashboard")
+
+
+def test_dashboard_shows_the_runs_settings_and_what_differs(web_browser, web_actor) -> None:
+    """Two tabs of two runs looked the same: the dashboard showed almost none of a run's
+    settings. The Settings card shows the most-used ones at once, each change marked with the
+    game's default, the rest behind an expander, and fits a phone."""
+    for viewport in (DESKTOP, PHONE):
+        page = Page(web_browser, web_actor, viewport)
+        try:
+            tab = page.open("dashboard/tictactoe")
+            card = tab.get_by_test_id("card-settings")
+            lr = card.get_by_test_id("setting-lr")
+            lr.wait_for()
+            assert lr.locator(".value").inner_text() == "0.02"
+            assert lr.locator(".default").inner_text() == "default 0.002"
+            simulations = card.get_by_test_id("setting-simulations")
+            assert simulations.locator(".value").inner_text() == str(SELFPLAY_SIMULATIONS)
+            assert simulations.locator(".default").inner_text() == "default 100"
+            schedule = card.get_by_test_id("setting-schedule")
+            assert schedule.locator(".value").inner_text() == "×0.1 at 820"
+            assert schedule.locator(".default").inner_text() == "default constant"
+            assert card.get_by_test_id("setting-shape").inner_text() == "network\nmlp 2×128"
+            assert card.get_by_test_id("setting-c_puct").locator(".default").count() == 0
+            summary = card.get_by_test_id("settings-summary").inner_text()
+            assert summary == "· 5 settings differ from Tic-tac-toe's defaults"
+            hidden = card.get_by_test_id("setting-publish_every")
+            assert not hidden.is_visible()
+            more = card.get_by_test_id("settings-more")
+            assert more.inner_text() == "All settings · 3 more changed"
+            more.click()
+            assert hidden.locator(".default").inner_text() == "default 300"
+            width = tab.evaluate("document.documentElement.scrollWidth")
+            assert width <= viewport["width"], "the page scrolls sideways"
+            tab = page.open("dashboard/othello")  # its self-play never started here
+            note = tab.get_by_test_id("card-settings").get_by_text("self-play has not started")
+            note.wait_for()
+        finally:
+            page.close()
+        assert page.errors == [], f"console errors: {page.errors}"
 
 
 def test_dashboard_explains_itself_to_a_newcomer(web_page: Page) -> None:

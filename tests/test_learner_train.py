@@ -15,7 +15,7 @@ import pytest
 import torch
 
 from engine import get_game
-from learner.config import ConfigError, make_config, parse_args
+from learner.config import RUN_SETTINGS, ConfigError, make_config, parse_args, run_defaults
 from learner.synthetic import insert_records, random_records
 from learner.train import RateMeter, Trainer, lr_factor, stats_interval
 from runfiles import stats as stats_module
@@ -159,9 +159,9 @@ def test_stats_json_shape_and_run_files(tmp_path) -> None:
     run = tmp_path / "tictactoe"
     stats = json.loads((run / "stats.json").read_text())
     assert set(stats) == {
-        "game", "step", "updated_at", "config", "loss", "learning_rate", "samples_per_s",
-        "precision", "replay_games", "replay_positions", "games_per_s", "positions_per_s",
-        "skipped_rows", "history", "evaluations", "elo",
+        "game", "step", "updated_at", "config", "config_defaults", "loss", "learning_rate",
+        "samples_per_s", "precision", "replay_games", "replay_positions", "games_per_s",
+        "positions_per_s", "skipped_rows", "history", "evaluations", "elo",
     }  # fmt: skip
     assert stats["game"] == "tictactoe" and stats["step"] == 45
     assert stats["precision"] == "float32"
@@ -265,6 +265,12 @@ def test_config_precedence_and_errors(tmp_path) -> None:
     assert parse_args(["--config", str(toml)]).window_positions == 1234
     toml.write_text("learning_rate = 1\n")
     with pytest.raises(ConfigError, match="unknown setting"):
+        parse_args(["--config", str(toml)])
+    toml.write_text("batch_szie = 64\n")
+    with pytest.raises(ConfigError, match="'batch_szie': did you mean 'batch_size'"):
+        parse_args(["--config", str(toml)])
+    toml.write_text("simulations = 64\n")
+    with pytest.raises(ConfigError, match="the actor's, such as simulations, are command-line"):
         parse_args(["--config", str(toml)])
     # Top-level keys beside [learner] were dropped, and an [actor] table ignored, silently.
     toml.write_text("lr = 0.005\n[learner]\nbatch_size = 64\n")
@@ -377,6 +383,28 @@ def test_rates_are_unknown_until_there_is_an_interval(monkeypatch) -> None:
     assert meter.update(35, 1000) == (5.0, 100.0)
     assert meter.update(60, 1500) == (5.0, 100.0)
     assert meter.update(160, 2500) == (1.0, 10.0)  # only the last span: from 110 s on
+
+
+def test_stats_json_carries_the_games_defaults_beside_the_config(tmp_path) -> None:
+    """Two runs' dashboards looked the same: stats.json held the run's config but not what the
+    game trains with by default, so no reader could tell which values a run changed. A file
+    written before the defaults were kept (none there) still loads with its history."""
+    fill_db(tmp_path)
+    Trainer(small_config(tmp_path, max_steps=10, lr=0.01, lr_milestones=(500,))).run()
+    path = tmp_path / "tictactoe" / "stats.json"
+    stats = json.loads(path.read_text())
+    defaults = stats["config_defaults"]
+    assert list(defaults) == list(RUN_SETTINGS)
+    assert defaults == json.loads(json.dumps(run_defaults("tictactoe")))
+    changed = {name for name in RUN_SETTINGS if stats["config"][name] != defaults[name]}
+    assert {"hidden", "lr", "lr_milestones", "batch_size", "window_positions"} <= changed
+    assert (defaults["hidden"], defaults["lr"], defaults["lr_milestones"]) == (128, 0.002, [])
+    assert stats["config"]["lr"] == 0.01 and "optimizer" not in changed
+    del stats["config_defaults"]  # as written before they were kept
+    path.write_text(json.dumps(stats))
+    loaded = stats_module.load_stats(path, "tictactoe", {}, 10, run_defaults("tictactoe"))
+    assert loaded["history"] == stats["history"] and loaded["config_defaults"]["hidden"] == 128
+    assert not list(path.parent.glob("stats.json.damaged-*"))
 
 
 def test_unmeasured_rates_are_null_in_stats_json() -> None:
@@ -543,7 +571,7 @@ def test_help_shows_the_games_values_each_flag_once(capsys) -> None:
     assert len(flags) == len(set(flags)) and "--lr_schedule" not in text  # each flag once
     text = " ".join(text.split())  # unwrapped
     assert "--lr X starting learning rate (tictactoe: 0.002)" in text
-    assert "or adam (tictactoe: adam)" in text and "game defaults may differ" not in text
+    assert "or adam (AdamW) (tictactoe: adam)" in text and "game defaults may differ" not in text
     assert parse_args(["--lr_schedule", "step"]).lr_schedule == "step"  # still accepted
     with pytest.raises(SystemExit):
         parse_args(["--help"])

@@ -104,6 +104,17 @@ export interface LrSchedule {
   minRatio: number | null;
 }
 
+/** What a run trains with, for the Settings card (lib/settings.ts). */
+export interface RunSettings {
+  /** The learner's effective config ({} when stats.json has none). */
+  config: Json;
+  /** The game's default of each learner hyperparameter; null: stats.json predates them. */
+  defaults: Json | null;
+  /** The self-play settings the run last started with, each beside the game's default; null
+   * where the actor has no actor_config.json for the run (self-play never ran there). */
+  selfplay: Record<string, { value: unknown; default: unknown }> | null;
+}
+
 export interface Stats {
   game: string;
   step: number;
@@ -124,6 +135,7 @@ export interface Stats {
   gamesPerS: number | null;
   positionsPerS: number | null;
   skippedRows: number | null;
+  settings: RunSettings;
   history: HistoryPoint[];
   evaluations: Evaluation[];
   elo: EloPoint[];
@@ -308,6 +320,11 @@ export function parseStats(body: unknown): Stats {
     gamesPerS: optNum(stats.games_per_s),
     positionsPerS: optNum(stats.positions_per_s),
     skippedRows: optNum(stats.skipped_rows),
+    settings: {
+      config,
+      defaults: isObject(stats.config_defaults) ? stats.config_defaults : null,
+      selfplay: parseSelfplay(stats.selfplay_config),
+    },
     history: rows(stats.history, 'history', (row) => {
       const step = optNum(row.step);
       if (step === null) return null;
@@ -346,6 +363,16 @@ export function parseStats(body: unknown): Stats {
       return { player: row.player, step: optNum(row.step), elo, ci95: optNum(row.elo_ci95) };
     }),
   };
+}
+
+function parseSelfplay(value: unknown): RunSettings['selfplay'] {
+  if (!isObject(value)) return null;
+  const entries = Object.entries(value).filter((entry): entry is [string, Json] =>
+    isObject(entry[1]),
+  );
+  return Object.fromEntries(
+    entries.map(([name, setting]) => [name, { value: setting.value, default: setting.default }]),
+  );
 }
 
 const LR_SCHEDULES: LrSchedule['kind'][] = ['constant', 'step', 'milestones', 'cosine'];
