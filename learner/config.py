@@ -412,6 +412,11 @@ def parse_args(argv: list[str] | None = None) -> LearnerConfig:
     cli = {k: v for k, v in vars(args).items() if k != "config" and v is not None}
     file_values = load_toml(args.config) if args.config else {}
     game = cli.get("game", file_values.get("game", "tictactoe"))
+    if file_values.get("game", game) != game:  # the launcher always passes the game it runs
+        raise ConfigError(
+            f"config file {args.config} is for {file_values['game']}, but this run trains"
+            f" {game}: drop its game line, or train {file_values['game']}"
+        )
     if game not in list_games():
         raise ConfigError(f"unknown game {game!r}; known games: {', '.join(list_games())}")
     merged = {**file_values, **cli}

@@ -256,6 +256,8 @@ def test_config_precedence_and_errors(tmp_path) -> None:
         "x",
     )
     assert config.network == "resnet"  # connect4's default
+    with pytest.raises(ConfigError, match="is for connect4, but this run trains othello"):
+        parse_args(["--config", str(toml), "--game", "othello"])  # silently othello before
     assert parse_args([]).network == "mlp"  # tictactoe's default
     with pytest.raises(ConfigError):
         parse_args(["--game", "chess"])
