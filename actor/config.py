@@ -7,12 +7,12 @@ before Numba is first imported.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from runfiles import read_settings
 from runfiles.cli import default_note, help_formatter, shown
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -318,13 +318,7 @@ def saved_selfplay(path: Path) -> dict[str, str]:
     """The self-play settings (`SELFPLAY_SETTINGS`) a run's actor_config.json holds, as text:
     what a restart keeps unless a flag sets it (a restart without `--simulations 200` went back
     to the game's 100). Empty where the file is missing or unreadable."""
-    try:
-        saved = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError):  # RecursionError: nested too deeply
-        return {}
-    if not isinstance(saved, dict):
-        return {}
-    return {name: str(saved[name]) for name in SELFPLAY_SETTINGS if name in saved}
+    return {name: str(value) for name, value in read_settings(path, SELFPLAY_SETTINGS).items()}
 
 
 def selfplay_settings(path: Path, game: str) -> dict[str, dict[str, Any]] | None:

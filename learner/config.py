@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from engine import list_games
-from runfiles import write_atomic
+from runfiles import read_settings, write_atomic
 from runfiles.cli import default_note, help_formatter, shown
 
 CONFIG_FILE = "config.json"  # in the run folder: the effective config of the last start
@@ -434,13 +434,7 @@ def parse_args(argv: list[str] | None = None) -> LearnerConfig:
 def run_settings(path: Path) -> dict[str, Any]:
     """The hyperparameters (`RUN_SETTINGS`) in a run's config.json, which a resume keeps; none
     where there is no such file or it cannot be read (the run then starts from the defaults)."""
-    try:
-        saved = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    if not isinstance(saved, dict):
-        return {}
-    return {name: saved[name] for name in RUN_SETTINGS if name in saved}
+    return read_settings(path, RUN_SETTINGS)
 
 
 def setting_changes(before: dict[str, Any], config: LearnerConfig) -> list[str]:

@@ -11,11 +11,13 @@ lines' help.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 _log = logging.getLogger(__name__)
 
@@ -69,3 +71,15 @@ def set_aside(
         log.warning("cannot rename %s to %s: %s", path, target.name, error)
         return None
     return target
+
+
+def read_settings(path: Path, names: tuple[str, ...]) -> dict[str, Any]:
+    """`names`' values in the JSON object at `path` (a run's config.json or actor_config.json:
+    what a restart keeps); none where the file is missing, unreadable or not an object."""
+    try:
+        saved = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):  # RecursionError: nested too deeply
+        return {}
+    if not isinstance(saved, dict):
+        return {}
+    return {name: saved[name] for name in names if name in saved}
