@@ -1,6 +1,6 @@
 """Training data from replay.db: incremental reads, a jitted decoder, an in-memory ring window.
 
-The design notes' `ORDER BY RANDOM() LIMIT n` reads the whole table for every batch. Instead
+Sampling with `ORDER BY RANDOM() LIMIT n` would read the whole table for every batch. Instead
 the learner reads each row once (`WHERE id > last_id`), rebuilds the network inputs by replaying
 the moves through the engine in one jitted call per chunk of rows, and keeps the newest
 `window_positions` positions in preallocated ring arrays. A batch is then a uniform random

@@ -2,7 +2,7 @@
 
 The learner is the file's only writer; the actor's API reads it, with the evaluator's newer
 results merged in while the learner (which merges them at every write) is stopped. Both use
-this one copy of the format (DESIGN.md: actor and learner never import each other), so that
+this one copy of the format (the actor and the learner never import each other), so that
 what a merge writes is what loading accepts.
 
 The history keeps at most `history_cap` points: when it overflows, it is thinned to an even

@@ -1,4 +1,4 @@
-"""The HTTP API: shapes from TEAM.md/DESIGN.md, every bad input a 4xx with a message, limits
+"""The HTTP API: shapes of docs/api.md, every bad input a 4xx with a message, limits
 (body size, simulations cap, capacity, time) and static serving that stays inside web/dist.
 
 Fine-grained cases use FastAPI's TestClient on the real app; the end-to-end cases start

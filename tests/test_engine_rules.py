@@ -1,8 +1,8 @@
 """Our rules against OpenSpiel's, move by move, in thousands of random games of every game.
 
-Both engines use the same action numbering (see DESIGN.md), so one random move list drives both;
-at every step the legal actions, the side to move, terminal and the winner must agree, and the
-board our network planes show must be OpenSpiel's board.
+Both engines use the same action numbering (docs/architecture.md), so one random move list drives
+both; at every step the legal actions, the side to move, terminal and the winner must agree, and
+the board our network planes show must be OpenSpiel's board.
 """
 
 from __future__ import annotations

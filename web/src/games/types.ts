@@ -1,6 +1,6 @@
 /**
  * Small client-side rules, so the page knows legal moves and the result without asking the
- * server. Action numbering is the engine's (and OpenSpiel's); see DESIGN.md.
+ * server. Action numbering is the engine's (and OpenSpiel's); see docs/architecture.md.
  */
 
 /** 0 empty, 1 first player's piece, 2 second player's piece. */

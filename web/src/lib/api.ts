@@ -1,5 +1,5 @@
 /**
- * The actor's HTTP API (DESIGN.md, TEAM.md): typed answers, checked on arrival so a server
+ * The actor's HTTP API (docs/api.md): typed answers, checked on arrival so a server
  * that answers something unexpected gives a clear message instead of a broken page.
  */
 
