@@ -8,8 +8,9 @@ a move is optimal when its value equals the best one (any winning move is right)
 - Connect 4: positions from games between strong (classic MCTS) and random moves, 8 to 30
   stones, solved by the project's solver; generated from a seed once, then cached in the run
   folder (solving early positions takes seconds each).
-- Pascal Pons' benchmark sets, read in place from `../shared/benchmarks/connect4/` and solved
-  once per run folder (the files give only the position's score, not each move's value).
+- Pascal Pons' benchmark sets, shipped in `engine/solvers/pons/` (source and licence in its
+  README) and solved once per run folder (the files give only the position's score, not each
+  move's value).
 """
 
 from __future__ import annotations
@@ -23,14 +24,14 @@ from pathlib import Path
 
 import numpy as np
 
+import engine.solvers
 from engine import get_game
 from engine.game import ONGOING, Game
 from runfiles import write_atomic
 
 log = logging.getLogger(__name__)
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-PONS_DIR = REPO_ROOT.parent / "shared" / "benchmarks" / "connect4"
+PONS_DIR = Path(engine.solvers.__file__).resolve().parent / "pons"  # package data
 PONS_SETS = ("Test_L3_R1", "Test_L2_R1", "Test_L2_R2", "Test_L1_R1", "Test_L1_R2", "Test_L1_R3")
 CACHE_FOLDER = "evaluation"  # inside the run folder
 PROGRESS_EVERY_S = 15.0  # a log line this often while a test set is being solved

@@ -3,8 +3,8 @@
 Run: ``.venv/bin/python benchmarks/connect4_solver.py [--samples 200] [--sets Test_L2_R2 ...]
 [--random-stones 8 --random-count 20] [--cold] [--seed 0]``.
 
-For each set, a random sample of positions (read in place from ../shared/benchmarks/connect4/,
-never copied) is solved twice in one process:
+For each set, a random sample of positions (from the copy in engine/solvers/pons/) is solved
+twice in one process:
 
 - value: `position_value` (the position's win/draw/loss), the cheaper question,
 - moves: `solve_connect4_moves` (every move's value: what evaluation and the "perfect" player ask),
@@ -35,20 +35,17 @@ import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 
+from actor.evaluation_positions import PONS_DIR, PONS_SETS, read_pons_set  # noqa: E402
 from engine.solvers import connect4  # noqa: E402
 
-PONS_DIR = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "connect4"
 DEFAULT_SETS = ["Test_L3_R1", "Test_L2_R1", "Test_L2_R2", "Test_L1_R1", "Test_L1_R2"]
 
 
 def load_set(name: str, samples: int, rng: np.random.Generator) -> list[tuple[list[int], int]]:
-    lines = [line for line in (PONS_DIR / name).read_text().splitlines() if line.strip()]
-    picked = rng.choice(len(lines), size=min(samples, len(lines)), replace=False)
-    positions = []
-    for index in sorted(picked.tolist()):
-        moves, score = lines[index].split()
-        positions.append(([int(column) - 1 for column in moves], int(np.sign(int(score)))))
-    return positions
+    """`samples` positions of Pons' set `name` picked at random: (0-indexed moves, score's sign)."""
+    entries = read_pons_set(PONS_DIR / name)
+    picked = rng.choice(len(entries), size=min(samples, len(entries)), replace=False)
+    return [(entries[i][0], int(np.sign(entries[i][1]))) for i in sorted(picked.tolist())]
 
 
 def random_positions(stones: int, count: int, rng: np.random.Generator) -> list[list[int]]:
@@ -99,7 +96,9 @@ def run(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--samples", type=int, default=200, help="positions per Pons set")
-    parser.add_argument("--sets", nargs="*", default=DEFAULT_SETS, help="Pons set names")
+    parser.add_argument(
+        "--sets", nargs="*", default=DEFAULT_SETS, choices=PONS_SETS, help="Pons set names"
+    )
     parser.add_argument("--random-stones", type=int, default=8)
     parser.add_argument("--random-count", type=int, default=20, help="0: no random positions")
     parser.add_argument("--cold", action="store_true", help="clear the table for every position")
@@ -112,12 +111,9 @@ def main() -> None:
     print(f"compile or cache load: {time.perf_counter() - start:.2f} s")
 
     suites: list[tuple[str, list[list[int]], list[int] | None]] = []
-    if args.sets and not PONS_DIR.is_dir():
-        print(f"Pons sets not found at {PONS_DIR}: skipping them")
-    elif args.sets:
-        for name in args.sets:
-            positions = load_set(name, args.samples, rng)
-            suites.append((name, [m for m, _ in positions], [s for _, s in positions]))
+    for name in args.sets:
+        positions = load_set(name, args.samples, rng)
+        suites.append((name, [m for m, _ in positions], [s for _, s in positions]))
     if args.random_count > 0:
         positions = random_positions(args.random_stones, args.random_count, rng)
         suites.append((f"random_{args.random_stones}_stones", positions, None))

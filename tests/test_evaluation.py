@@ -17,7 +17,6 @@ from actor_models import make_model
 from actor import arena, mcts
 from actor import evaluation as ev
 from actor.evaluation_positions import (
-    PONS_DIR,
     PositionSet,
     connect4_positions,
     pons_positions,
@@ -507,7 +506,6 @@ def test_connect4_test_set_is_solved_deterministic_and_cached(tmp_path, monkeypa
     assert np.array_equal(rebuilt.states, first.states)
 
 
-@pytest.mark.skipif(not PONS_DIR.exists(), reason="Pons benchmark files not present")
 def test_pons_sets_are_read_in_place_and_judged(tmp_path):
     positions = pons_positions("Test_L3_R1", tmp_path, limit=12)
     assert len(positions) == 12 and positions.skipped == 0

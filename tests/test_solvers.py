@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 import functools
+import hashlib
+import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from actor.evaluation_positions import PONS_DIR, PONS_SETS, read_pons_set
 from engine.game import ONGOING
 from engine.games import connect4 as connect4_rules
 from engine.games import tictactoe as tictactoe_rules
 from engine.solvers import best_actions, connect4, solve_action_values, tictactoe
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-PONS_DIR = REPO_ROOT.parent / "shared" / "benchmarks" / "connect4"
 # (set, positions checked for their value, positions checked move by move): the file runs < 60 s.
 PONS_SAMPLES = [("Test_L3_R1", 1000, 50), ("Test_L2_R1", 1000, 50), ("Test_L2_R2", 400, 20),
                 ("Test_L1_R1", 400, 15)]  # fmt: skip
@@ -146,17 +146,20 @@ def test_unknown_game_lists_the_solvable_ones() -> None:
 
 
 def pons_positions(name: str, count: int) -> list[tuple[list[int], int]]:
-    """`count` positions spread evenly over one of Pons' sets: (0-indexed moves, exact score)."""
-    if not PONS_DIR.is_dir():
-        pytest.skip(f"Pons' benchmark sets not found at {PONS_DIR} (shared/ beside the clone)")
-    lines = (PONS_DIR / name).read_text().split("\n")
-    lines = [line for line in lines if line.strip()]
-    picked = lines[:: max(1, len(lines) // count)][:count]
-    positions = []
-    for line in picked:
-        moves, score = line.split()
-        positions.append(([int(column) - 1 for column in moves], int(score)))
-    return positions
+    """`count` positions spread evenly over one of Pons' sets (the copy shipped with the
+    engine): (0-indexed moves, exact score)."""
+    entries = read_pons_set(PONS_DIR / name)
+    return entries[:: max(1, len(entries) // count)][:count]
+
+
+def test_the_shipped_pons_sets_are_the_published_files() -> None:
+    """Each set evaluation reads is there whole, byte for byte the checksum its README gives."""
+    readme = (PONS_DIR / "README.md").read_text()
+    listed = {name: digest for digest, name in re.findall(r"^([0-9a-f]{64})  (\S+)$", readme, re.M)}
+    assert sorted(listed) == sorted(PONS_SETS)
+    for name in PONS_SETS:
+        assert hashlib.sha256((PONS_DIR / name).read_bytes()).hexdigest() == listed[name], name
+        assert len(read_pons_set(PONS_DIR / name)) == 1000
 
 
 @pytest.mark.parametrize(("name", "count", "_"), PONS_SAMPLES)
