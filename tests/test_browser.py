@@ -20,7 +20,6 @@ import re
 import shutil
 import sqlite3
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -29,7 +28,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from actor_models import free_port, make_model
+from actor_models import make_model
+from reliability_helpers import start_actor, wait_healthy
 
 from actor.config import CONFIG_FILE as ACTOR_CONFIG_FILE
 from actor.config import ActorConfig
@@ -244,37 +244,13 @@ def serve_actor(data_dir: Path, *options: str) -> Iterator[str]:
     """A real actor on a free port serving the built page and the API from `data_dir`;
     yields its base URL once /api/health answers."""
     ensure_web_built()
-    port = free_port()
-    log_path = data_dir / "actor.log"
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "actor", *options, "--port", str(port),
-             "--data-dir", str(data_dir), "--web-dist", str(WEB / "dist")],
-            cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
+    actor = start_actor(data_dir, *options, "--web-dist", str(WEB / "dist"), warm_up=True)
     try:
-        deadline = time.monotonic() + 180
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"actor exited with {process.returncode}:\n{log_path.read_text()}")
-            try:
-                with urllib.request.urlopen(f"{base}/api/health", timeout=2) as answer:
-                    if answer.status == 200:
-                        break
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"actor did not answer in time:\n{log_path.read_text()}")
-            time.sleep(0.3)
-        yield base
+        wait_healthy(actor)
+        yield actor.url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        actor.terminate()
+        actor.close()
 
 
 @pytest.fixture(scope="module")
@@ -489,6 +465,28 @@ def test_switching_games_after_a_move_starts_a_fresh_game(web_page: Page) -> Non
     assert page.get_by_test_id("error").count() == 0
     page.get_by_test_id("cell-19").click()
     wait_for_moves(page, 2)
+
+
+def test_a_side_chosen_in_one_game_is_not_the_next_games(web_page: Page) -> None:
+    """A newcomer in a fresh tab chose O in Tic-tac-toe, then opened Connect 4 and was Yellow,
+    the bot having opened; Othello made them White. A game without a saved one starts with the
+    first side and the bot waiting, and each game keeps the side chosen in it."""
+    page = web_page.open("play/tictactoe")
+    page.get_by_test_id("your-turn").wait_for()
+    page.get_by_test_id("side-1").click()  # O: the bot opens
+    wait_for_moves(page, 1)
+    page.get_by_test_id("your-turn").wait_for()
+    for game, first in (("connect4", "Red (first)"), ("othello", "Black (first)")):
+        page.get_by_test_id(f"game-{game}").click()
+        page.wait_for_url(f"**/#/play/{game}")
+        page.get_by_test_id("your-turn").wait_for()
+        assert move_count(page) == 0, game
+        side = page.get_by_test_id("side-0")
+        assert (side.inner_text(), side.get_attribute("aria-pressed")) == (first, "true")
+    page.get_by_test_id("game-tictactoe").click()
+    page.get_by_test_id("your-turn").wait_for()
+    assert page.get_by_test_id("side-1").get_attribute("aria-pressed") == "true"
+    assert move_count(page) == 1
 
 
 def test_labels_fit_at_laptop_and_tablet_widths(web_browser, web_actor) -> None:

@@ -343,6 +343,33 @@ describe('Play: switching games, opponents and strength', () => {
     expect(screen.getByTestId('disc-count').textContent?.replace(/\s/g, '')).toBe('2:2');
   });
 
+  it("starts another game with its own side, opponent and strength, not the last game's", async () => {
+    const calls = fakeActor();
+    const moveRequests = () => calls.filter((c) => c.url.endsWith('/move')).length;
+    const { rerender } = render(Play, { rules: tictactoe, info: INFO, botDelayMs: 0 });
+    await fireEvent.change(screen.getByTestId('opponent'), { target: { value: 'mcts' } });
+    await fireEvent.input(screen.getByTestId('strength'), { target: { value: '4' } });
+    await fireEvent.click(screen.getByTestId('side-1')); // O: the bot opens
+    await waitFor(() => expect(screen.getByTestId('move-count').textContent).toContain('Move 1'));
+    const asked = moveRequests();
+    for (const [rules, info] of [
+      [connect4, C4_INFO],
+      [othello, { ...INFO, name: 'othello', numActions: 65 }],
+    ] as const) {
+      await rerender({ rules, info, botDelayMs: 0 });
+      await screen.findByTestId('your-turn');
+      expect(screen.getByTestId('side-0').getAttribute('aria-pressed')).toBe('true');
+      expect(screen.getByTestId('move-count').textContent).toContain('Move 0');
+      expect((screen.getByTestId('opponent') as HTMLSelectElement).value).toBe('alphazero');
+      expect(shownSimulations()).toBe(rules === othello ? 64 : 128);
+    }
+    expect(moveRequests()).toBe(asked); // the newcomer opens: the bot waits
+    await rerender({ rules: tictactoe, info: INFO, botDelayMs: 0 }); // its own choices kept
+    expect(screen.getByTestId('side-1').getAttribute('aria-pressed')).toBe('true');
+    expect((screen.getByTestId('opponent') as HTMLSelectElement).value).toBe('mcts');
+    expect(screen.getByTestId('move-count').textContent).toContain('Move 1');
+  });
+
   it('refreshes the kept checkpoints with the game list and replaces a deleted choice', async () => {
     const calls = fakeActor();
     server.checkpoints = [10, 20];

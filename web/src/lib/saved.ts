@@ -25,6 +25,15 @@ const PREFIX = 'cartridge2.play.';
 const HEAT_MODES: HeatMode[] = ['visits', 'prior', 'off'];
 const MAX_KEY = 64; // "checkpoint:123456789" and the like, not a page of text
 
+/**
+ * What a game with nothing saved starts with: the first side, `opponentKey`, the game's own
+ * strength and the visit heat. It depends on no other game, so a choice made in one game never
+ * shows up in another.
+ */
+export function freshPlay(opponentKey: string): SavedPlay {
+  return { moves: [], humanSide: 0, opponentKey, simulations: null, heatMode: 'visits', thoughts: {} };
+}
+
 export function savedKey(game: string): string {
   return PREFIX + game;
 }
