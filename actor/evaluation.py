@@ -42,6 +42,7 @@ from actor.arena import (
     RandomAgent,
     optimal_move_rate,
     play_match,
+    score_interval,
 )
 from actor.config import EVALUATION_INTERVAL_BY_GAME
 from actor.evaluation_positions import PONS_SETS
@@ -141,9 +142,11 @@ def evaluate_model(
     settings: EvaluationSettings | None = None,
 ) -> list[dict[str, Any]]:
     """Matches against the baselines and the optimal-move rates of one model, as entries of the
-    `evaluations` list. Extra keys: "games", or "positions", "trivial_share" (the share of
-    positions where every move is optimal) and "random_optimal_rate" (what uniformly random
-    moves score there), and "seconds" spent."""
+    `evaluations` list. A match's entry also holds "games" and "score_low", "score_high": the
+    Wilson 95% interval of its score (a draw counts half; `score_interval`), which 20 games
+    leave wide. A solver's entry also holds "positions", "optimal_moves" (how many of them got
+    a best move), "trivial_share" (the share of positions where every move is optimal) and
+    "random_optimal_rate" (what uniformly random moves score there). Both: "seconds" spent."""
     game = get_game(game_name)
     settings = settings or default_settings(game_name)
     entries = []
@@ -158,10 +161,12 @@ def evaluate_model(
             game, agent, opponent, settings.games_per_opponent, seed=settings.seed * 31 + number
         )
         win, draw, loss = match.rates()
+        low, high = score_interval(match.score, match.games)
         entries.append(
             _entry(
                 step, opponent.name, settings.simulations, win_rate=win, draw_rate=draw,
-                loss_rate=loss, games=match.games, seconds=time.perf_counter() - start,
+                loss_rate=loss, games=match.games, score_low=round(low, 4),
+                score_high=round(high, 4), seconds=time.perf_counter() - start,
             )  # fmt: skip
         )
     positions = solved_positions(game_name, run_dir, settings)
@@ -175,7 +180,8 @@ def evaluate_model(
             entries.append(
                 _entry(
                     step, "solver", simulations, optimal_move_rate=rate,
-                    positions=len(positions), trivial_share=round(positions.trivial_share, 4),
+                    positions=len(positions), optimal_moves=round(rate * len(positions)),
+                    trivial_share=round(positions.trivial_share, 4),
                     random_optimal_rate=round(positions.random_rate, 4),
                     seconds=time.perf_counter() - start,
                 )  # fmt: skip
@@ -300,17 +306,32 @@ def evaluate_file(
 
 
 def summary(entries: list[dict[str, Any]]) -> str:
-    """One line: win/draw/loss per opponent, optimal-move rates per budget."""
+    """One line: win/draw/loss per opponent with the score's 95% interval, optimal-move rates
+    per budget (`optimal_text`)."""
     parts = []
     for entry in entries:
         if entry.get("optimal_move_rate") is not None:
-            parts.append(f"optimal@{entry['simulations']} {100 * entry['optimal_move_rate']:.1f}%")
-        else:
-            parts.append(
-                f"vs {entry['opponent']} {entry['win_rate']:.2f}/{entry['draw_rate']:.2f}/"
-                f"{entry['loss_rate']:.2f}"
-            )
+            parts.append(f"optimal@{entry['simulations']} {optimal_text(entry)}")
+            continue
+        part = (
+            f"vs {entry['opponent']} {entry['win_rate']:.2f}/{entry['draw_rate']:.2f}/"
+            f"{entry['loss_rate']:.2f}"
+        )
+        if entry.get("score_low") is not None and entry.get("score_high") is not None:
+            part += f" (score 95% {entry['score_low']:.2f}-{entry['score_high']:.2f})"
+        parts.append(part)
     return ", ".join(parts)
+
+
+def optimal_text(entry: dict[str, Any]) -> str:
+    """A solver entry's optimal-move rate as "97.3%", but as the counts "4,518/4,520" where a
+    percentage would round to 100.0% without every move being a best one (perfect play came
+    and went in the log as later models scored 4,518 or 4,520 of 4,520)."""
+    rate, positions = entry["optimal_move_rate"], entry.get("positions")
+    if f"{100 * rate:.1f}" == "100.0" and rate < 1 and positions:
+        moves = entry.get("optimal_moves", round(rate * positions))
+        return f"{moves:,}/{positions:,}"
+    return f"{100 * rate:.1f}%"
 
 
 class EvaluationService:
@@ -494,7 +515,7 @@ def _default_model(game_name: str, data_dir: Path) -> Path:
 
 def format_table(entries: list[dict[str, Any]]) -> str:
     lines = [
-        f"{'opponent':<12} {'sims':>5} {'win':>6} {'draw':>6} {'loss':>6} {'optimal':>8} {'s':>6}"
+        f"{'opponent':<12} {'sims':>5} {'win':>6} {'draw':>6} {'loss':>6} {'optimal':>11} {'s':>6}"
     ]
     for entry in entries:
 
@@ -502,9 +523,10 @@ def format_table(entries: list[dict[str, Any]]) -> str:
             value = entry.get(key)
             return "-" if value is None else f"{100 * value:.1f}%"
 
+        optimal = "-" if entry.get("optimal_move_rate") is None else optimal_text(entry)
         lines.append(
             f"{entry['opponent']:<12} {entry['simulations']:>5} {pct('win_rate'):>6} "
-            f"{pct('draw_rate'):>6} {pct('loss_rate'):>6} {pct('optimal_move_rate'):>8} "
+            f"{pct('draw_rate'):>6} {pct('loss_rate'):>6} {optimal:>11} "
             f"{entry.get('seconds', 0.0):>6.1f}"
         )
     return "\n".join(lines)

@@ -9,6 +9,7 @@ index draw plus one jitted gather that applies a random board symmetry per sampl
 
 from __future__ import annotations
 
+import collections
 import functools
 import logging
 import os
@@ -405,6 +406,9 @@ class Replay:
         self.resume_last_id = 0  # rows up to here were counted before a restart (the
         # checkpoint's): the replay-ratio throttle counts only newer games as new positions
         self.counters = IngestCounters()
+        # (id, model step) of the games read, oldest first; those that left the window are
+        # dropped as it moves on (`oldest_model_step`)
+        self._game_steps: collections.deque[tuple[int, int]] = collections.deque()
         self._decode = build_decoder(game)
         self._max_bytes = max_blob_bytes(game.num_actions, game.max_game_length)
         self._started = False
@@ -454,7 +458,7 @@ class Replay:
 
     def _ingest(self, rows: list[tuple[int, int, int, bytes | None]]) -> None:
         game = self.game
-        ids, outcomes, moves, visits, roots = [], [], [], [], []
+        ids, outcomes, moves, visits, roots, steps = [], [], [], [], [], []
         for row_id, outcome, model_step, blob in rows:
             try:
                 record = decode_game_record(game, blob, outcome, model_step)
@@ -468,6 +472,7 @@ class Replay:
             moves.append(record.moves)
             visits.append(record.visits)
             roots.append(record.root_values)
+            steps.append(record.model_step)
         self.last_id = max(self.last_id, int(rows[-1][0]))
         if not ids:
             return
@@ -497,6 +502,9 @@ class Replay:
             values_kept = values[keep]
         row_ids = np.array(ids, np.int64)
         self.window.add(planes[keep], policy, values_kept, np.repeat(row_ids, lengths)[keep])
+        good = zip(ids, steps, ok, strict=True)
+        self._game_steps.extend((int(row_id), int(step)) for row_id, step, kept in good if kept)
+        self._drop_games_left()
         self.counters.games += int(ok.sum())
         self.counters.positions += int(keep.sum())
         new_games = np.repeat(ok & (row_ids > self.resume_last_id), lengths)
@@ -511,6 +519,19 @@ class Replay:
                 reason,
                 self.counters.skipped_rows,
             )
+
+    def _drop_games_left(self) -> None:
+        """Forgets the model steps of games no position of which is in the window."""
+        oldest = self.window.oldest_game_id()
+        while self._game_steps and self._game_steps[0][0] < oldest:
+            self._game_steps.popleft()
+
+    def oldest_model_step(self) -> int | None:
+        """The step of the model that played the window's oldest position (None: empty): the
+        window's age, which its size alone (a flat line at capacity) does not tell."""
+        if self.window.size == 0 or not self._game_steps:
+            return None
+        return self._game_steps[0][1]
 
     def trim_database(self) -> int:
         """Deletes the games that left the window from replay.db; rows deleted."""

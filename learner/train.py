@@ -112,9 +112,9 @@ class RateMeter:
     def __init__(self, span_s: float = 60.0, min_span_s: float = 5.0) -> None:
         self.span_s = span_s
         self.min_span_s = min_span_s
-        self.points: collections.deque[tuple[float, tuple[int, ...]]] = collections.deque()
+        self.points: collections.deque[tuple[float, tuple[float, ...]]] = collections.deque()
 
-    def update(self, *counters: int) -> tuple[float, ...]:
+    def update(self, *counters: float) -> tuple[float, ...]:
         now = time.monotonic()
         self.points.append((now, counters))
         while len(self.points) > 2 and now - self.points[1][0] >= self.span_s:
@@ -189,8 +189,13 @@ class Trainer:
             self.stats_path, self.game.name, to_dict(config), self.step, run_defaults(config.game)
         )
         self.stats["precision"] = self.precision
+        # Training time: the run's before this start, plus this learner's since it began.
+        self._elapsed_before = self.stats["elapsed_s"]
+        self._began = time.monotonic()
         self._incoming = RateMeter()
         self._samples_meter = RateMeter(span_s=30.0)
+        self.waited_s = 0.0  # seconds this learner waited for self-play data (`ready`)
+        self._waiting_meter = RateMeter()
         self._last_published = self.step
         self._last_checkpoint = self.step
         self._last_unavailable_log = -math.inf
@@ -401,6 +406,7 @@ class Trainer:
         counters = self.replay.counters
         games_per_s, positions_per_s = self._incoming.update(counters.games, counters.positions)
         (samples_per_s,) = self._samples_meter.update(self.samples_trained)
+        (waiting_share,) = self._waiting_meter.update(self.waited_s)
         if self._loss_steps:
             self.last_loss = tuple((self._loss_sums / self._loss_steps).tolist())
             self._loss_sums[:] = 0.0
@@ -420,6 +426,9 @@ class Trainer:
             games_per_s=games_per_s,
             positions_per_s=positions_per_s,
             skipped_rows=counters.skipped_rows,
+            elapsed_s=self._elapsed_before + time.monotonic() - self._began,
+            replay_oldest_step=self.replay.oldest_model_step(),
+            waiting_share=waiting_share,
             history_cap=self.config.history_cap,
             add_history=add_history,
         )
@@ -435,7 +444,7 @@ class Trainer:
         loss_text = "n/a" if loss[0] is None else f"{loss[0]:.4f} (p {loss[1]:.4f} v {loss[2]:.4f})"
         log.info(
             "step %d loss %s lr %.2e | %s samples/s | window %d pos, %d games | "
-            "in %s games/s %s pos/s | reuse %.1f/%g | skipped %d",
+            "in %s games/s %s pos/s | reuse %.1f/%g, waited %s%% | skipped %d",
             self.step,
             loss_text,
             lr,
@@ -446,6 +455,7 @@ class Trainer:
             _rate_text(positions_per_s, 0),
             self.replay_ratio(),
             self.config.replay_ratio,
+            _rate_text(100 * waiting_share, 0),
             counters.skipped_rows,
         )
 
@@ -505,6 +515,7 @@ class Trainer:
         trimmed_at = self.replay.counters.positions  # positions loaded at the last trim
         try:
             while not stop.is_set() and not (config.max_steps and self.step >= config.max_steps):
+                turn = time.monotonic()  # a turn that does not train counts as waiting
                 if steps_since_poll >= config.poll_every_steps:
                     self.poll()
                     steps_since_poll = 0
@@ -525,6 +536,7 @@ class Trainer:
                 if not self.ready():
                     steps_since_poll = config.poll_every_steps
                     stop.wait(config.poll_interval_s)
+                    self.waited_s += time.monotonic() - turn
                     continue
                 batch = self.replay.sample(config.batch_size, self.rng)
                 step_before = self.step

@@ -10,6 +10,11 @@ resolution over the whole run (`thin`), and the points since then are all kept. 
 Elo ratings are appended by an evaluator through `append_evaluation` / `append_elo` (bounded the
 same way), or copied from the evaluator's `<run>/evaluations.json` and `<run>/tournament.json`
 (written by the actor) at every stats write.
+
+Training time (`elapsed_s`, top level and per history point) is the wall time learners have
+run for this run, summed over its starts: the time the learner was stopped does not count, the
+time it waited for self-play does. A file written before it was kept has none: its history's
+wall-clock span is taken instead (`elapsed_before`), which counts any stops in it.
 """
 
 from __future__ import annotations
@@ -89,8 +94,11 @@ def new_stats(
         "learning_rate": None,
         "samples_per_s": None,  # rates: null until measured
         "precision": None,  # the training step's: float32 or bfloat16 (learner.precision)
+        "elapsed_s": 0.0,  # training time, see the module's docstring
         "replay_games": 0,
         "replay_positions": 0,
+        "replay_oldest_step": None,  # the model step that played the window's oldest position
+        "waiting_share": None,  # share of the last minute the learner waited for self-play
         "games_per_s": None,
         "positions_per_s": None,
         "skipped_rows": 0,
@@ -137,7 +145,22 @@ def load_stats(
     if dropped:
         _set_aside_damaged(path, "dropped " + ", ".join(dropped))
     stats["history"] = [p for p in stats["history"] if p["step"] <= step]
+    stats["elapsed_s"] = elapsed_before(old, stats["history"])
     return stats
+
+
+def elapsed_before(old: dict[str, Any], history: list[dict[str, Any]]) -> float:
+    """The training time of a run whose stats.json held `old`, `history` its kept points, to
+    go on from. History points without "elapsed_s" (a file from before it was kept) get their
+    wall-clock time since the first point, so that a time axis has them too; the time of the
+    steps a crash lost still counts (the learner ran then). Never below a kept point's."""
+    first = history[0].get("time") if history else None
+    for point in history:
+        if point.get("elapsed_s") is None and _real(first) and _real(point.get("time")):
+            point["elapsed_s"] = max(0.0, point["time"] - first)
+    kept = [p["elapsed_s"] for p in history if _real(p.get("elapsed_s"))]
+    recorded = old.get("elapsed_s")
+    return float(max([recorded if _real(recorded) else 0.0, *kept]))
 
 
 def _set_aside_damaged(path: Path, reason: str) -> None:
@@ -149,14 +172,19 @@ def _set_aside_damaged(path: Path, reason: str) -> None:
     log.warning("%s is damaged: %s; it is kept as %s", path, reason, target.name)
 
 
+def _real(value: Any) -> bool:
+    """A number, not null."""
+    return value is not None and _is_number(value)
+
+
 def _is_number(value: Any) -> bool:
     """A JSON number or null (a NaN was made null by `_finite`)."""
     return value is None or (isinstance(value, int | float) and not isinstance(value, bool))
 
 
 _HISTORY_NUMBERS = tuple(
-    "time loss_total loss_policy loss_value learning_rate samples_per_s replay_positions"
-    " games_per_s positions_per_s".split()
+    "time elapsed_s loss_total loss_policy loss_value learning_rate samples_per_s"
+    " replay_positions replay_games replay_oldest_step games_per_s positions_per_s".split()
 )
 
 # Per list: its fields of a name (str), then its numeric fields (numbers or null). Every entry
@@ -167,7 +195,10 @@ _FIELDS = {
     "history": ((), _HISTORY_NUMBERS),
     "evaluations": (
         ("opponent",),
-        ("time", "simulations", "win_rate", "draw_rate", "loss_rate", "optimal_move_rate"),
+        (
+            *("time", "simulations", "win_rate", "draw_rate", "loss_rate", "optimal_move_rate"),
+            *("score_low", "score_high"),
+        ),
     ),
     "elo": (("player",), ("elo", "elo_ci95")),
 }
@@ -209,14 +240,21 @@ def record_progress(
     games_per_s: float,
     positions_per_s: float,
     skipped_rows: int,
+    elapsed_s: float,
+    replay_oldest_step: int | None,
+    waiting_share: float,
     history_cap: int,
     add_history: bool = True,
 ) -> None:
-    """Updates the current values and (optionally) appends a history point."""
+    """Updates the current values and (optionally) appends a history point. `elapsed_s` is the
+    run's training time (the module's docstring), `waiting_share` the share of the last minute
+    the learner waited for self-play data (NaN: not measured yet)."""
     now = time.time()
+    oldest = None if replay_oldest_step is None else int(replay_oldest_step)
     stats.update(
         step=int(step),
         updated_at=now,
+        elapsed_s=float(elapsed_s),
         loss={
             "total": _number(loss_total),
             "policy": _number(loss_policy),
@@ -226,6 +264,8 @@ def record_progress(
         samples_per_s=_number(samples_per_s),  # null: not measured yet (a start, a resume)
         replay_games=int(replay_games),
         replay_positions=int(replay_positions),
+        replay_oldest_step=oldest,
+        waiting_share=_number(waiting_share),
         games_per_s=_number(games_per_s),
         positions_per_s=_number(positions_per_s),
         skipped_rows=int(skipped_rows),
@@ -235,12 +275,15 @@ def record_progress(
             {
                 "step": int(step),
                 "time": now,
+                "elapsed_s": float(elapsed_s),
                 "loss_total": _number(loss_total),
                 "loss_policy": _number(loss_policy),
                 "loss_value": _number(loss_value),
                 "learning_rate": _number(learning_rate),
                 "samples_per_s": _number(samples_per_s),
                 "replay_positions": int(replay_positions),
+                "replay_games": int(replay_games),
+                "replay_oldest_step": oldest,
                 "games_per_s": _number(games_per_s),
                 "positions_per_s": _number(positions_per_s),
             }

@@ -294,6 +294,12 @@ def test_evaluate_file_writes_entries_in_the_stats_shape(tmp_path):
     assert abs(sum(entries[0][k] for k in ("win_rate", "draw_rate", "loss_rate")) - 1) < 1e-9
     assert entries[0]["games"] == 4 and entries[2]["positions"] == 4520
     assert 0.0 < entries[2]["optimal_move_rate"] < 1.0
+    assert entries[2]["optimal_moves"] == round(entries[2]["optimal_move_rate"] * 4520)
+    for match in entries[:2]:  # the score's Wilson interval over the 4 games played
+        score = match["win_rate"] + match["draw_rate"] / 2
+        low, high = arena.score_interval(score, 4)
+        assert (match["score_low"], match["score_high"]) == (round(low, 4), round(high, 4))
+        assert match["score_low"] <= score <= match["score_high"]
     random_rate = round(tictactoe_positions().random_rate, 4)
     assert entries[2]["random_optimal_rate"] == entries[3]["random_optimal_rate"] == random_rate
     assert ev.read_evaluations(run_dir) == json.loads(json.dumps(entries))
@@ -534,6 +540,21 @@ def test_score_interval_is_wilsons_and_never_a_point():
     assert low == pytest.approx(0.5 - 1.96 * (0.25 / 200) ** 0.5, abs=0.002)
     assert high == pytest.approx(1 - low)
     assert arena.score_interval(0.6, 2000)[1] - arena.score_interval(0.6, 2000)[0] < 0.05
+
+
+def test_the_log_line_counts_moves_where_a_percentage_would_round_to_100():
+    """99.956% was logged as 100.0%, so perfect play came and went as later models scored
+    4,518 or 4,520 of 4,520: the counts are said instead, and each score's interval."""
+    judged = {"opponent": "solver", "simulations": 64, "positions": 4520}
+    near = {**judged, "optimal_move_rate": 4518 / 4520, "optimal_moves": 4518}
+    match = {"opponent": "mcts-64", "simulations": 64, "win_rate": 0.5, "draw_rate": 0.5,
+             "loss_rate": 0.0, "score_low": 0.53, "score_high": 0.89}  # fmt: skip
+    line = ev.summary([match, near, {**judged, "optimal_move_rate": 1.0, "optimal_moves": 4520}])
+    assert line == (
+        "vs mcts-64 0.50/0.50/0.00 (score 95% 0.53-0.89), optimal@64 4,518/4,520, optimal@64 100.0%"
+    )
+    assert ev.optimal_text({**judged, "optimal_move_rate": 0.973}) == "97.3%"
+    assert "4,518/4,520" in ev.format_table([near])
 
 
 def test_two_models_play_a_match_from_the_command_line(tmp_path, capsys):

@@ -160,8 +160,9 @@ def test_stats_json_shape_and_run_files(tmp_path) -> None:
     stats = json.loads((run / "stats.json").read_text())
     assert set(stats) == {
         "game", "step", "updated_at", "config", "config_defaults", "loss", "learning_rate",
-        "samples_per_s", "precision", "replay_games", "replay_positions", "games_per_s",
-        "positions_per_s", "skipped_rows", "history", "evaluations", "elo",
+        "samples_per_s", "precision", "elapsed_s", "replay_games", "replay_positions",
+        "replay_oldest_step", "waiting_share", "games_per_s", "positions_per_s", "skipped_rows",
+        "history", "evaluations", "elo",
     }  # fmt: skip
     assert stats["game"] == "tictactoe" and stats["step"] == 45
     assert stats["precision"] == "float32"
@@ -170,8 +171,9 @@ def test_stats_json_shape_and_run_files(tmp_path) -> None:
     assert stats["config"]["hidden"] == 32
     assert 1 <= len(stats["history"]) <= 4
     assert set(stats["history"][0]) == {
-        "step", "time", "loss_total", "loss_policy", "loss_value", "learning_rate",
-        "samples_per_s", "replay_positions", "games_per_s", "positions_per_s",
+        "step", "time", "elapsed_s", "loss_total", "loss_policy", "loss_value", "learning_rate",
+        "samples_per_s", "replay_positions", "replay_games", "replay_oldest_step", "games_per_s",
+        "positions_per_s",
     }  # fmt: skip
     assert stats["evaluations"] == [] and stats["elo"] == []
     assert json.loads((run / "config.json").read_text())["hidden"] == 32
@@ -407,18 +409,22 @@ def test_unmeasured_rates_are_null_in_stats_json() -> None:
     assert stats["samples_per_s"] is None and stats["games_per_s"] is None
     progress = dict(
         step=1, loss_total=1.0, loss_policy=0.7, loss_value=0.3, learning_rate=0.02,
-        replay_games=3, replay_positions=20, skipped_rows=0, history_cap=10,
+        replay_games=3, replay_positions=20, skipped_rows=0, elapsed_s=2.0,
+        replay_oldest_step=0, history_cap=10,
     )  # fmt: skip
     stats_module.record_progress(
-        stats, samples_per_s=math.nan, games_per_s=math.nan, positions_per_s=math.nan, **progress
-    )
+        stats, samples_per_s=math.nan, games_per_s=math.nan, positions_per_s=math.nan,
+        waiting_share=math.nan, **progress,
+    )  # fmt: skip
     point = stats["history"][-1]
     assert stats["samples_per_s"] is None and stats["positions_per_s"] is None
+    assert stats["waiting_share"] is None
     assert point["games_per_s"] is None and point["samples_per_s"] is None
     json.dumps(stats, allow_nan=False)  # plain JSON for the page
     stats_module.record_progress(
-        stats, samples_per_s=900.0, games_per_s=4.0, positions_per_s=40.0, **progress
-    )
+        stats, samples_per_s=900.0, games_per_s=4.0, positions_per_s=40.0, waiting_share=0.5,
+        **progress,
+    )  # fmt: skip
     assert (stats["samples_per_s"], stats["games_per_s"]) == (900.0, 4.0)
 
 
