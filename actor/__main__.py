@@ -1,8 +1,9 @@
 """`python -m actor --game GAME ...`: the HTTP API in this process, self-play in N workers.
 
 Ctrl-C or SIGTERM stops the server, then the workers between two batches (each game already
-written stays written). If a worker dies, the actor says so and exits non-zero so that
-start_training.sh can stop the learner too.
+written stays written), or by SIGKILL a few seconds later where a batch takes longer. If a
+worker dies, the actor says so and exits non-zero so that start_training.sh can stop the
+learner too.
 """
 
 from __future__ import annotations
@@ -14,12 +15,17 @@ import signal
 import sys
 import threading
 import time
+from multiprocessing.process import BaseProcess
+from multiprocessing.synchronize import Event
 
 from actor.config import CONFIG_FILE, ActorConfig, parse_args, saved_selfplay
 from actor.worker import STUCK_AFTER_S
 from runfiles import write_atomic
 
 log = logging.getLogger("actor")
+# How long the workers together get to finish their batch once the actor stops, before SIGKILL:
+# under the launcher's own 15 s for the whole actor, so that its stop is orderly.
+WORKER_STOP_GRACE_S = 8.0
 
 
 def set_thread_env(config: ActorConfig) -> None:
@@ -108,6 +114,26 @@ def evaluation_service(config: ActorConfig):
     return EvaluationService(
         config.game, config.run_dir(), min_interval_s=config.evaluation_interval()
     )
+
+
+def stop_workers(
+    processes: list[BaseProcess], stop_event: Event, grace_s: float = WORKER_STOP_GRACE_S
+) -> None:
+    """Asks every worker to stop between two batches (each finished game is written), and
+    SIGKILLs those still running `grace_s` seconds later, all workers sharing that time: a
+    worker inside a batch that compiles the search or plays a long one does not get back to
+    its stop check for minutes on a busy machine, and a worker's SIGTERM handler only asks it
+    to stop. SQLite's journal makes a killed insert harmless."""
+    stop_event.set()
+    deadline = time.monotonic() + grace_s
+    for process in processes:
+        process.join(timeout=max(0.0, deadline - time.monotonic()))
+    for process in processes:
+        if process.is_alive():
+            log.warning("worker %s did not stop in %.0f s; killing it", process.name, grace_s)
+            process.kill()
+    for process in processes:
+        process.join()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -216,13 +242,7 @@ def main(argv: list[str] | None = None) -> int:
             progress.stop.set()
         if evaluation is not None:
             evaluation.close()
-        stop_event.set()
-        for process in processes:
-            process.join(timeout=15)
-            if process.is_alive():
-                log.warning("worker %s did not stop in time; terminating it", process.name)
-                process.terminate()
-                process.join(timeout=5)
+        stop_workers(processes, stop_event)
     if progress is not None and progress.failed:
         print(f"python -m actor: {progress.failed}", file=sys.stderr)
         return 1

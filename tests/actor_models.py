@@ -87,62 +87,6 @@ def make_model(
     return path
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class ActorProcess:
-    """`python -m actor ...` as a subprocess on a free port of 127.0.0.1; stopped with SIGTERM."""
-
-    def __init__(self, data_dir: Path, *args: str, startup_s: float = 60.0) -> None:
-        import subprocess
-        import sys
-
-        import httpx
-
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = Path(data_dir) / f"actor-{self.port}.log"
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
-        command = [sys.executable, "-m", "actor", "--data-dir", str(data_dir), "--port"]
-        command += [str(self.port), "--no-warmup", *args]
-        root = Path(__file__).resolve().parent.parent
-        self.process = subprocess.Popen(command, cwd=root, stdout=self._log, stderr=self._log)
-        deadline = time.monotonic() + startup_s
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"actor exited at start:\n{self.log()}")
-            try:
-                if httpx.get(self.url + "/api/health", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"actor did not start in {startup_s} s:\n{self.log()}")
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def stop(self, timeout: float = 30.0) -> int:
-        import signal
-
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-        try:
-            code = self.process.wait(timeout)
-        except Exception:
-            self.process.kill()
-            code = self.process.wait(10)
-        self._log.close()
-        return code
-
-
 def model_steps(db: Path) -> list[int]:
     """The model step of every game in a replay.db, oldest first (read-only; [] before the
     actor has made the table)."""

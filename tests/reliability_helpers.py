@@ -1,42 +1,85 @@
-"""Real processes for the reliability tests and benchmarks/load.py: start, watch, kill.
+"""Real processes for the tests and benchmarks/load.py: start, watch, wait on, kill.
 
 Every process is started in its own session (process group), so a test can SIGKILL exactly the
-group it started, workers included, and nothing else. Every wait is bounded in time.
+group it started, workers included, and nothing else. Every wait waits on its event (an exit,
+an answer, a line or a row) and is bounded by a limit that is a safety net, not an expectation:
+it holds on two cores shared with five busy processes, where a first start compiles the Numba
+searches for minutes.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import select
 import signal
 import socket
 import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 # Two cores shared by both processes and the test: one compute thread each.
 THREAD_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "1"}
+START_LIMIT_S = 300.0  # a process's start, or its first games: a first run compiles Numba
+STOP_LIMIT_S = 120.0  # an orderly stop (the learner publishes and checkpoints first)
 
 
 def free_port() -> int:
+    """A TCP port of 127.0.0.1 that was free a moment ago."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
 def wait_for(condition: Callable[[], object], timeout: float, interval: float = 0.1) -> bool:
-    """Polls `condition` until it is truthy or `timeout` seconds passed; whether it became so."""
+    """Polls `condition` until it is truthy or `timeout` seconds passed; whether it became so.
+    For events with nothing to block on (a line in a log, a row in replay.db, an answer)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():
             return True
         time.sleep(interval)
     return bool(condition())
+
+
+def wait_gone(pids: Iterable[int], timeout: float) -> list[int]:
+    """Blocks until every process in `pids` has exited (a zombie has), at most `timeout`
+    seconds; the pids still running then. Waits on the exits themselves (Linux pidfds), so it
+    works for processes that are not our children, such as an actor's workers."""
+    waiting: dict[int, int] = {}
+    for pid in pids:
+        try:
+            waiting[os.pidfd_open(pid)] = pid
+        except ProcessLookupError:
+            pass
+    try:
+        poller = select.poll()
+        for fd in waiting:
+            poller.register(fd, select.POLLIN)
+        deadline = time.monotonic() + timeout
+        pending = set(waiting)
+        while pending and (left := deadline - time.monotonic()) > 0:
+            for fd, _ in poller.poll(left * 1000):
+                poller.unregister(fd)
+                pending.discard(fd)
+        return [waiting[fd] for fd in pending if pid_alive(waiting[fd])]
+    finally:
+        for fd in waiting:
+            os.close(fd)
+
+
+def wait_group_gone(pgid: int, timeout: float) -> list[int]:
+    """`wait_gone` for every member of process group `pgid`, those that join it meanwhile
+    included; the members still running after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while (members := group_members(pgid)) and time.monotonic() < deadline:
+        wait_gone(members, deadline - time.monotonic())
+    return group_members(pgid)
 
 
 class Proc:
@@ -75,7 +118,7 @@ class Proc:
             pass
         self.process.wait(timeout=30)
 
-    def terminate(self, timeout: float = 40.0) -> int:
+    def terminate(self, timeout: float = STOP_LIMIT_S) -> int:
         """SIGTERM, then the group's SIGKILL if it does not stop in `timeout` seconds."""
         if self.alive():
             self.process.send_signal(signal.SIGTERM)
@@ -87,17 +130,17 @@ class Proc:
         return code
 
     def close(self) -> None:
-        """Makes sure nothing of this group is left running."""
-        if self.alive() or self.group_alive():
-            try:
-                os.killpg(self.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                pass
-        self._log.close()
+        """SIGKILL to whatever of this group still runs; returns once all of it is gone."""
+        try:
+            if self.alive() or self.group_alive():
+                try:
+                    os.killpg(self.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                self.process.wait(30)
+                wait_group_gone(self.pid, 30)
+        finally:
+            self._log.close()
 
 
 def _process_stats() -> list[tuple[int, str, int, int]]:
@@ -153,7 +196,9 @@ def start_actor(
     return proc
 
 
-def wait_healthy(proc: Proc, timeout: float = 90.0) -> None:
+def wait_healthy(proc: Proc, timeout: float = START_LIMIT_S) -> None:
+    """Until the actor's /api/health answers 200; RuntimeError with its log if it exits first or
+    does not answer in `timeout` seconds."""
     import httpx
 
     def healthy() -> bool:

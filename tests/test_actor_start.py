@@ -3,18 +3,21 @@ names the folder (it crashed with a traceback, or its self-play worker died afte
 up)."""
 
 import json
+import multiprocessing
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
-from actor_models import free_port
+from reliability_helpers import START_LIMIT_S, free_port
 
 
 def start_actor(data_dir: Path) -> subprocess.CompletedProcess:
     command = [sys.executable, "-m", "actor", "--game", "tictactoe", "--data-dir", str(data_dir),
                "--port", str(free_port()), "--workers", "1", "--no-warmup"]  # fmt: skip
-    return subprocess.run(command, capture_output=True, text=True, timeout=120)
+    return subprocess.run(command, capture_output=True, text=True, timeout=START_LIMIT_S)
 
 
 def test_a_run_folder_that_cannot_be_written_is_refused(tmp_path: Path) -> None:
@@ -95,7 +98,7 @@ def test_help_shows_the_games_self_play_values(capsys) -> None:
     assert "background evaluations at least (connect4: 300)" in text
     check = "import sys; from actor.config import parse_args; parse_args([]); print(*sys.modules)"
     result = subprocess.run(
-        [sys.executable, "-c", check], capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", check], capture_output=True, text=True, timeout=START_LIMIT_S
     )
     assert result.returncode == 0 and "numba" not in result.stdout.split(), result.stderr
 
@@ -129,3 +132,38 @@ def test_search_trees_bigger_than_the_machine_are_refused_at_start(tmp_path: Pat
     error = capsys.readouterr().err
     assert "games_in_parallel 100,000,000 with 128 simulations needs" in error
     assert "GiB of search trees per worker" in error
+
+
+def play_one_batch(ready, stop_event, endless: bool) -> None:
+    """A self-play worker's batch, in a spawned process: SIGTERM only asks it to stop (as the
+    worker's handler does); an `endless` one never gets back to its stop check, as one that
+    compiles the search for minutes on a busy machine."""
+    signal.signal(signal.SIGTERM, lambda *_: None)
+    ready.set()
+    while endless or not stop_event.is_set():
+        time.sleep(0.05)
+
+
+def test_stopping_the_actor_kills_workers_that_do_not_stop_in_time() -> None:
+    """A killed launcher left a worker running for minutes: its actor stopped, but waited for
+    the worker's batch and only then asked with SIGTERM, which the worker's handler takes as a
+    request. The worker that stops between batches ends by itself; the other is killed."""
+    from actor.__main__ import stop_workers
+
+    context = multiprocessing.get_context("spawn")
+    stop_event = context.Event()
+    ready = [context.Event(), context.Event()]
+    workers = [
+        context.Process(target=play_one_batch, args=(ready[i], stop_event, i == 1), daemon=True)
+        for i in range(2)
+    ]
+    for worker in workers:
+        worker.start()
+    try:
+        assert all(event.wait(START_LIMIT_S) for event in ready)
+        stop_workers(workers, stop_event, grace_s=2.0)
+        assert [worker.exitcode for worker in workers] == [0, -signal.SIGKILL]
+    finally:
+        for worker in workers:
+            worker.kill()
+            worker.join()

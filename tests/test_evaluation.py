@@ -13,6 +13,7 @@ import time
 import numpy as np
 import pytest
 from actor_models import make_model
+from reliability_helpers import START_LIMIT_S, wait_for, wait_gone
 
 from actor import arena, mcts
 from actor import evaluation as ev
@@ -340,12 +341,12 @@ def test_service_runs_every_kth_model_in_the_background(tmp_path):
         assert service.poll() is True  # model 1: evaluated
         assert service.poll() is False  # unchanged file: nothing new
         assert service.notify(path) is False  # model 2: not a K-th one
-        service.wait(120)
+        service.wait(START_LIMIT_S)
         assert service.last_error is None and len(service.last_entries) == 4
         assert service.last_seconds > 0
         make_model(path, step=6)
         assert service.poll() is True  # model 3
-        service.wait(120)
+        service.wait(START_LIMIT_S)
         assert [e["step"] for e in ev.read_evaluations(run_dir)] == [5] * 4 + [6] * 4
         slow = ev.EvaluationService("tictactoe", run_dir, min_interval_s=3600, mode="thread")
         assert slow.notify(path) is True and slow.notify(path) is False  # busy / too soon
@@ -365,9 +366,10 @@ def test_service_evaluates_in_a_separate_process(tmp_path):
     service = ev.EvaluationService("tictactoe", run_dir, settings=SMALL, min_interval_s=0.0, nice=0)
     try:
         assert service.mode == "process" and service.notify(path) is True
-        service.wait(180)
-        time.sleep(0.2)  # the done-callback runs in the executor's thread
-        assert service.last_error is None and service.evaluations_finished == 1
+        service.wait(START_LIMIT_S)
+        # The done-callback runs in the executor's thread, after wait() returns.
+        assert wait_for(lambda: service.evaluations_finished == 1, 60)
+        assert service.last_error is None
     finally:
         service.close(wait=True)
     assert [e["step"] for e in ev.read_evaluations(run_dir)] == [9] * 4
@@ -386,10 +388,8 @@ def test_a_model_that_arrives_too_soon_is_evaluated_later_and_no_step_twice(tmp_
         assert service.poll() is True  # step 5
         make_model(path, step=6)
         assert service.poll() is False  # running, or too soon: step 6 waits
-        deadline = time.monotonic() + 120
-        while not service.poll() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        service.wait(120)
+        assert wait_for(service.poll, START_LIMIT_S)  # step 6, once step 5 is done and 5 s passed
+        service.wait(START_LIMIT_S)
     finally:
         service.close(wait=True)
     steps = [e["step"] for e in ev.read_evaluations(run_dir)]
@@ -397,14 +397,14 @@ def test_a_model_that_arrives_too_soon_is_evaluated_later_and_no_step_twice(tmp_
     again = ev.EvaluationService("tictactoe", run_dir, settings=SMALL, mode="thread")
     try:  # a restarted actor: the same latest.onnx, already evaluated
         assert again.poll() is True
-        again.wait(120)
+        again.wait(START_LIMIT_S)
         assert again.last_error is None and again.last_entries == []
         assert [e["step"] for e in ev.read_evaluations(run_dir)] == steps
         # Step 6 made again after a learner crash (a new file): that one is evaluated.
         time.sleep(0.01)
         make_model(path, step=6)
         again.notify(path, force=True)
-        again.wait(120)
+        again.wait(START_LIMIT_S)
         assert [e["step"] for e in again.last_entries] == [6] * 4
     finally:
         again.close(wait=True)
@@ -424,22 +424,14 @@ def test_a_dead_evaluation_process_is_replaced_for_the_next_model(tmp_path):
         for pid in list(service._executor._processes):  # the pool's one process
             os.kill(pid, signal.SIGKILL)
         # The done-callback runs in the executor's thread, after wait() returns: poll for it.
-        until(lambda: "BrokenProcessPool" in (service.last_error or ""), 120)
+        assert wait_for(lambda: "BrokenProcessPool" in (service.last_error or ""), START_LIMIT_S)
         make_model(path, step=6)
         assert service.poll() is True
-        until(lambda: service.evaluations_finished == 2, 180)
+        assert wait_for(lambda: service.evaluations_finished == 2, START_LIMIT_S)
         assert service.last_error is None
     finally:
         service.close(wait=True)
     assert [e["step"] for e in ev.read_evaluations(run_dir)] == [6] * 4
-
-
-def until(condition, timeout_s: float) -> None:
-    """Waits for `condition()` (checked every 0.05 s); fails after `timeout_s`."""
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
 
 
 def test_a_closed_service_starts_no_evaluation(tmp_path):
@@ -456,29 +448,17 @@ def test_a_closed_service_starts_no_evaluation(tmp_path):
 def test_closing_stops_a_running_evaluation_at_once(tmp_path):
     """An actor told to stop lingered until its background evaluation ended (about a minute
     for Connect 4): the pool's exit hook waits for a running job."""
-    import os
-
     run_dir = tmp_path / "connect4"
     path = make_model(run_dir / "models" / "latest.onnx", "connect4", step=5)
     slow = ev.EvaluationSettings(simulations=400, games_per_opponent=200, mcts_budgets=(400,))
     service = ev.EvaluationService("connect4", run_dir, settings=slow, min_interval_s=0.0)
     assert service.notify(path) is True
-    time.sleep(2.0)
+    # Running: handed to the pool's process, past where closing could still cancel it.
+    assert wait_for(lambda: service._future.running(), START_LIMIT_S)
     pids = list(service._executor._processes)
     assert pids and service.busy
     service.close()
-
-    def alive(pid: int) -> bool:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        return True
-
-    deadline = time.monotonic() + 10
-    while any(alive(pid) for pid in pids) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not any(alive(pid) for pid in pids)
+    assert not wait_gone(pids, 60)  # the evaluation itself takes many minutes
 
 
 def test_connect4_test_set_is_solved_deterministic_and_cached(tmp_path, monkeypatch, caplog):

@@ -13,7 +13,8 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
-from actor_models import ActorProcess, make_model, model_steps
+from actor_models import make_model, model_steps
+from reliability_helpers import START_LIMIT_S, wait_for
 
 from actor.model import CheckpointCache, ModelError, ModelSlot, ModelWatcher, list_checkpoints
 from engine import get_game
@@ -37,15 +38,6 @@ def write_bad(path: Path, kind: str) -> None:
         temp.replace(path)
     else:
         make_model(path, "tictactoe", 50, **options)
-
-
-def wait_for(condition, timeout: float = 20.0, interval: float = 0.1) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(interval)
-    return False
 
 
 def test_slot_prefers_run_model_then_pretrained_then_uniform(tmp_path: Path) -> None:
@@ -124,9 +116,11 @@ def test_refresh_during_another_load_waits_for_the_new_model(tmp_path: Path, mon
     import actor.model as model_module
 
     load = model_module.load_model
+    loading = threading.Event()
 
     def slow_load(*args, **kwargs):
-        time.sleep(0.4)
+        loading.set()
+        time.sleep(0.4)  # a load that takes a while
         return load(*args, **kwargs)
 
     monkeypatch.setattr(model_module, "load_model", slow_load)
@@ -134,7 +128,7 @@ def test_refresh_during_another_load_waits_for_the_new_model(tmp_path: Path, mon
     make_model(tmp_path / "models" / "latest.onnx", step=5)
     first = threading.Thread(target=slot.refresh, kwargs={"min_interval_s": 1.0})
     first.start()
-    time.sleep(0.1)  # the first refresh is loading now
+    assert loading.wait(START_LIMIT_S)
     slot.refresh(min_interval_s=1.0)
     assert slot.step == 5
     first.join()
@@ -147,11 +141,11 @@ def test_watcher_swaps_to_a_published_model(tmp_path: Path) -> None:
     try:
         assert slot.current is None
         make_model(models / "latest.onnx", step=1)
-        assert wait_for(lambda: slot.step == 1), "watcher did not load the first model"
+        assert wait_for(lambda: slot.step == 1, 60), "watcher did not load the first model"
         make_model(models / "latest.onnx", step=2)
-        assert wait_for(lambda: slot.step == 2), "watcher did not swap to step 2"
+        assert wait_for(lambda: slot.step == 2, 60), "watcher did not swap to step 2"
         write_bad(models / "latest.onnx", "nan_output")
-        assert wait_for(lambda: slot.last_refusal is not None)
+        assert wait_for(lambda: slot.last_refusal is not None, 60)
         assert slot.step == 2
     finally:
         watcher.stop()
@@ -173,7 +167,7 @@ def test_a_failing_first_refresh_does_not_stop_the_watcher(tmp_path: Path, monke
     monkeypatch.setattr(slot, "refresh", fails_once)
     watcher = ModelWatcher(slot, poll_fallback_s=0.2).start()
     try:
-        assert wait_for(lambda: slot.step == 1), "the watcher did not try again"
+        assert wait_for(lambda: slot.step == 1, 60), "the watcher did not try again"
     finally:
         watcher.stop()
 
@@ -197,35 +191,34 @@ def test_checkpoints_are_listed_and_loaded_on_demand(tmp_path: Path) -> None:
         cache.get(GAME, models, 40)
 
 
-def small_selfplay_actor(data_dir: Path) -> ActorProcess:
+def small_selfplay_actor(processes, data_dir: Path):
     """A real actor self-playing Tic-tac-toe in `data_dir`, small searches, a log line a second."""
-    return ActorProcess(
+    return processes.actor(
         data_dir, "--game", "tictactoe", "--simulations", "16", "--games-in-parallel", "8",
         "--log-interval", "1",
     )  # fmt: skip
 
 
-def test_publishing_while_selfplay_runs_switches_the_actor(tmp_path: Path) -> None:
+def test_publishing_while_selfplay_runs_switches_the_actor(tmp_path: Path, processes) -> None:
     """A real actor with self-play: rows start at step 0, switch to the published model's step;
     a bad file after that is refused (shown in /api/health) and self-play goes on."""
-    pytest.importorskip("actor.selfplay")
     run = tmp_path / "tictactoe"
     db = run / "replay.db"
-    actor = small_selfplay_actor(tmp_path)
+    actor = small_selfplay_actor(processes, tmp_path)
     try:
-        assert wait_for(lambda: len(model_steps(db)) > 0, 90), actor.log()
+        assert wait_for(lambda: len(model_steps(db)) > 0, START_LIMIT_S), actor.log()
         assert set(model_steps(db)) == {0}
-        assert wait_for(lambda: "leaf evals/s" in actor.log(), 30), actor.log()
+        assert wait_for(lambda: "leaf evals/s" in actor.log(), 60), actor.log()
         assert "no model yet (uniform prior, no network)" in actor.log()
         make_model(run / "models" / "latest.onnx", step=5)
-        assert wait_for(lambda: 5 in model_steps(db), 60), actor.log()
+        assert wait_for(lambda: 5 in model_steps(db), 120), actor.log()
 
         def api_step() -> int | None:
             return httpx.get(actor.url + "/api/health", timeout=10).json()["models"]["tictactoe"][
                 "step"
             ]
 
-        assert wait_for(lambda: api_step() == 5, 30)  # the API process loads it too
+        assert wait_for(lambda: api_step() == 5, 60)  # the API process loads it too
         count = len(model_steps(db))
         write_bad(run / "models" / "latest.onnx", "corrupt")
 
@@ -233,11 +226,11 @@ def test_publishing_while_selfplay_runs_switches_the_actor(tmp_path: Path) -> No
             health = httpx.get(actor.url + "/api/health", timeout=10).json()
             return health["models"]["tictactoe"]["last_refusal"] is not None
 
-        assert wait_for(refused, 30)
+        assert wait_for(refused, 60)
         health = httpx.get(actor.url + "/api/health", timeout=10).json()
         assert health["selfplay"] and health["training_game"] == "tictactoe"
         assert health["models"]["tictactoe"]["step"] == 5
-        assert wait_for(lambda: len(model_steps(db)) > count + 5, 60), actor.log()
+        assert wait_for(lambda: len(model_steps(db)) > count + 5, 120), actor.log()
         assert model_steps(db)[-1] == 5
         assert "refused model" in actor.log()
         assert "nn evals/s" in actor.log() and "model step 5" in actor.log()
@@ -245,28 +238,29 @@ def test_publishing_while_selfplay_runs_switches_the_actor(tmp_path: Path) -> No
         assert rates["games_per_s"] > 0 and rates["positions_per_s"] > 0
         assert rates["nn_evals_per_s"] >= 0  # the evaluation cache answers most in Tic-tac-toe
     finally:
-        code = actor.stop()
+        code = actor.terminate()
     assert code == 0, actor.log()
     connection = sqlite3.connect(db)
     assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     connection.close()
 
 
-def test_a_resumed_run_plays_its_checkpoints_model_not_a_uniform_prior(tmp_path: Path) -> None:
+def test_a_resumed_run_plays_its_checkpoints_model_not_a_uniform_prior(
+    tmp_path: Path, processes
+) -> None:
     """With a learner checkpoint and no model yet, self-play waits for the learner's first
     publication instead of filling the replay window with uniform-prior games."""
     run = tmp_path / "tictactoe"
     (run / "checkpoints").mkdir(parents=True)
     (run / "checkpoints" / "latest.pt").write_bytes(b"a learner checkpoint")
     db = run / "replay.db"
-    actor = small_selfplay_actor(tmp_path)
+    actor = small_selfplay_actor(processes, tmp_path)
     try:
-        assert wait_for(lambda: "waiting up to 60 s" in actor.log(), 90), actor.log()
-        time.sleep(2)
+        assert wait_for(lambda: "waiting up to 60 s" in actor.log(), START_LIMIT_S), actor.log()
         assert model_steps(db) == []
         make_model(run / "models" / "latest.onnx", step=7)
-        assert wait_for(lambda: len(model_steps(db)) > 0, 60), actor.log()
+        assert wait_for(lambda: len(model_steps(db)) > 0, START_LIMIT_S), actor.log()
         assert set(model_steps(db)) == {7}
     finally:
-        code = actor.stop()
+        code = actor.terminate()
     assert code == 0, actor.log()
