@@ -1,4 +1,4 @@
-"""Shared fixtures: real processes that never outlive their test, and no test that skips
+"""Shared fixtures: real actors that never outlive their test, and no test that skips
 because a part of this project does not import.
 
 The plain helpers (free_port, wait_for, wait_gone, Proc, start_actor...) live in
@@ -12,41 +12,24 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from reliability_helpers import (
-    START_LIMIT_S,
-    Proc,
-    free_port,
-    start_actor,
-    start_learner,
-    wait_healthy,
-)
+from reliability_helpers import START_LIMIT_S, Proc, start_actor, wait_healthy
 
 # importorskip's message when one of the project's own packages fails to import.
 PROJECT_IMPORT_SKIP = re.compile(r"could not import '(engine|actor|learner|runfiles)\b")
 
 
 class Processes:
-    """Starts real processes for one test, each in its own process group; the `processes`
+    """Starts real actors for one test, each in its own process group; the `processes`
     fixture SIGKILLs whatever of them (workers included) still runs when the test ends."""
 
     def __init__(self) -> None:
         self.started: list[Proc] = []
-
-    def start(self, command: list[str], log_path: Path, env: dict | None = None) -> Proc:
-        proc = Proc(command, log_path, env)
-        self.started.append(proc)
-        return proc
 
     def actor(self, data_dir: Path, *args: str, warm_up: bool = False) -> Proc:
         """`python -m actor` on a free port of 127.0.0.1 once its /api/health answers."""
         proc = start_actor(data_dir, *args, warm_up=warm_up)
         self.started.append(proc)
         wait_healthy(proc, START_LIMIT_S)
-        return proc
-
-    def learner(self, data_dir: Path, *args: str) -> Proc:
-        proc = start_learner(data_dir, *args)
-        self.started.append(proc)
         return proc
 
     def close(self) -> None:
@@ -61,12 +44,6 @@ def processes() -> Iterator[Processes]:
         yield started
     finally:
         started.close()
-
-
-@pytest.fixture
-def port() -> int:
-    """A free TCP port of 127.0.0.1."""
-    return free_port()
 
 
 def _fail_project_import_skip(report: pytest.TestReport | pytest.CollectReport) -> None:
