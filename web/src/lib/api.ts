@@ -64,6 +64,12 @@ export interface HistoryPoint {
   replay_positions: number | null;
   games_per_s: number | null;
   positions_per_s: number | null;
+  /** The run's training time at this point (s; runfiles/stats.py); null: not known. */
+  elapsed_s: number | null;
+  /** Games with a position in the replay window. */
+  replay_games: number | null;
+  /** The model step that played the window's oldest position. */
+  replay_oldest_step: number | null;
 }
 
 export interface Evaluation {
@@ -79,6 +85,15 @@ export interface Evaluation {
   random_optimal_rate: number | null;
   /** How many solved positions were judged (solver entries). */
   positions: number | null;
+  /** How many of them got a best move (solver entries). */
+  optimal_moves?: number | null;
+  /** Games played (match entries). */
+  games?: number | null;
+  /** Wilson's 95% interval of the score, a draw counting half (match entries). */
+  score_low?: number | null;
+  score_high?: number | null;
+  /** Seconds this part of the evaluation took. */
+  seconds?: number | null;
 }
 
 export interface EloPoint {
@@ -135,6 +150,12 @@ export interface Stats {
   gamesPerS: number | null;
   positionsPerS: number | null;
   skippedRows: number | null;
+  /** The run's training time when the stats were written (s); null: not known. */
+  elapsedS: number | null;
+  /** The model step that played the replay window's oldest position. */
+  replayOldestStep: number | null;
+  /** The share of the last minute the learner waited for self-play data (0..1). */
+  waitingShare: number | null;
   settings: RunSettings;
   history: HistoryPoint[];
   evaluations: Evaluation[];
@@ -320,6 +341,9 @@ export function parseStats(body: unknown): Stats {
     gamesPerS: optNum(stats.games_per_s),
     positionsPerS: optNum(stats.positions_per_s),
     skippedRows: optNum(stats.skipped_rows),
+    elapsedS: optNum(stats.elapsed_s),
+    replayOldestStep: optNum(stats.replay_oldest_step),
+    waitingShare: optNum(stats.waiting_share),
     settings: {
       config,
       defaults: isObject(stats.config_defaults) ? stats.config_defaults : null,
@@ -339,6 +363,9 @@ export function parseStats(body: unknown): Stats {
         replay_positions: optNum(row.replay_positions),
         games_per_s: optNum(row.games_per_s),
         positions_per_s: optNum(row.positions_per_s),
+        elapsed_s: optNum(row.elapsed_s),
+        replay_games: optNum(row.replay_games),
+        replay_oldest_step: optNum(row.replay_oldest_step),
       };
     }).sort((a, b) => a.step - b.step),
     evaluations: rows(stats.evaluations, 'evaluations', (row) => {
@@ -355,6 +382,11 @@ export function parseStats(body: unknown): Stats {
         optimal_move_rate: optNum(row.optimal_move_rate),
         random_optimal_rate: optNum(row.random_optimal_rate),
         positions: optNum(row.positions),
+        optimal_moves: optNum(row.optimal_moves),
+        games: optNum(row.games),
+        score_low: optNum(row.score_low),
+        score_high: optNum(row.score_high),
+        seconds: optNum(row.seconds),
       };
     }).sort((a, b) => a.step - b.step),
     elo: rows(stats.elo, 'elo', (row) => {

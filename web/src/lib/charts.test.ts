@@ -4,6 +4,7 @@ import {
   buildCharts,
   LOSS_NOTE,
   nextLrChange,
+  optimalMoves,
   perfectPlay,
   perfectPlayText,
   stepRange,
@@ -82,23 +83,27 @@ describe('the learning-rate schedule', () => {
 });
 
 describe('perfect play', () => {
-  it('is the newest solver judgements at 100%, each since its unbroken run began', () => {
-    const evals = [
-      solver(100, 0, 0.97),
-      solver(100, 64, 0.99),
-      solver(200, 0, 1),
-      solver(200, 64, 1),
-      solver(300, 0, 0.999), // the network alone slipped once
-      solver(300, 64, 1),
-      solver(400, 0, 1),
-      solver(400, 64, 1),
-    ];
-    expect(perfectPlay(evals)).toEqual([
-      { simulations: 0, since: 400, positions: 4520 },
-      { simulations: 64, since: 200, positions: 4520 },
+  const evals = [
+    solver(100, 0, 0.97),
+    solver(100, 64, 0.99),
+    solver(200, 0, 1),
+    solver(200, 64, 1),
+    solver(300, 0, 0.999), // the network alone slipped once
+    solver(300, 64, 1),
+    solver(400, 0, 1),
+    solver(400, 64, 1),
+  ];
+
+  it('is when each kind of judgement first reached 100%, and since when it holds', () => {
+    const kinds = (list: Evaluation[]) =>
+      perfectPlay(list).map(({ simulations, first, since }) => ({ simulations, first, since }));
+    expect(kinds(evals)).toEqual([
+      { simulations: 0, first: 200, since: 400 },
+      { simulations: 64, first: 200, since: 200 },
     ]);
-    expect(perfectPlay(evals.slice(0, 6))).toEqual([
-      { simulations: 64, since: 200, positions: 4520 },
+    expect(kinds(evals.slice(0, 6))).toEqual([
+      { simulations: 0, first: 200, since: null }, // reached, but the newest falls short
+      { simulations: 64, first: 200, since: 200 },
     ]);
     expect(perfectPlay(evals.slice(0, 2))).toEqual([]);
     // matches against baselines judge only the moves of their games: no claim
@@ -107,27 +112,56 @@ describe('perfect play', () => {
   });
 
   it('says what was judged: every Tic-tac-toe position, a Connect 4 test set', () => {
-    const perfect = [
-      { simulations: 64, since: 8000, positions: 4520 },
-      { simulations: 0, since: 12000, positions: 4520 },
-    ];
-    expect(perfectPlayText('tictactoe', perfect)).toEqual({
+    const text = perfectPlayText('tictactoe', perfectPlay(evals), (step) => step / 10);
+    expect(text).toMatchObject({
       headline: 'Perfect play',
+      holds: true,
       detail:
         'a best move in all 4,520 reachable positions ' +
-        '(64 sims since step 8,000; network alone since step 12,000)',
+        '(network alone since step 400; 64 sims since step 200)',
+      reached: 'first reached at step 200, after 20 s of training',
     });
-    const connect4 = (since: number, positions: number | null) =>
-      perfectPlayText('connect4', [{ simulations: 200, since, positions }]);
-    expect(connect4(61000, 500)).toEqual({
+    expect(text!.stop).toMatch(/^You can stop the run .*cannot make it stronger\.$/);
+    const c4 = [solver(10, 200, 0.9, 500), solver(61000, 200, 1, 500)];
+    expect(perfectPlayText('connect4', perfectPlay(c4))).toEqual({
       headline: 'Perfect play on the test set',
+      holds: true,
       detail: 'a best move in all 500 test positions (200 sims since step 61,000)',
+      reached: 'first reached at step 61,000',
+      stop: null, // a test set is not every position
     });
-    expect(connect4(10, null)).toEqual({
-      headline: 'Perfect play on the test set',
-      detail: 'a best move in every test position (200 sims since step 10)',
-    });
+    const unknown = [{ ...solver(10, 200, 1), positions: null }];
+    expect(perfectPlayText('connect4', perfectPlay(unknown))!.detail).toBe(
+      'a best move in every test position (200 sims since step 10)',
+    );
     expect(perfectPlayText('tictactoe', [])).toBeNull();
+  });
+
+  it('does not come and go on a 100.0%: a model that falls short says its counts', () => {
+    // 4,518 of 4,520 read as "100.0%", and the badge came and went with later models
+    const slipped = [
+      ...evals,
+      { ...solver(500, 0, 4518 / 4520), optimal_moves: 4518 },
+      solver(500, 64, 1),
+    ];
+    const text = perfectPlayText('tictactoe', perfectPlay(slipped))!;
+    expect(text.holds).toBe(true); // 64 sims still does
+    expect(text.detail).toBe(
+      'a best move in all 4,520 reachable positions ' +
+        '(64 sims since step 200; network alone: 4,518 / 4,520 at step 500, no longer all)',
+    );
+    expect(text.stop).toMatch(/only the network alone a little surer\.$/);
+    const both = [
+      ...slipped,
+      { ...solver(500, 64, 4519 / 4520), optimal_moves: 4519, positions: 4520 },
+    ];
+    const lost = perfectPlayText('tictactoe', perfectPlay(both))!;
+    expect(lost.headline).toBe('Perfect play reached, not held');
+    expect(lost.holds).toBe(false);
+    expect(lost.stop).toBeNull();
+    expect(lost.reached).toBe('first reached at step 200');
+    expect(optimalMoves({ ...solver(1, 0, 0.97) })).toBe('97.0%');
+    expect(optimalMoves({ ...solver(1, 0, 4518 / 4520) })).toBe('4,518 / 4,520');
   });
 });
 

@@ -1,6 +1,9 @@
 /** Turns stats.json into the dashboard's chart specs (pure, so it is unit-tested). */
 import type { Evaluation, HistoryPoint, LrSchedule, Stats } from './api';
-import { stepNumber } from './format';
+import { shareOf, stepNumber, trainingTime } from './format';
+
+/** What the charts' x axes count: training steps, or the run's training time (seconds). */
+export type XAxis = 'step' | 'time';
 
 export interface SeriesSpec {
   label: string;
@@ -35,6 +38,8 @@ export interface ChartSpec {
   xRange?: [number, number];
   /** The right axis on a log scale. */
   rightLog?: boolean;
+  /** x is the run's training time in seconds, not the step. */
+  xTime?: boolean;
 }
 
 const PALETTE = ['#58a6ff', '#f778ba', '#3fb950', '#d29922', '#a371f7', '#ff7b72', '#39c5cf'];
@@ -102,60 +107,113 @@ export function latestEvaluation(evals: Evaluation[]): Evaluation[] {
   return [...byKind.values()];
 }
 
-/** A kind of solver judgement (a search budget, or the network alone) at 100%. */
+/** A kind of solver judgement (a search budget, or the network alone) that reached 100%. */
 export interface PerfectPlay {
   /** The evaluated network's simulations; null or 0: the network alone. */
   simulations: number | null;
-  /** The first step of the newest unbroken run of evaluations at 100%. */
-  since: number;
-  /** How many positions were judged, where the entry says. */
-  positions: number | null;
+  /** The first step judged at 100%. */
+  first: number;
+  /** The first step of the newest unbroken run at 100%; null: the newest judgement is not. */
+  since: number | null;
+  /** The newest judgement of this kind. */
+  latest: Evaluation;
+}
+
+/** Whether a solver judgement found a best move in every position. */
+function perfect(e: Evaluation): boolean {
+  return (e.optimal_move_rate ?? 0) >= 1;
 }
 
 /**
- * The newest step's solver judgements that found a best move in every position judged, each
- * with the step since which every evaluation of its kind did.
+ * Each kind of the newest step's solver judgements that was ever at 100%: when it first was,
+ * and since when it has been without a break (null where the newest model fell short again).
  */
 export function perfectPlay(evals: Evaluation[]): PerfectPlay[] {
   return latestEvaluation(evals)
-    .filter((e) => judgedBySolver(e) && (e.optimal_move_rate ?? 0) >= 1)
-    .map((latest) => {
+    .filter(judgedBySolver)
+    .flatMap((latest) => {
       // One entry per step (the last, where a step was evaluated twice), oldest first.
       const byStep = new Map<number, Evaluation>();
       for (const e of evals) if (evaluationKey(e) === evaluationKey(latest)) byStep.set(e.step, e);
-      let since = latest.step;
-      for (const e of [...byStep.values()].reverse()) {
-        if ((e.optimal_move_rate ?? 0) < 1) break;
+      const kind = [...byStep.values()];
+      const first = kind.find(perfect);
+      if (first === undefined) return [];
+      let since: number | null = null;
+      for (const e of kind.reverse()) {
+        if (!perfect(e)) break;
         since = e.step;
       }
-      return { simulations: latest.simulations, since, positions: latest.positions };
+      return [{ simulations: latest.simulations, first: first.step, since, latest }];
     });
+}
+
+/** A solver judgement's result: a percentage, or the counts where it would read as 100%. */
+export function optimalMoves(e: Evaluation): string {
+  const rate = e.optimal_move_rate;
+  if (rate === null) return '–';
+  const total = e.positions;
+  if (total === null || total <= 0) return `${(rate * 100).toFixed(1)}%`;
+  return shareOf(e.optimal_moves ?? Math.round(rate * total), total);
+}
+
+/** The evaluation card's lines about perfect play (`perfectPlayText`). */
+export interface PerfectPlayText {
+  headline: string;
+  /** Whether the newest model still plays perfectly (in some kind of judgement). */
+  holds: boolean;
+  detail: string;
+  /** When the run first reached it, in steps and training time. */
+  reached: string;
+  /** Tic-tac-toe at perfect play with its search: that the run can be stopped. */
+  stop: string | null;
 }
 
 /**
  * The evaluation card's lines for perfect play, worded for what the solver judged: every
- * position a Tic-tac-toe game can reach, a test set of Connect 4 positions. null: none.
+ * position a Tic-tac-toe game can reach, a test set of Connect 4 positions. They say when the
+ * run first reached it and whether the newest model still does (a later one that scores
+ * 4,518 of 4,520 is said so, with its counts). `elapsedAt` gives a step's training time.
+ * null: never reached.
  */
 export function perfectPlayText(
   game: string,
   perfect: PerfectPlay[],
-): { headline: string; detail: string } | null {
+  elapsedAt: (step: number) => number | null = () => null,
+): PerfectPlayText | null {
   if (perfect.length === 0) return null;
-  const count = perfect[0].positions;
   const all = game === 'tictactoe';
+  const where = all ? 'reachable' : 'test';
+  const count = perfect[0].latest.positions;
   const positions =
-    count === null
-      ? `every ${all ? 'reachable' : 'test'} position`
-      : `all ${stepNumber(count)} ${all ? 'reachable' : 'test'} positions`;
-  const kinds = perfect
-    .map((p) => {
-      const search = p.simulations ? `${p.simulations} sims` : 'network alone';
-      return `${search} since step ${stepNumber(p.since)}`;
-    })
-    .join('; ');
+    count === null ? `every ${where} position` : `all ${stepNumber(count)} ${where} positions`;
+  const search = (p: PerfectPlay) => (p.simulations ? `${p.simulations} sims` : 'network alone');
+  const held = perfect.filter((p) => p.since !== null);
+  const lost = perfect.filter((p) => p.since === null);
+  const kinds = [
+    ...held.map((p) => `${search(p)} since step ${stepNumber(p.since as number)}`),
+    ...lost.map(
+      (p) =>
+        `${search(p)}: ${optimalMoves(p.latest)} at step ${stepNumber(p.latest.step)}, ` +
+        'no longer all',
+    ),
+  ].join('; ');
+  const first = Math.min(...perfect.map((p) => p.first));
+  const time = elapsedAt(first);
+  const searched = held.some((p) => p.simulations);
+  const networkShort = perfect.find((p) => !p.simulations && p.since === null);
   return {
-    headline: `Perfect play${all ? '' : ' on the test set'}`,
+    headline: `Perfect play${all ? '' : ' on the test set'}${held.length ? '' : ' reached, not held'}`,
+    holds: held.length > 0,
     detail: `a best move in ${positions} (${kinds})`,
+    reached:
+      `first reached at step ${stepNumber(first)}` +
+      (time === null ? '' : `, after ${trainingTime(time)} of training`),
+    stop:
+      all && searched
+        ? 'You can stop the run (Ctrl-C where it was started): with its search it plays every ' +
+          'position perfectly, so more training cannot make it stronger' +
+          (networkShort ? ', only the network alone a little surer.' : '.')
+        : null,
   };
 }
 
@@ -205,6 +263,103 @@ export function stepRange(
     high = Math.max(high, step);
   }
   return high > low ? [low, high] : undefined;
+}
+
+/** Whether the history has the run's training time, which a time axis needs. */
+export function hasTrainingTime(stats: Pick<Stats, 'history'>): boolean {
+  return stats.history.some((p) => p.elapsed_s !== null);
+}
+
+/**
+ * The run's training time at `step` (s), interpolated between the history's points (which
+ * ascend in both); a step outside them takes the nearest one's. null: no point has one.
+ */
+export function elapsedAtStep(history: HistoryPoint[], step: number): number | null {
+  const points = history.filter((p) => p.elapsed_s !== null);
+  if (points.length === 0) return null;
+  const after = points.findIndex((p) => p.step >= step);
+  if (after === 0) return points[0].elapsed_s;
+  if (after === -1) return points[points.length - 1].elapsed_s;
+  const [a, b] = [points[after - 1], points[after]];
+  const share = (step - a.step) / (b.step - a.step);
+  return (a.elapsed_s as number) + share * ((b.elapsed_s as number) - (a.elapsed_s as number));
+}
+
+/**
+ * The run's training time now: the stats' own, plus the time since they were written while
+ * the learner is running (`running`), so that a card ticks between writes.
+ */
+export function trainingTimeNow(
+  stats: Pick<Stats, 'elapsedS' | 'updatedAt'>,
+  now: number,
+  running: boolean,
+): number | null {
+  if (stats.elapsedS === null) return null;
+  const since = running && stats.updatedAt !== null ? Math.max(0, now - stats.updatedAt) : 0;
+  return stats.elapsedS + since;
+}
+
+/** A colour of the palette, see-through: an interval's shade around its line. */
+function shade(hex: string, alpha = 0.18): string {
+  const [r, g, b] = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+  return `rgba(${r}, ${g}, ${b}, ${alpha})`;
+}
+
+/**
+ * The replay chart: the games in the window and the age of its oldest position in steps (its
+ * size is a flat line at capacity once it is full). A history without them (stats.json
+ * written before they were kept) draws the positions held.
+ */
+function replayChart(stats: Stats): ChartSpec {
+  const h = stats.history;
+  const x = h.map((p) => p.step);
+  if (!h.some((p) => p.replay_games !== null)) {
+    return {
+      title: 'Replay buffer',
+      testid: 'chart-replay',
+      x,
+      series: [{ label: 'positions', color: PALETTE[4] }],
+      ys: [h.map((p) => p.replay_positions)],
+    };
+  }
+  const age = (p: HistoryPoint) =>
+    p.replay_oldest_step === null ? null : Math.max(0, p.step - p.replay_oldest_step);
+  return {
+    title: 'Replay window: games in it, age of its oldest position',
+    testid: 'chart-replay',
+    x,
+    series: [
+      { label: 'games in the window', color: PALETTE[4] },
+      { label: 'age of the oldest position (steps)', color: PALETTE[3], right: true },
+    ],
+    ys: [h.map((p) => p.replay_games), h.map(age)],
+    yLabel: 'games',
+    rightLabel: 'steps',
+    note: replayNote(stats),
+  };
+}
+
+/** What the window holds now, and how old its oldest position is (steps, training time). */
+export function replayNote(stats: Stats): string | undefined {
+  if (stats.replayPositions === null || stats.replayGames === null) return undefined;
+  const held = `The window holds the newest ${stepNumber(stats.replayPositions)} positions, from ${stepNumber(stats.replayGames)} games`;
+  if (stats.replayOldestStep === null) return `${held}.`;
+  const steps = Math.max(0, stats.step - stats.replayOldestStep);
+  const then = elapsedAtStep(stats.history, stats.replayOldestStep);
+  const nowTime = elapsedAtStep(stats.history, stats.step);
+  const time =
+    then !== null && nowTime !== null ? ` (${trainingTime(nowTime - then)} of training)` : '';
+  return `${held}; its oldest was played by the model of step ${stepNumber(stats.replayOldestStep)}, ${stepNumber(steps)} steps${time} ago.`;
+}
+
+/** The charts' x values as training time: each step's (`elapsedAtStep`), and their range. */
+function onTimeAxis(charts: ChartSpec[], history: HistoryPoint[]): ChartSpec[] {
+  const time = (step: number) => elapsedAtStep(history, step) ?? 0;
+  const timed = charts.map((c) => ({ ...c, x: c.x.map(time), xTime: true }));
+  const xs = timed.flatMap((c) => c.x);
+  const low = Math.min(...xs);
+  const high = Math.max(...xs);
+  return high > low ? timed.map((c) => ({ ...c, xRange: [low, high] })) : timed;
 }
 
 /** Why the loss levels off above 0 (a newcomer read Tic-tac-toe's 0.95 as "not learning"). */
@@ -260,7 +415,11 @@ export function outlierFreeTop(values: (number | null)[]): number | null {
   return inside.length < sorted.length ? inside[inside.length - 1] : null;
 }
 
-export function buildCharts(stats: Stats): ChartSpec[] {
+/**
+ * The dashboard's charts, over steps or (`axis` "time", where the history has it) the run's
+ * training time.
+ */
+export function buildCharts(stats: Stats, axis: XAxis = 'step'): ChartSpec[] {
   const h = stats.history;
   const x = h.map((p) => p.step);
   // A constant learning rate is a flat line (the Training card says it and its next step): it
@@ -290,13 +449,7 @@ export function buildCharts(stats: Stats): ChartSpec[] {
       rightLog: lr && h.every((p) => (p.learning_rate ?? 1) > 0),
       note: LOSS_NOTE,
     },
-    {
-      title: 'Replay buffer',
-      testid: 'chart-replay',
-      x,
-      series: [{ label: 'positions', color: PALETTE[4] }],
-      ys: [h.map((p) => p.replay_positions)],
-    },
+    replayChart(stats),
     {
       // Games/s drew the same curve as positions/s (their ratio, the game length, changes
       // slowly), so the second line is the game length: how play changes as the network learns.
@@ -330,19 +483,38 @@ export function buildCharts(stats: Stats): ChartSpec[] {
       e.simulations ? `${e.simulations} simulations` : 'network alone';
     // The score (a draw counts half), as Elo counts it: a model that draws every game against
     // MCTS would show 0% on a win-rate chart.
-    const win = grouped(
-      evals.filter((e) => e.win_rate !== null),
-      name,
-      (e) => (e.win_rate ?? 0) + (e.draw_rate ?? 0) / 2,
+    const matches = evals.filter((e) => e.win_rate !== null);
+    const win = grouped(matches, name, (e) => (e.win_rate ?? 0) + (e.draw_rate ?? 0) / 2);
+    // Each score's 95% interval (Wilson's, computed where the games were played), a shade
+    // around its line: 20 games make a score jump by 25 points.
+    const low = grouped(matches, name, (e) => e.score_low ?? null);
+    const high = grouped(matches, name, (e) => e.score_high ?? null);
+    const shaded = win.names.flatMap((n, i) =>
+      high.ys[i].some((v) => v !== null) ? [{ name: n, i }] : [],
     );
+    const colour = (i: number) => PALETTE[i % PALETTE.length];
+    const lines = win.names.length;
     charts.push({
-      title: 'Score against baselines (win 1, draw ½)',
+      title: shaded.length
+        ? 'Score against baselines (win 1, draw ½; shaded: 95% interval)'
+        : 'Score against baselines (win 1, draw ½)',
       testid: 'chart-winrate',
       x: win.x,
-      series: win.names.map((n, i) => ({ label: n, color: PALETTE[i % PALETTE.length] })),
-      ys: win.ys,
+      series: [
+        ...win.names.map((n, i) => ({ label: n, color: colour(i) })),
+        ...shaded.flatMap(({ name: n, i }) => [
+          { label: `${n}, 95% upper`, color: colour(i), bandEdge: true },
+          { label: `${n}, 95% lower`, color: colour(i), bandEdge: true },
+        ]),
+      ],
+      ys: [...win.ys, ...shaded.flatMap(({ i }) => [high.ys[i], low.ys[i]])],
+      bands: shaded.map(({ i }, k) => ({
+        upper: lines + 2 * k,
+        lower: lines + 2 * k + 1,
+        color: shade(colour(i)),
+      })),
       percent: true,
-      yMin: percentFloor(win.ys),
+      yMin: percentFloor([...win.ys, ...shaded.map(({ i }) => low.ys[i])]),
     });
     const judged = evals.filter((e) => e.optimal_move_rate !== null);
     const optimal = grouped(judged, searchName, (e) => e.optimal_move_rate);
@@ -407,6 +579,7 @@ export function buildCharts(stats: Stats): ChartSpec[] {
       bands: hasCi ? [{ upper: lines, lower: lines + 1, color: 'rgba(88, 166, 255, 0.25)' }] : [],
     });
   }
+  if (axis === 'time' && hasTrainingTime(stats)) return onTimeAxis(charts, h);
   // Every chart over the same steps, also those whose data (evaluations) end earlier.
   const xRange = stepRange(stats);
   return xRange ? charts.map((c) => ({ ...c, xRange })) : charts;

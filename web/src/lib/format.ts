@@ -51,3 +51,56 @@ export function isStale(updatedAt: number | null | undefined, now: number, limit
   if (updatedAt === null || updatedAt === undefined || !Number.isFinite(updatedAt)) return false;
   return now - updatedAt > limitS;
 }
+
+/**
+ * A share in 0..1 as a percentage with `digits` decimals, with more (up to 3) where it would
+ * read as 100% without being all: 4,518 of 4,520 is "99.96%", not "100.0%".
+ */
+export function percentBelowAll(value: number | null | undefined, digits = 1): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return '–';
+  let shown = digits;
+  while (value < 1 && shown < digits + 3 && (value * 100).toFixed(shown) === (100).toFixed(shown)) {
+    shown += 1;
+  }
+  return `${(value * 100).toFixed(shown)}%`;
+}
+
+/**
+ * `count` of `total` as a percentage, or as the counts ("4,518 / 4,520") where the percentage
+ * would round to 100% without being all: perfect play came and went on a "100.0%".
+ */
+export function shareOf(count: number, total: number, digits = 1): string {
+  if (total <= 0) return '–';
+  const text = percent(count / total, digits);
+  if (count < total && text === percent(1, digits)) {
+    return `${stepNumber(count)} / ${stepNumber(total)}`;
+  }
+  return text;
+}
+
+/** A run's training time: "42 s", "7 min", "1 h 12 min", "2 d 3 h". */
+export function trainingTime(seconds: number | null | undefined): string {
+  if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return '–';
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s} s`;
+  const minutes = Math.floor(s / 60);
+  if (minutes < 60) return `${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 24) return minutes % 60 ? `${hours} h ${minutes % 60} min` : `${hours} h`;
+  const days = Math.floor(hours / 24);
+  return hours % 24 ? `${days} d ${hours % 24} h` : `${days} d`;
+}
+
+/**
+ * Tick labels of a time axis (seconds): one unit for all of them, the one the largest tick
+ * reads best in ("30 s", "12 min", "1.5 h").
+ */
+export function timeTicks(splits: number[]): string[] {
+  const top = Math.max(0, ...splits.map(Math.abs));
+  const [unit, name] = top >= 7200 ? [3600, 'h'] : top >= 120 ? [60, 'min'] : [1, 's'];
+  return splits.map((v) => {
+    const value = v / unit;
+    const text = Number.isInteger(Math.round(value * 10) / 10) ? value.toFixed(0) : value.toFixed(1);
+    return v === 0 ? '0' : `${text} ${name}`;
+  });
+}
