@@ -13,6 +13,7 @@ import numpy as np
 import onnx
 import pytest
 import torch
+from reliability_helpers import wait_for
 
 from engine import get_game
 from learner.config import RUN_SETTINGS, ConfigError, make_config, parse_args, run_defaults
@@ -112,10 +113,7 @@ def test_a_resumed_run_without_a_model_publishes_the_checkpoints_model_first(tmp
     thread = threading.Thread(target=resumed.run, args=(stop,))
     thread.start()
     try:
-        for _ in range(600):
-            if (models / "latest.onnx").exists():
-                break
-            stop.wait(0.05)
+        assert wait_for(lambda: (models / "latest.onnx").exists(), 120)
         meta = {p.key: p.value for p in onnx.load(models / "latest.onnx").metadata_props}
         assert meta["step"] == "25" and resumed.step == 25
     finally:
@@ -131,10 +129,7 @@ def test_replay_ratio_waits_for_new_games(tmp_path) -> None:
     thread.start()
     try:
         positions = trainer.replay.counters
-        deadline = 300  # generous: CI machines are slow and shared
-        while deadline and (positions.new_positions == 0 or trainer.ready()):
-            stop.wait(0.1)
-            deadline -= 1
+        assert wait_for(lambda: positions.new_positions > 0 and not trainer.ready(), 120)
         stop.wait(0.3)
         stuck_at = trainer.step
         assert 0 < stuck_at < 1_000
@@ -142,11 +137,7 @@ def test_replay_ratio_waits_for_new_games(tmp_path) -> None:
         stop.wait(0.3)
         assert trainer.step == stuck_at  # waiting, not training
         fill_db(tmp_path, 20, seed=1)
-        for _ in range(300):
-            if trainer.step > stuck_at:
-                break
-            stop.wait(0.1)
-        assert trainer.step > stuck_at
+        assert wait_for(lambda: trainer.step > stuck_at, 120)
     finally:
         stop.set()
         thread.join()

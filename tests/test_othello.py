@@ -4,7 +4,7 @@ import random
 
 import numba
 import numpy as np
-import pytest
+import pyspiel
 
 from engine.context import winner_from_status
 from engine.game import DRAW, FIRST_PLAYER_WON, ONGOING
@@ -21,8 +21,6 @@ from engine.games.othello import (
     legal_mask,
     status,
 )
-
-pyspiel = pytest.importorskip("pyspiel")
 
 DIRECTIONS = [(-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1)]
 

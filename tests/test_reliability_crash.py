@@ -20,11 +20,14 @@ import signal
 import time
 from pathlib import Path
 
+import httpx
 import numpy as np
 import onnxruntime as ort
 import torch
 from reliability_helpers import (
-    group_members,
+    START_LIMIT_S,
+    STOP_LIMIT_S,
+    Proc,
     integrity,
     positions,
     read_ids,
@@ -32,6 +35,7 @@ from reliability_helpers import (
     start_learner,
     summed,
     wait_for,
+    wait_group_gone,
 )
 
 from actor.model import load_model
@@ -44,7 +48,7 @@ SELFPLAY_ARGS = ("--game", "tictactoe", "--simulations", "16", "--games-in-paral
 # CI sizes; benchmarks/load.py runs the longer loops.
 ACTOR_KILLS = 3
 LEARNER_KILLS = 2
-LOOP_BUDGET_S = 35.0  # each kill loop stops early (with its minimum of kills) past this
+LOOP_BUDGET_S = 35.0  # the actor kill loop stops past this once it has its 3 kills
 
 
 def actor_kill_loop(tmp_path: Path, kills_wanted: int, budget_s: float) -> tuple[int, int]:
@@ -59,7 +63,8 @@ def actor_kill_loop(tmp_path: Path, kills_wanted: int, budget_s: float) -> tuple
         actor = start_actor(tmp_path, *SELFPLAY_ARGS, "--log-interval", "1", log_name=f"-{kills}")
         try:
             count = len(seen)
-            assert wait_for(lambda n=count: len(read_ids(db)) > n, 90, 0.2), actor.log()[-3000:]
+            more = wait_for(lambda n=count: len(read_ids(db)) > n, START_LIMIT_S, 0.2)
+            assert more, actor.log()[-3000:]
             time.sleep(rng.uniform(0.05, 1.5))  # a random moment of self-play
             committed = set(read_ids(db))
             actor.kill_group()
@@ -87,15 +92,11 @@ def test_actor_killed_alone_leaves_no_orphan_worker(tmp_path: Path) -> None:
     db = tmp_path / "tictactoe" / "replay.db"
     actor = start_actor(tmp_path, *SELFPLAY_ARGS)
     try:
-        assert wait_for(lambda: len(read_ids(db)) > 0, 90, 0.2), actor.log()[-3000:]
+        assert wait_for(lambda: len(read_ids(db)) > 0, START_LIMIT_S, 0.2), actor.log()[-3000:]
         os.kill(actor.pid, signal.SIGKILL)
-        actor.process.wait(10)
-        gone = wait_for(lambda: not group_members(actor.pid), 10, 0.2)
-        left = len(read_ids(db))
-        time.sleep(1.0)
-        growth = len(read_ids(db)) - left
-        orphans = group_members(actor.pid)
-        assert gone, f"orphaned self-play processes {orphans} still run: {growth} games in 1 s"
+        actor.process.wait(STOP_LIMIT_S)
+        orphans = wait_group_gone(actor.pid, STOP_LIMIT_S)
+        assert not orphans, f"orphaned self-play processes {orphans} still run"
     finally:
         actor.close()
     assert integrity(db) == "ok"
@@ -132,21 +133,21 @@ def test_learner_sigkill_while_publishing_resumes_exactly(tmp_path: Path) -> Non
     latest = run / "models" / "latest.onnx"
     checkpoint = run / "checkpoints" / "latest.pt"
     saved_step = 0
-    kills = 0
-    started = time.monotonic()
-    while kills < LEARNER_KILLS and time.monotonic() - started < 3 * LOOP_BUDGET_S:
-        learner = start_learner(tmp_path, *args, log_name=f"learner-{kills}")
+    for kill in range(LEARNER_KILLS):
+        learner = start_learner(tmp_path, *args, log_name=f"learner-{kill}")
         try:
             if saved_step:
                 resumed = f"resumed tictactoe at step {saved_step} "
-                assert wait_for(lambda r=resumed, p=learner: r in p.log(), 90), learner.log()
-            progressed = wait_for(lambda s=saved_step: checkpoint_step(checkpoint) > s, 90)
+                started = wait_for(lambda r=resumed, p=learner: r in p.log(), START_LIMIT_S)
+                assert started, learner.log()
+            progressed = wait_for(
+                lambda s=saved_step: checkpoint_step(checkpoint) > s, START_LIMIT_S
+            )
             assert progressed, learner.log()[-3000:]
             time.sleep(rng.uniform(0.0, 0.6))  # publishing takes most of each step
             learner.kill_group()
         finally:
             learner.close()
-        kills += 1
         model_step = assert_model_loads(latest)
         state = torch.load(checkpoint, map_location="cpu", weights_only=False)
         step = int(state["step"])
@@ -157,12 +158,12 @@ def test_learner_sigkill_while_publishing_resumes_exactly(tmp_path: Path) -> Non
         assert adam and {int(s["step"]) for s in adam.values()} == {step}
         assert state["scheduler"]["last_epoch"] == step
         saved_step = step
-    assert kills >= LEARNER_KILLS
     # A last restart resumes, cleans up after the crashes, and stops cleanly on SIGTERM.
     learner = start_learner(tmp_path, *args, log_name="learner-final")
     try:
-        assert wait_for(lambda: f"resumed tictactoe at step {saved_step} " in learner.log(), 90)
-        assert wait_for(lambda: checkpoint_step(checkpoint) > saved_step, 90)
+        resumed = f"resumed tictactoe at step {saved_step} "
+        assert wait_for(lambda: resumed in learner.log(), START_LIMIT_S), learner.log()[-3000:]
+        assert wait_for(lambda: checkpoint_step(checkpoint) > saved_step, START_LIMIT_S)
         code = learner.terminate()
     finally:
         learner.close()
@@ -183,7 +184,9 @@ def test_learner_sigkill_while_publishing_resumes_exactly(tmp_path: Path) -> Non
     steps = kept_steps(run / "models")
     assert len([s for s in steps if not is_early(s, 2, 10_000)]) <= 3, steps
     assert (run / "models" / "latest.onnx").exists()
-    print(f"learner: {kills} SIGKILLs while publishing survived, resumed at step {saved_step}")
+    print(
+        f"learner: {LEARNER_KILLS} SIGKILLs while publishing survived, resumed at step {saved_step}"
+    )
     assert not leftovers, f"temp files of interrupted writes pile up after restarts: {leftovers}"
 
 
@@ -222,6 +225,16 @@ SOAK_S = 5.0  # benchmarks/load.py: 60 s
 WINDOW = 3000
 
 
+def workers_that_played(actor: Proc) -> int:
+    """How many self-play workers have written a game, as the actor's /api/health tells (0
+    while it does not answer)."""
+    try:
+        workers = httpx.get(actor.url + "/api/health", timeout=10).json()["workers"]
+    except httpx.HTTPError:
+        return 0
+    return sum(worker["games"] > 0 for worker in workers)
+
+
 def four_writers_soak(tmp_path: Path, soak_s: float) -> dict:
     """Four self-play workers and the learner trimming replay.db to its window for `soak_s`
     seconds, then both stopped; checks and returns the counts. benchmarks/load.py runs it for
@@ -238,13 +251,15 @@ def four_writers_soak(tmp_path: Path, soak_s: float) -> dict:
             "--min-positions", "500", "--delete-every-s", "1", "--stats-every-s", "2",
             "--poll-interval-s", "0.2",
         )  # fmt: skip
-        assert wait_for(lambda: len(read_ids(db)) > 0, 90, 0.2), actor.log()[-3000:]
-        assert wait_for(lambda: "deleted" in learner.log(), 90, 0.5), learner.log()[-3000:]
-        time.sleep(soak_s)
+        # Every worker plays (past compiling the search) before the soak, so that each has
+        # games to write and stops between two batches at the end.
+        assert wait_for(lambda: workers_that_played(actor) == 4, START_LIMIT_S, 0.5), actor.log()
+        assert wait_for(lambda: "deleted" in learner.log(), START_LIMIT_S, 0.5), learner.log()
+        time.sleep(soak_s)  # the soak itself
         assert actor.alive() and learner.alive()
         assert actor.terminate() == 0, actor.log()[-3000:]
         # The learner reads the last games and trims once more, then stops.
-        assert wait_for(lambda: positions(db) <= WINDOW + GAME.max_game_length, 20, 0.5)
+        assert wait_for(lambda: positions(db) <= WINDOW + GAME.max_game_length, STOP_LIMIT_S, 0.5)
         assert learner.terminate() == 0, learner.log()[-3000:]
     finally:
         actor.close()

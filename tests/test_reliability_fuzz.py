@@ -36,7 +36,15 @@ from actor_models import make_model, model_steps
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
-from reliability_helpers import Proc, read_ids, start_actor, start_learner, wait_for, wait_healthy
+from reliability_helpers import (
+    START_LIMIT_S,
+    Proc,
+    read_ids,
+    start_actor,
+    start_learner,
+    wait_for,
+    wait_healthy,
+)
 from schemathesis.generation import GenerationMode
 
 from actor.api import create_app
@@ -93,16 +101,16 @@ def live_actor(tmp_path_factory):
 
 def warm_searches(url: str) -> None:
     """One answered move per game and player, so JIT compiling is not mistaken for slowness."""
-    deadline = time.monotonic() + 150
     for game in list_games():
         for player in ("alphazero", "mcts"):
             body = {"moves": [], "simulations": 8, "player": player}
-            while time.monotonic() < deadline:
-                response = httpx.post(f"{url}/api/games/{game}/move", json=body, timeout=30)
-                if response.status_code == 200:
-                    break
-                assert response.status_code == 503, response.text
-                time.sleep(0.5)
+
+            def answered(game: str = game, body: dict = body) -> bool:
+                response = httpx.post(f"{url}/api/games/{game}/move", json=body, timeout=60)
+                assert response.status_code in (200, 503), response.text  # 503: still compiling
+                return response.status_code == 200
+
+            assert wait_for(answered, START_LIMIT_S, 0.5), f"no {player} move in {game}"
 
 
 def narrowed(raw: dict) -> dict:
@@ -268,7 +276,7 @@ def test_bad_models_are_refused_while_play_and_selfplay_go_on(tmp_path: Path) ->
     )
     try:
         wait_healthy(actor)
-        assert wait_for(lambda: 5 in model_steps(db), 90, 0.2), actor.log()[-3000:]
+        assert wait_for(lambda: 5 in model_steps(db), START_LIMIT_S, 0.2), actor.log()[-3000:]
 
         def health() -> dict:
             return httpx.get(actor.url + "/api/health", timeout=10).json()["models"]["tictactoe"]
@@ -277,19 +285,19 @@ def test_bad_models_are_refused_while_play_and_selfplay_go_on(tmp_path: Path) ->
             before = len(read_ids(db))
             bad_model(latest, kind, good)
             assert wait_for(
-                lambda r=reason: r in (health()["last_refusal"] or ""), 30, 0.3
+                lambda r=reason: r in (health()["last_refusal"] or ""), 120, 0.3
             ), f"{kind}: {health()}"
             assert health()["step"] == 5, kind
             answer = httpx.post(
                 actor.url + "/api/games/tictactoe/move", json={"moves": [4], "simulations": 16}
             )
             assert answer.status_code == 200 and answer.json()["model_step"] == 5, kind
-            assert wait_for(lambda n=before: len(read_ids(db)) > n + 8, 60, 0.2), kind
+            assert wait_for(lambda n=before: len(read_ids(db)) > n + 8, 120, 0.2), kind
             assert actor.alive(), actor.log()[-3000:]
         assert model_steps(db)[-1] == 5  # self-play kept the last good model throughout
         make_model(latest, step=9)  # a good file is taken again
-        assert wait_for(lambda: health()["step"] == 9, 30, 0.3)
-        assert wait_for(lambda: 9 in model_steps(db), 60, 0.2)
+        assert wait_for(lambda: health()["step"] == 9, 120, 0.3)
+        assert wait_for(lambda: 9 in model_steps(db), 120, 0.2)
         assert actor.log().count("refused model") >= len(BAD_MODELS)
         code = actor.terminate()
     finally:
@@ -352,12 +360,18 @@ def test_model_with_nan_on_real_positions_does_not_stop_play(tmp_path: Path) -> 
     )
     try:
         wait_healthy(actor)
-        assert wait_for(lambda: 5 in model_steps(db), 90, 0.2), actor.log()[-3000:]
+        assert wait_for(lambda: 5 in model_steps(db), START_LIMIT_S, 0.2), actor.log()[-3000:]
         write_nan_on_three_stones(run / "models" / "latest.onnx", step=60)
-        time.sleep(2.0)  # the workers and the API pick it up
+
+        def worker_refused() -> bool:
+            workers = httpx.get(actor.url + "/api/health", timeout=10).json()["workers"]
+            return "non-finite" in (workers[0]["last_refusal"] or "")
+
+        # The worker meets the NaN in play and goes back to step 5 (checked below).
+        wait_for(lambda: not actor.alive() or worker_refused(), 120, 0.3)
         problems = []
         count = len(read_ids(db))
-        if not wait_for(lambda: len(read_ids(db)) > count + 20, 12, 0.3) or not actor.alive():
+        if not wait_for(lambda: len(read_ids(db)) > count + 20, 120, 0.3) or not actor.alive():
             problems.append(f"self-play stopped (actor alive: {actor.alive()})")
         if actor.alive():  # the worker's refusal shows in /api/health, and the step it went back to
             workers = httpx.get(actor.url + "/api/health", timeout=10).json()["workers"]
@@ -469,7 +483,7 @@ def test_learner_skips_counts_and_reports_garbage_rows(tmp_path: Path) -> None:
         "--batch-size", "16", "--publish-every", "10", "--stats-every-s", "1",
     )  # fmt: skip
     try:
-        code = learner.process.wait(120)
+        code = learner.process.wait(START_LIMIT_S)
     finally:
         learner.close()
     assert code == 0, learner.log()[-3000:]
@@ -545,7 +559,7 @@ def test_start_with_a_garbage_replay_db_says_why(tmp_path: Path) -> None:
     )  # fmt: skip
     try:
         assert wait_for(lambda: "replay" in learner.log() and "not a database" in learner.log(),
-                        60, 0.3), learner.log()[-3000:]  # fmt: skip
+                        START_LIMIT_S, 0.3), learner.log()[-3000:]  # fmt: skip
         assert learner.alive()
         code = learner.terminate()
     finally:
@@ -566,7 +580,7 @@ def test_actor_on_a_garbage_replay_db_says_what_is_wrong(tmp_path: Path) -> None
     (run / "replay.db").write_bytes(np.random.default_rng(5).bytes(50_000))
     actor = start_actor(tmp_path, "--game", "tictactoe", "--workers", "1")
     try:
-        code = actor.process.wait(120)
+        code = actor.process.wait(START_LIMIT_S)
     finally:
         actor.close()
     assert code != 0

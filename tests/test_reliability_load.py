@@ -31,6 +31,7 @@ from actor_models import make_model
 from reliability_helpers import (
     PYTHON,
     ROOT,
+    START_LIMIT_S,
     percentile,
     positions,
     start_actor,
@@ -107,8 +108,9 @@ def load_run(data_dir: Path, load_s: float, baseline_s: float, clients: int = CL
     )  # fmt: skip
     try:
         wait_healthy(actor)
-        assert wait_for(lambda: positions(db) > 0, 90, 0.2), actor.log()[-3000:]
-        time.sleep(2.0)  # past start-up
+        assert wait_for(lambda: positions(db) > 0, START_LIMIT_S, 0.2), actor.log()[-3000:]
+        first = positions(db)  # past start-up: the next batch's games are written
+        assert wait_for(lambda: positions(db) > first, START_LIMIT_S, 0.2), actor.log()[-3000:]
         alone = selfplay_rate(db, baseline_s)
         loaded_start, started = positions(db), time.monotonic()
         results, errors = asyncio.run(hammer(actor.url, load_s, clients, simulations=64))
@@ -175,7 +177,7 @@ def narrow_actor(tmp_path_factory):
         warm = lambda: httpx.post(  # noqa: E731 - compiles the othello search once
             actor.url + "/api/games/othello/move", json=small, timeout=30
         ).status_code == 200  # fmt: skip
-        assert wait_for(warm, 120, 0.5), actor.log()[-3000:]
+        assert wait_for(warm, START_LIMIT_S, 0.5), actor.log()[-3000:]
         yield actor
     finally:
         code = actor.terminate()
@@ -212,6 +214,14 @@ def test_api_stays_responsive_during_a_long_search(narrow_actor) -> None:
     """A search runs in a worker thread; the event loop must keep answering meanwhile (a jitted
     search that holds the GIL freezes every route, /api/health included)."""
     settle(narrow_actor.url)
+
+    def health_seconds() -> float:
+        started = time.monotonic()
+        assert httpx.get(narrow_actor.url + "/api/health", timeout=30).status_code == 200
+        return time.monotonic() - started
+
+    # What an answer takes on this machine without a search: a busy machine is slow throughout.
+    idle = max(health_seconds() for _ in range(5))
     slow = threading.Thread(
         target=lambda: httpx.post(
             narrow_actor.url + "/api/games/othello/move", json=SLOW_BODY, timeout=30
@@ -221,12 +231,12 @@ def test_api_stays_responsive_during_a_long_search(narrow_actor) -> None:
     time.sleep(0.3)  # the search is running
     latencies = []
     for _ in range(5):
-        started = time.monotonic()
-        assert httpx.get(narrow_actor.url + "/api/health", timeout=30).status_code == 200
-        latencies.append(time.monotonic() - started)
+        latencies.append(health_seconds())
         time.sleep(0.1)
     slow.join(30)
-    assert max(latencies) < 0.5, f"/api/health took {max(latencies):.2f} s during a search"
+    # A frozen loop answers only when the search (1-2.5 s) ends: far more than this.
+    slowest = max(latencies)
+    assert slowest < 2 * idle + 0.5, f"/api/health: {slowest:.2f} s in a search, {idle:.2f} s idle"
 
 
 def test_requests_beyond_capacity_get_503_at_once(narrow_actor) -> None:
@@ -336,7 +346,9 @@ def test_all_interfaces_is_warned_about(tmp_path: Path) -> None:
         port = holder.getsockname()[1]
         command = [PYTHON, "-m", "actor", "--no-selfplay", "--no-warmup", "--host", "0.0.0.0"]
         command += ["--port", str(port), "--data-dir", str(tmp_path)]
-        result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
+        result = subprocess.run(
+            command, cwd=ROOT, capture_output=True, text=True, timeout=START_LIMIT_S
+        )
     output = result.stdout + result.stderr
     assert "every machine on the network can reach the API" in output, output[-3000:]
     assert result.returncode != 0  # the bind failed: said, not hidden

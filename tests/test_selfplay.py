@@ -209,7 +209,8 @@ def test_non_finite_search_constants_are_refused(setting: str, value: float) -> 
 
 
 def test_selfplay_with_a_real_onnx_model(tmp_path):
-    ort = pytest.importorskip("onnxruntime")
+    import onnxruntime as ort
+
     game = get_game("tictactoe")
     path = make_model(tmp_path / "tiny.onnx")
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
