@@ -590,15 +590,17 @@ def test_the_first_run_install_says_what_to_expect_and_shows_progress(
 ) -> None:
     """After `creating .venv and installing the project` nothing appeared for 73 s or more
     (pip ran quietly into a log): a fake pip that sleeps shows the announcement, then lines
-    with the time taken and pip's latest step; its failure shows the log's end."""
+    with the time taken, pip's latest step and, once a step takes a while, its own time; its
+    failure shows the log's end."""
     install = load_launch_module("install")
     log = tmp_path / "setup.log"
-    pip = "import time; print('Collecting torch==2.13.0', flush=True); time.sleep(1.6)"
+    pip = "import time; print('Collecting torch==2.13.0', flush=True); time.sleep(2.1)"
     out = io.StringIO()  # no terminal (CI, a log file): plain lines
     assert install.install_packages([PYTHON, "-c", pip], log, every_s=0.5, out=out) == 0
     first, *progress, last = out.getvalue().splitlines()
     assert "first run only" in first and "PyTorch" in first and f"log: {log}" in first
     assert len(progress) >= 2 and all(" s: Collecting torch==2.13.0" in line for line in progress)
+    assert "s on this step)" in progress[-1]
     assert last.startswith("[setup] installed in")
     monkeypatch.delenv("CI", raising=False)
     terminal = Terminal()  # a terminal: one line, redrawn
@@ -609,3 +611,36 @@ def test_the_first_run_install_says_what_to_expect_and_shows_progress(
     terminal = Terminal()
     assert install.install_packages([PYTHON, "-c", pip], log, every_s=0.5, out=terminal) == 0
     assert re.search(r"\r\[setup\] \d s: Collecting torch==2.13.0\x1b\[K\r", terminal.getvalue())
+
+
+def test_the_install_says_which_collected_package_goes_in(tmp_path: Path) -> None:
+    """While pip installs what it collected, its log's last line is a stale one for minutes
+    ("Successfully uninstalled setuptools" while PyTorch unpacks): the progress says how many
+    of the collected packages are in, counted by their new dist-info folders, and which goes in
+    now; a package that was there before the install is not counted."""
+    install = load_launch_module("install")
+    site = tmp_path / "site-packages"
+    (site / "pip-23.2.1.dist-info").mkdir(parents=True)
+    os.utime(site / "pip-23.2.1.dist-info", (0, 0))
+    pip = (
+        "import pathlib, sys, time\n"
+        "print('Installing collected packages: numpy, setuptools, torch', flush=True)\n"
+        "pathlib.Path(sys.argv[1], 'numpy-2.4.6.dist-info').mkdir()\n"
+        "print('  Attempting uninstall: setuptools', flush=True)\n"
+        "pathlib.Path(sys.argv[1], 'setuptools-84.2.1.dist-info').mkdir()\n"
+        "print('      Successfully uninstalled setuptools-65.5.0', flush=True)\n"
+        "time.sleep(1.6)\n"
+        "pathlib.Path(sys.argv[1], 'torch-2.13.0.dist-info').mkdir()\n"
+        "print('Successfully installed numpy-2.4.6 setuptools-84.2.1 torch-2.13.0', flush=True)\n"
+        "time.sleep(1.1)\n"
+    )
+    out = io.StringIO()
+    command = [PYTHON, "-c", pip, str(site)]
+    log = tmp_path / "setup.log"
+    assert install.install_packages(command, log, every_s=0.5, out=out, site_packages=site) == 0
+    progress = out.getvalue().splitlines()[1:-1]
+    assert any(
+        line.endswith(" s: installing the 3 packages: 2 in, now torch") for line in progress
+    ), progress
+    assert not any("Successfully uninstalled" in line for line in progress), progress
+    assert "Successfully installed numpy-2.4.6" in progress[-1], progress
