@@ -698,7 +698,7 @@ def test_dashboard_explains_itself_to_a_newcomer(web_page: Page) -> None:
     assert page.get_by_test_id("card-lr").inner_text() == "lr 0.002, 0.0002 from step 80,000"
     said = page.get_by_test_id("perfect-play").inner_text().split("\n")
     assert said == ["Perfect play", "a best move in all 4,520 reachable positions (200 sims since "
-                    "step 820)"]  # fmt: skip
+                    "step 820)", "first reached at step 820"]  # fmt: skip
     # every chart spans the same steps, and a step is at the same place on charts one above
     # another (in each column of the grid)
     ranges = {c: page.get_by_test_id(f"chart-{c}").locator("[data-x-range]") for c in ids}
@@ -721,7 +721,46 @@ def test_dashboard_explains_itself_to_a_newcomer(web_page: Page) -> None:
     web_page.open("dashboard/connect4")
     said = page.get_by_test_id("perfect-play").inner_text().split("\n")
     assert said == ["Perfect play on the test set", "a best move in all 500 test positions "
-                    "(200 sims since step 20)"]  # fmt: skip
+                    "(200 sims since step 20)", "first reached at step 20"]  # fmt: skip
+
+
+def test_dashboard_says_the_training_time_and_a_near_perfect_models_counts(
+    web_browser, tmp_path
+) -> None:
+    """Nothing said how long a run had trained, and 4,518 of 4,520 best moves read as "100.0%":
+    perfect play came and went. A run folder whose stats.json holds the training time, and
+    whose newest model fell short of perfect play its predecessors reached."""
+    doc = stats_document("tictactoe")
+    for i, point in enumerate(doc["history"]):
+        point["elapsed_s"] = 3000 + 30 * i
+    doc.update(elapsed_s=doc["history"][-1]["elapsed_s"], updated_at=time.time() - 600)
+    for entry in doc["evaluations"]:
+        if entry["opponent"] == "solver":
+            moves = 4518 if entry["step"] == 1020 else 4520 if entry["step"] >= 620 else 4000
+            entry.update(optimal_move_rate=moves / 4520, optimal_moves=moves, positions=4520)
+    (tmp_path / "tictactoe").mkdir()
+    (tmp_path / "tictactoe" / "stats.json").write_text(json.dumps(doc))
+    with serve_actor(tmp_path, "--no-selfplay") as base:
+        page = Page(web_browser, base, DESKTOP)
+        try:
+            tab = page.open("dashboard/tictactoe")
+            # stopped ten minutes ago: the clock stands at the learner's last write
+            assert tab.get_by_test_id("training-time").inner_text() == "1 h 19 min"
+            perfect = tab.get_by_test_id("perfect-play").inner_text().split("\n")
+            assert perfect == [
+                "Perfect play reached, not held",
+                "a best move in all 4,520 reachable positions (200 sims: 4,518 / 4,520 at step"
+                " 1,020, no longer all)",
+                "first reached at step 620, after 1 h 5 min of training",
+            ]
+            assert "4,518 / 4,520" in tab.get_by_test_id("card-evaluation").inner_text()
+            tab.get_by_test_id("axis-time").click()
+            # the x axis spans the history's seconds of training
+            tab.get_by_test_id("chart-loss").locator("[data-x-range='3000 4770']").wait_for()
+            assert "training time" in tab.get_by_test_id("chart-loss").inner_text()
+        finally:
+            page.close()
+        assert page.errors == [], f"console errors: {page.errors}"
 
 
 def test_a_fresh_run_shows_no_model_yet_and_names_the_shipped_one(web_browser, tmp_path) -> None:

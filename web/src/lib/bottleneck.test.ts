@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { parseStats } from './api';
-import { bottlenecks, lastEvaluation, SLOW_EVALUATION_S, WAITING_LIMIT } from './bottleneck';
+import {
+  bottlenecks,
+  lastEvaluation,
+  OVERDUE_EVALUATION_S,
+  SLOW_EVALUATION_S,
+  WAITING_LIMIT,
+} from './bottleneck';
 
 /** A Connect 4 run beside other load: 2 games/s, and a first evaluation of 261 s. */
 function starved(waiting: number | null, seconds: number[]) {
@@ -61,6 +67,26 @@ describe('what holds a run back', () => {
     expect(bottlenecks(starved(0.1, [SLOW_EVALUATION_S - 1]), SELFPLAY, false)).toEqual([]);
     // entries written before their seconds were read: nothing measured, nothing said
     expect(lastEvaluation(parseStats({ evaluations: [{ step: 1, opponent: 'random' }] }).evaluations)).toBeNull();
+  });
+
+  it('names evaluation where the newest evaluated step is 7 minutes of training behind', () => {
+    // an evaluation starved of CPU writes nothing until it ends: the gap is what is measured
+    const stats = parseStats({
+      game: 'connect4',
+      history: [100, 600, 5000].map((step) => ({ step, elapsed_s: step / 10 })),
+      evaluations: [{ step: 600, opponent: 'random', seconds: 30 }],
+    });
+    const at = (trained: number) => bottlenecks(stats, SELFPLAY, false, trained);
+    expect(at(60 + OVERDUE_EVALUATION_S - 1)).toEqual([]);
+    const [late] = at(60 + OVERDUE_EVALUATION_S);
+    expect(late.finding).toBe(
+      'Evaluation lags: the newest one is of step 600, 7 min of training ago: it gets too ' +
+        'little CPU, or is off (--no-evaluation).',
+    );
+    const none = bottlenecks({ ...stats, evaluations: [] }, SELFPLAY, false, 500);
+    expect(none[0].finding).toMatch(/^No evaluation yet after 8 min of training/);
+    expect(bottlenecks({ ...stats, evaluations: [] }, SELFPLAY, false, 400)).toEqual([]);
+    expect(bottlenecks({ ...stats, evaluations: [] }, SELFPLAY, false, null)).toEqual([]);
   });
 
   it('says both where both hold the run back, and nothing for a run that has stopped', () => {

@@ -4,6 +4,7 @@
  * the newest evaluation took (its entries' seconds). Pure, so that it is unit-tested.
  */
 import type { Evaluation, Health, Stats } from './api';
+import { elapsedAtStep } from './charts';
 import { compact, percent, trainingTime } from './format';
 
 /** Self-play is the bottleneck where the learner waited at least this share of a minute. */
@@ -13,6 +14,10 @@ export const WAITING_LIMIT = 0.5;
  * (Connect 4; actor/config.py), and a first one compiles its searches for about a minute:
  * two minutes means it got little CPU. */
 export const SLOW_EVALUATION_S = 120;
+
+/** Evaluation is overdue where the newest evaluated step is this much training time behind
+ * (s): the longest default interval between two (300 s) and a slow evaluation. */
+export const OVERDUE_EVALUATION_S = 300 + SLOW_EVALUATION_S;
 
 export interface Bottleneck {
   kind: 'selfplay' | 'evaluation';
@@ -39,14 +44,25 @@ export function lastEvaluation(evals: Evaluation[]): { step: number; seconds: nu
   return { step, seconds: parts.reduce((sum, e) => sum + (e.seconds ?? 0), 0) };
 }
 
+/** What would help an evaluation that gets too little CPU. */
+const EVALUATION_HELP =
+  'It runs at the lowest priority, after self-play and training: fewer other jobs on this ' +
+  'machine help, or fewer self-play workers (--workers N); from 8 CPUs on (--cpus N) the ' +
+  'launcher keeps one CPU for it.';
+
 /**
  * What holds the run back now, each with what would help; empty while nothing does, and for a
- * run that is not running (`stale`: its numbers are old).
+ * run that is not running (`stale`: its numbers are old). `trained`: the run's training time
+ * now (null: not known).
  */
 export function bottlenecks(
-  stats: Pick<Stats, 'game' | 'waitingShare' | 'gamesPerS' | 'positionsPerS' | 'evaluations'>,
+  stats: Pick<
+    Stats,
+    'game' | 'waitingShare' | 'gamesPerS' | 'positionsPerS' | 'evaluations' | 'history'
+  >,
   selfplay: Selfplay,
   stale: boolean,
+  trained: number | null = null,
 ): Bottleneck[] {
   if (stale) return [];
   const found: Bottleneck[] = [];
@@ -75,6 +91,9 @@ export function bottlenecks(
     }
   }
   const evaluation = lastEvaluation(stats.evaluations);
+  const newest = stats.evaluations.at(-1)?.step;
+  const evaluatedAt = newest === undefined ? 0 : elapsedAtStep(stats.history, newest);
+  const behind = trained === null || evaluatedAt === null ? null : trained - evaluatedAt;
   if (evaluation !== null && evaluation.seconds >= SLOW_EVALUATION_S) {
     found.push({
       kind: 'evaluation',
@@ -82,10 +101,18 @@ export function bottlenecks(
         `Evaluation is slow: the last one (step ${evaluation.step}) took ` +
         `${trainingTime(evaluation.seconds)}, so the evaluation charts get a point every ` +
         `${trainingTime(evaluation.seconds)} at most.`,
-      help:
-        'It runs at the lowest priority, after self-play and training: fewer other jobs on ' +
-        'this machine help, or fewer self-play workers (--workers N); from 8 CPUs on ' +
-        '(--cpus N) the launcher keeps one CPU for it.',
+      help: EVALUATION_HELP,
+    });
+  } else if (behind !== null && behind >= OVERDUE_EVALUATION_S) {
+    found.push({
+      kind: 'evaluation',
+      finding:
+        newest === undefined
+          ? `No evaluation yet after ${trainingTime(behind)} of training: it gets too little ` +
+            'CPU, or is off (--no-evaluation).'
+          : `Evaluation lags: the newest one is of step ${newest}, ${trainingTime(behind)} of ` +
+            'training ago: it gets too little CPU, or is off (--no-evaluation).',
+      help: EVALUATION_HELP,
     });
   }
   return found;
