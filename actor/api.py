@@ -28,6 +28,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -560,7 +561,11 @@ def create_app(
         yield
         service.close()
 
-    app = FastAPI(
+    # /docs (Swagger UI) loads its script, style and icon from the installed fastapi-offline
+    # package, not from a CDN: it works with no network. No /redoc: ReDoc always asks its
+    # maker's CDN for a logo.
+    app = FastAPIOffline(
+        redoc_url=None,
         title="Cartridge 2 actor",
         version="0.1.0",
         description="Play against the bot, read training stats and self-play replays.",
@@ -716,14 +721,16 @@ def create_app(
         responses=ERRORS,
         description="The run's stats.json as the learner wrote it, with evaluation and"
         " tournament results newer than it merged in, and `selfplay_config`: the run's"
-        " self-play settings ({name: {value, default}}) where its actor_config.json is read.",
+        " self-play settings ({name: {value, default}}) where its actor_config.json is read."
+        ' A game that no run has written stats for yet answers `{"game": GAME, "no_run": true}`'
+        " (a state, not an error: the page polls it).",
     )
     async def stats(game: str) -> JSONResponse:
         service.game(game)
         try:
             return JSONResponse(await run_in_threadpool(stats_answer, config.run_dir(game), game))
         except FileNotFoundError:
-            raise HTTPException(404, f"no stats for {game} yet: no training run") from None
+            return JSONResponse({"game": game, "no_run": True})
         except (OSError, ValueError, RecursionError) as error:
             raise HTTPException(503, f"stats.json cannot be read: {error}") from None
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import socket
 import sqlite3
 import threading
@@ -380,8 +381,9 @@ def test_a_wrong_method_gets_405_and_an_unknown_api_path_404(client: TestClient)
 
 
 def test_stats_replays_and_checkpoints(config: ActorConfig, client: TestClient) -> None:
-    response = client.get("/api/games/tictactoe/stats")
-    assert response.status_code == 404 and "no stats" in response.json()["detail"]
+    response = client.get("/api/games/tictactoe/stats")  # no run yet: a state the page polls
+    assert response.status_code == 200
+    assert response.json() == {"game": "tictactoe", "no_run": True}
     assert client.get("/api/games/nope/stats").status_code == 404
     stats = {"game": "tictactoe", "step": 5, "history": [{"step": 1, "loss_total": 2.0}]}
     (config.data_dir / "tictactoe").mkdir(parents=True)
@@ -441,6 +443,18 @@ def test_static_files_and_spa_fallback(client: TestClient) -> None:
     assert "/api/games/{game}/move" in schema["paths"]
     assert "/api/games/{game}/replays" in schema["paths"]
     assert "/api/games/{game}/replays/{replay_id}" in schema["paths"]
+
+
+def test_api_docs_load_their_files_from_the_actor(client: TestClient) -> None:
+    """/docs names only files the actor serves itself: no CDN, so it works offline."""
+    html = client.get("/docs").text
+    urls = re.findall(r"""(?:src|href)=["']([^"']+)""", html)
+    urls += re.findall(r"""url: ?["']([^"']+)""", html)  # Swagger UI's schema
+    assert len(urls) == 4 and all(url.startswith("/") for url in urls), urls
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 200 and response.content, url
+    assert "SwaggerUIBundle" in html
 
 
 def test_page_without_a_build_says_how_to_build(tmp_path: Path) -> None:
@@ -577,8 +591,8 @@ def test_worker_board_carries_counters_and_refusals_between_processes() -> None:
 
 
 def test_replays_skip_rows_that_do_not_fit_the_game(config: ActorConfig, client: TestClient):
-    """One valid record with 65,535 actions made `?limit=1` take 11 s and answer 262 MB; a
-    Connect 4 game in Tic-tac-toe's replay.db was served as one of Tic-tac-toe's."""
+    """Rows that do not fit the game are skipped: a valid record with 65,535 actions (a
+    `?limit=1` answer of hundreds of MB), and a Connect 4 game in Tic-tac-toe's replay.db."""
     db = config.data_dir / "tictactoe" / "replay.db"
     with ReplayWriter(db) as writer:
         good = writer.insert(GameRecord(np.array([4]), np.full((1, 9), 1 / 9), np.zeros(1), 0))
@@ -689,8 +703,8 @@ def without_results(answer: dict) -> dict:
 def test_newer_evaluations_and_tournament_reach_the_stats(
     config: ActorConfig, client: TestClient
 ) -> None:
-    """Results of `python -m actor.evaluation` / `actor.tournament` made while the learner was
-    stopped were not shown until training ran again: newer than stats.json, they are merged
+    """Results of `python -m actor.evaluation` / `actor.tournament` made while the learner is
+    stopped show before training runs again: newer than stats.json, they are merged
     into the answer (as the learner would: not the lost step 300), the baselines with step
     null, and stats.json itself is left as it is."""
     run, stats = stopped_run(config)
@@ -752,7 +766,7 @@ def test_a_damaged_newer_results_file_leaves_its_part_of_the_stats(
 def test_stats_that_are_no_json_object_answer_503(
     config: ActorConfig, client: TestClient, text: str
 ) -> None:
-    """A stats.json holding a list was served as 200 `[1,2]`; like an unreadable one it is 503."""
+    """A stats.json holding a list (`[1,2]`) is answered 503 like an unreadable one, not 200."""
     (config.data_dir / "tictactoe").mkdir(parents=True)
     (config.data_dir / "tictactoe" / "stats.json").write_text(text)
     response = client.get("/api/games/tictactoe/stats")

@@ -321,8 +321,16 @@ function rows<T>(value: unknown, what: string, parse: (row: Json) => T | null): 
   return out;
 }
 
+/**
+ * The run's stats. A game without a run is answered `{"game", "no_run": true}` (a 200, so that
+ * the browser logs nothing at each poll), which is the not-found it stands for: an ApiError
+ * with status 404, as an unknown game gets.
+ */
 export function parseStats(body: unknown): Stats {
   const stats = object(body, 'stats');
+  if (stats.no_run === true) {
+    throw new ApiError(`no stats for ${String(stats.game)} yet: no training run`, 404);
+  }
   const loss = isObject(stats.loss) ? stats.loss : {};
   const config = isObject(stats.config) ? stats.config : {};
   return {
