@@ -181,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         from actor.replay_db import ReplayDBError, check_replay_db
 
-        try:  # before the API and the workers: a worker died on such a file after both started
+        try:  # before the API and the workers, so a bad file stops the start, not a worker later
             check_replay_db(run_dir / "replay.db")
         except ReplayDBError as error:
             print(f"python -m actor: {error}", file=sys.stderr)

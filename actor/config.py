@@ -17,15 +17,16 @@ from runfiles.cli import default_note, help_formatter, shown
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CONFIG_FILE = "actor_config.json"  # in the run folder: the settings of the last self-play start
-# Games whose self-play plays int8 copies (actor.quantize) unless told otherwise. Tic-tac-toe's
-# MLP gains 1.45x but its copy agrees on the best move in only 85% of positions, and
-# Tic-tac-toe training waits on the learner, not on self-play.
+# Games whose self-play plays int8 copies (actor.quantize) unless told otherwise. Not
+# Tic-tac-toe: its copy often disagrees with the float model on the best move
+# (data/pretrained/README.md), and its training waits on the learner, not on self-play, so a
+# faster copy buys it nothing.
 INT8_BY_DEFAULT = frozenset({"connect4", "othello"})
 # Self-play worker processes per game unless told otherwise (1 for games not named). Othello's
 # learner trains in bfloat16 where that is faster (learner.config) and then idles about half of
-# its core at replay ratio 8; a second worker, niced below the learner, plays in that time: 1.6x
-# the positions/s on 2 cores (data/pretrained/README.md). With a float32 learner the second
-# worker gains nothing and costs nothing measurable. Connect 4's learner uses its core.
+# its core at replay ratio 8; a second worker, niced below the learner, plays in that time and
+# raises self-play's positions/s (data/pretrained/README.md). With a float32 learner the
+# second worker finds no idle time and gains nothing. Connect 4's learner uses its core.
 WORKERS_BY_GAME = {"othello": 2}
 # Seconds between two background evaluations at least, per game. One costs ~0.2 CPU-s for
 # Tic-tac-toe and ~2-4 CPU-s for Connect 4 with the learner's default networks
@@ -70,7 +71,7 @@ class ActorConfig:
     ort_threads: int = 1
     numba_threads: int = 1
     worker_nice: int = 10  # self-play yields the CPU to move requests (Linux nice increment)
-    # API limits (issue 7: safe defaults).
+    # API limits: safe defaults, so that no request holds the CPU or a search thread for long.
     max_simulations: int = 1600
     move_timeout_s: float = 20.0
     # `perfect` waits this long for the solver (at most 3/4 of the move timeout), then plays
@@ -316,8 +317,8 @@ def parse_args(argv: list[str] | None = None) -> ActorConfig:
 
 def saved_selfplay(path: Path) -> dict[str, str]:
     """The self-play settings (`SELFPLAY_SETTINGS`) a run's actor_config.json holds, as text:
-    what a restart keeps unless a flag sets it (a restart without `--simulations 200` went back
-    to the game's 100). Empty where the file is missing or unreadable."""
+    what a restart keeps unless a flag sets it (a restart without `--simulations 200` keeps 200,
+    not the game's 100). Empty where the file is missing or unreadable."""
     return {name: str(value) for name, value in read_settings(path, SELFPLAY_SETTINGS).items()}
 
 

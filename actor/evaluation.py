@@ -325,8 +325,8 @@ def summary(entries: list[dict[str, Any]]) -> str:
 
 def optimal_text(entry: dict[str, Any]) -> str:
     """A solver entry's optimal-move rate as "97.3%", but as the counts "4,518/4,520" where a
-    percentage would round to 100.0% without every move being a best one (perfect play came
-    and went in the log as later models scored 4,518 or 4,520 of 4,520)."""
+    percentage would round to 100.0% without every move being a best one (so that perfect play
+    does not seem to come and go as later models score 4,518 or 4,520 of 4,520)."""
     rate, positions = entry["optimal_move_rate"], entry.get("positions")
     if f"{100 * rate:.1f}" == "100.0" and rate < 1 and positions:
         moves = entry.get("optimal_moves", round(rate * positions))

@@ -361,8 +361,8 @@ class ModelWatcher:
                 self._refresh()
 
     def _refresh(self) -> None:
-        """One refresh; an unexpected error is logged and the next one tries again (it once
-        ended the watcher thread, and the worker never took a new model again)."""
+        """One refresh; an unexpected error is logged and the next one tries again, so that the
+        watcher thread lives on and the worker keeps taking new models."""
         try:
             self.slot.refresh()
         except Exception:  # noqa: BLE001 - e.g. latest.onnx removed mid-load, a full disk

@@ -1,28 +1,21 @@
-"""int8 copies of the network for self-play: the same play at 2 to 2.6 times the evaluations/s.
+"""int8 copies of the network for self-play: the same play at about twice the evaluations/s.
 
 Connect 4 and Othello self-play is bound by the network's arithmetic. ONNX Runtime's static
 quantization (QDQ; int8 weights per output channel, uint8 activations calibrated on positions
 from random play) runs the convolution tower on the CPU's integer dot-product instructions. The
-policy and value heads stay float: cheap, and quantizing them too cost Othello's shipped model
-3-4 points of agreement with the float model's best move. Measured with the shipped models on
-the 2-core dev machine (VNNI), one ORT thread, batch 128, on 3,840 positions of their own
-self-play, 2026-11-26 (`python -m actor.arena`: 200 paired games against the float model):
-
-    game      float32/s  int8/s  best move agrees  arena score (95% interval), simulations
-    connect4   23,594   61,348       97.1%         0.517 (0.448-0.585), 128
-    othello    19,265   39,317       98.4%         0.677 (0.609-0.738), 200
-
-Connect 4's copy also judges the held-out solved positions as the float model does (97.0% best
-moves at 200 simulations for both), and a run from nothing with int8 self-play learned as fast
-per step as before (or better) with twice the positions/s (data/pretrained/README.md).
+policy and value heads stay float: they are cheap, and quantizing them too costs agreement with
+the float model's best move. The shipped models' copies play at least as well as the float models
+(arena scores, held-out accuracy), and a run from nothing with int8 self-play learns as fast
+per step with about twice the positions/s: speeds, agreement and scores are in
+data/pretrained/README.md.
 
 A copy is used only when it passes two checks against the float model on the calibration
 positions: its answers are close (mean policy total variation and value difference under the
 limits below; a CPU without VNNI can saturate 16-bit sums) and it is faster. Otherwise
 self-play keeps the float model, and the log says why.
 
-A run's self-play workers share one copy per model (`shared_int8_copy`): making and checking it
-costs 0.37 s (Connect 4) to 0.49 s (Othello) of CPU, loading the made file 6 ms.
+A run's self-play workers share one copy per model (`shared_int8_copy`): it is made and checked
+once, and the other workers only load the file, far cheaper than making it again.
 """
 
 from __future__ import annotations
@@ -81,8 +74,8 @@ def calibration_positions(
     game: Game, count: int = CALIBRATION_POSITIONS, seed: int = 0
 ) -> np.ndarray:
     """Planes of `count` positions from uniformly random games (the same for the same seed).
-    Calibrating on these or on real self-play positions gave the same agreement within a
-    point (measured)."""
+    These calibrate as well as real self-play positions (the same agreement within a point)
+    and need no run."""
     rng = np.random.default_rng(seed)
     planes = np.zeros((count, *game.plane_shape), np.float32)
     filled = 0
@@ -130,7 +123,7 @@ def int8_copy(
         try:
             # ORT's graph clean-up first: an untrained network's equal biases are shared
             # through Identity nodes, and a bias that is not a constant keeps the convolution
-            # from its int8 kernel (3 times slower than float, measured)
+            # from its int8 kernel (and runs slower than float)
             quant_pre_process(proto, prepared, skip_symbolic_shape=True)
             graph = onnx.load(str(prepared)).graph
             quantize_static(
@@ -174,7 +167,7 @@ def shared_int8_copy(
     """`int8_copy` made once per model for all the workers of a run: the first to ask makes
     and checks it under a lock and leaves it in `folder` (or, when refused, the reason); the
     others wait for it and load the file. A folder that cannot be used: this worker makes its
-    own copy, as before."""
+    own copy."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with locked(folder / ".lock"):
@@ -259,10 +252,10 @@ def _check_close(
 def _best_time(evaluator: OnnxEvaluator, planes: np.ndarray, runs: int = 5) -> float:
     """Best of `runs` times of one batch. With one intra-op thread ONNX Runtime computes on
     the calling thread, so that thread's CPU time is the network's cost alone: time another
-    process took meanwhile does not count. With wall time, on 2 cores shared by two self-play
-    workers and the learner, an Othello copy 4x as fast was timed slower than the float
-    model in 6 of some 180 checks in a quarter of an hour, and each time that worker played
-    the float model until the next one. Several threads: wall time, as the only measure."""
+    process took meanwhile does not count. Wall time would count it: on cores shared with the
+    other workers and the learner, a much faster copy can time slower than the float model,
+    and that worker would play the float model until the next one. Several threads: wall time,
+    as the only measure."""
     one_thread = evaluator.session.get_session_options().intra_op_num_threads == 1
     clock = time.thread_time if one_thread else time.perf_counter
     evaluator(planes)

@@ -93,9 +93,10 @@ def describe_db_error(path: Path, error: sqlite3.Error) -> str:
 def check_replay_db(path: Path) -> None:
     """Raises ReplayDBError, with what is wrong and how to recover, when replay.db exists but
     self-play could not store games in it: not SQLite, damaged (PRAGMA quick_check reads every
-    page: 0.1 s for 100k games cached, 1.4 s from disk), table `games` without the shared
-    columns, or not writable. Run before the workers start: they died on such a file, or
-    retried forever while /api/health said ok. A missing file is fine: the workers create it."""
+    page, once per start), table `games` without the shared columns, or not writable. Run
+    before the workers start, so that such a file stops the start with this reason rather than
+    killing a worker, or having it retry forever while /api/health says ok. A missing file is
+    fine: the workers create it."""
     path = Path(path)
     if not path.exists():
         return

@@ -12,11 +12,9 @@ but always runs at least `min_new_simulations` (so Dirichlet noise at the new ro
 Evaluation cache: the network's answers for the last `eval_cache` positions (by position,
 shared by the G games, emptied when the model changes). A leaf whose position is there is
 expanded at once and takes no batch slot. Searches revisit positions (subtrees of the moves not
-played, transpositions, the openings games share). Measured with the shipped models on the
-2-core machine (/tmp scripts, steady state): Connect 4 self-play makes 21% fewer network calls
-per position and plays 19-26% more positions per CPU second; Othello from about 1% (the
-shipped model, 200 simulations) to about 20% (a stronger model, 100 simulations); Tic-tac-toe,
-whose 5,478 positions all fit, 2.2 times as many.
+played, transpositions, the openings games share), so the cache saves network calls and
+self-play plays more positions per CPU second; most in Tic-tac-toe, whose 5,478 positions all
+fit (data/pretrained/README.md).
 """
 
 from __future__ import annotations
@@ -33,8 +31,8 @@ from engine.game import Game
 from engine.records import GameRecord
 
 # Per-game defaults. Temperature moves ~ the opening where varied play matters; simulations small
-# enough for a 2-core machine; Connect 4's random openings took the shipped model from 95.3% to
-# 97.3% optimal moves on positions from strong/random play (data/pretrained/README.md).
+# enough for a 2-core machine; Connect 4's random openings teach the positions that follow a
+# blunder, which the held-out evaluation is made of (data/pretrained/README.md).
 GAME_DEFAULTS: dict[str, dict[str, int]] = {
     # every move sampled: it must see (and refute) every blunder
     "tictactoe": {"simulations": 100, "temperature_moves": 9},
@@ -87,8 +85,9 @@ class SelfPlayConfig:
         return self
 
     def check_memory(self, game: Game) -> SelfPlayConfig:
-        """Refuses search trees that would take more than half of the machine's memory (a
-        worker died with numpy's traceback for 5 TiB of trees at --games-in-parallel 1e8)."""
+        """Refuses search trees that would take more than half of the machine's memory, with
+        what they would take, before a worker fails to allocate them (--games-in-parallel 1e8
+        asks for 5 TiB)."""
         need = Forest.bytes_needed(
             game, self.games_in_parallel, *pool_sizes(game, self.simulations)
         )

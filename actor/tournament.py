@@ -200,8 +200,8 @@ def ratings(
     anchor = anchor if anchor in index else None
     elo = fit_elo(names, comparisons, anchor=anchor)
     # Each player's place in the pool (errors relative to the mean rating, as BayesElo gives
-    # them): what comparing two players needs. Relative to the anchor they were some 400
-    # points wide in Connect 4, random's every loss saying next to nothing about the gaps.
+    # them): what comparing two players needs. Relative to the anchor they would be hundreds of
+    # points wide (Connect 4), random's every loss saying next to nothing about the gaps.
     errors = elo_errors(names, comparisons, elo)
     table = [
         {

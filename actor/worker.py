@@ -203,7 +203,7 @@ def run_worker(index: int, config: ActorConfig, stop_event: Any, board: WorkerBo
 
 def announce_start(index: int, game: Any) -> float:
     """Says that the search is starting: on a first run Numba compiles it for about a minute,
-    in which the actor used to log only 0.00 games/s. When it started."""
+    in which self-play would otherwise seem to play 0.00 games/s. When it started."""
     log.info(
         "self-play worker %d: starting the %s search (a first run compiles it first: about a"
         " minute)",
