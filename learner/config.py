@@ -4,8 +4,9 @@ Precedence, lowest first: the dataclass defaults, the game's defaults (`GAME_DEF
 run's own hyperparameters when it is resumed (`RUN_SETTINGS` of its config.json), a TOML file
 (`--config FILE`, top-level keys or a `[learner]` table), then command-line flags. The effective
 config is written to the run folder at start (`CONFIG_FILE`) so a run can be reproduced, and
-resumed as it was: a restart that left out a flag of the first start (`--hidden 64`, say) used
-to take the game's default, which for a network's shape threw the trained run away.
+resumed as it was: a restart that leaves out a flag of the first start (`--hidden 64`, say)
+keeps the run's value, not the game's default, which for a network's shape would throw the
+trained run away.
 
 Why these defaults: the whole system runs on a 2-core CPU, with the actor's self-play on one
 core and the learner on the other, so the learner uses one torch thread and small networks
@@ -123,9 +124,9 @@ GAME_DEFAULTS: dict[str, dict[str, Any]] = {
     # one core. Adam plus publishing every 300 steps (about a second) lets the actor's data
     # improve quickly; the window (30k positions, 10-20 s of self-play at the actor's 1.5-4k
     # positions/s) drops stale targets fast; replay ratio 16 keeps the learner busy without
-    # memorising a few hundred games. Measured beside self-play that samples every move by
-    # visit count (temperature for all 9 plies): the raw policy made no non-optimal move against
-    # any opponent, on either side, from ~10k steps (about 2 minutes) on.
+    # memorising a few hundred games. Beside self-play that samples every move by visit count
+    # (temperature for all 9 plies), these bring the raw policy to no non-optimal move against
+    # any opponent, on either side, within minutes (data/pretrained/README.md).
     "tictactoe": dict(
         network="mlp",
         hidden=128,
@@ -148,9 +149,8 @@ GAME_DEFAULTS: dict[str, dict[str, Any]] = {
     "connect4": _RESNET_DEFAULTS,
     # Othello trains in bfloat16 where that is faster (learner/precision.py): its learner then
     # idles about half the time at replay ratio 8, and the actor's second self-play worker
-    # (actor.config.WORKERS_BY_GAME) plays in it. Measured from nothing on 2 cores: 1.6x the
-    # self-play positions/s, and the 26-minute model scored 0.667 against the float32, one-worker
-    # run's 26-minute model (data/pretrained/README.md).
+    # (actor.config.WORKERS_BY_GAME) plays in it: more self-play positions/s, so the same minutes
+    # buy a stronger model than a float32 learner with one worker (data/pretrained/README.md).
     "othello": {**_RESNET_DEFAULTS, "precision": "auto"},
 }
 
@@ -273,8 +273,8 @@ def _unknown_hint(name: str) -> str:
 
 def load_toml(path: Path) -> dict[str, Any]:
     """Settings from a TOML file: top-level keys and those of a `[learner]` table. Any other
-    table is refused, not ignored: an `[actor]` table's settings never reached the actor, and
-    top-level keys beside a `[learner]` table were dropped without a word."""
+    table is refused, not ignored: an `[actor]` table's settings would never reach the actor,
+    and top-level keys beside a `[learner]` table would be dropped without a word."""
     try:  # TOML is UTF-8; UnicodeDecodeError and TOMLDecodeError are both ValueErrors
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:

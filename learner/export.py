@@ -149,7 +149,7 @@ def milestone_steps(steps: list[int], spacing: int) -> set[int]:
     """The first of `steps` (ascending) at or after each multiple of `spacing`, and step 0.
 
     Not the multiples themselves: Tic-tac-toe publishes every 300 steps, which 10,000 is not a
-    multiple of, so only the common multiples (every 30,000) were kept. The first file at or
+    multiple of, so only the common multiples (every 30,000) would be kept. The first file at or
     after a multiple is kept from its publish on, so it stays the first one.
     """
     firsts: dict[int, int] = {}

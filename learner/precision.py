@@ -9,12 +9,11 @@ only when it is clearly faster. Weights, gradients, optimiser state and exported
 float32 (autocast runs the convolutions and matrix products in bfloat16 only), and the loss is
 computed in float32, so no loss scaling is needed.
 
-The default for Othello only (learner.config's GAME_DEFAULTS): on this project's 2-core machine
-the speed did not make Connect 4 learn faster in 28 minutes (its learning waits on self-play),
-and Othello networks trained in bfloat16 on a fixed replay.db scored 0.44 on average (8 matches,
-0.22 to 0.79) against float32 networks trained on the same data: not significant, but not
-reassuring. Othello gains anyway, because its second self-play worker plays in the time the
-faster learner leaves free (data/pretrained/README.md).
+The default for Othello only (learner.config's GAME_DEFAULTS): on 2 cores Connect 4's learning
+waits on self-play, so a faster learner buys it nothing, and whether bfloat16 costs strength per
+step is not settled (networks trained on the same data differ too much from one another to
+tell). Othello gains anyway, because its second self-play worker plays in the time the faster
+learner leaves free (data/pretrained/README.md).
 """
 
 from __future__ import annotations

@@ -106,8 +106,9 @@ def _optimizer(config: LearnerConfig, model: torch.nn.Module, fused: bool) -> to
 class RateMeter:
     """Per-second rates of growing counters over the last `span_s` seconds; NaN (null in
     stats.json, a gap in the charts) until `min_span_s` have passed since the first update: a
-    0 there drew a drop to nothing at every start and resume, and a rate over the first half
-    second (stats are written that often at a run's start) measured one burst of games."""
+    0 there would draw a drop to nothing at every start and resume, and a rate over the first
+    half second (stats are written that often at a run's start) would measure one burst of
+    games."""
 
     def __init__(self, span_s: float = 60.0, min_span_s: float = 5.0) -> None:
         self.span_s = span_s
@@ -129,7 +130,7 @@ class RateMeter:
 def stats_interval(elapsed_s: float, every_s: float) -> float:
     """Seconds between two stats writes, `elapsed_s` into a learner's run: from EARLY_STATS_S
     growing to `every_s` over the first minute. Tic-tac-toe learns most of what it learns in
-    its first seconds, which a 5 s interval drew as one point."""
+    its first seconds, which a 5 s interval would draw as one point."""
     return min(every_s, max(EARLY_STATS_S, elapsed_s / 12))
 
 
@@ -178,8 +179,8 @@ class Trainer:
         self.samples_trained = 0
         self.skipped_steps = 0  # updates skipped for a non-finite loss
         self.diverged_at: int | None = None  # the step whose weights were not finite
-        # Mean losses of the steps between two stats writes: one batch's loss jumped by a tenth
-        # from one write to the next, which the loss card and chart showed as noise.
+        # Mean losses of the steps between two stats writes: one batch's loss jumps by a tenth
+        # from one write to the next, which the loss card and chart would show as noise.
         self.last_loss: tuple[float, float, float] | None = None
         self._loss_sums = np.zeros(3)
         self._loss_steps = 0
@@ -296,7 +297,8 @@ class Trainer:
 
     def _apply_config_to_optimizer(self) -> None:
         """Gives a resumed optimiser this run's settings: loading a checkpoint restores the old
-        run's lr, momentum and weight decay, so a run restarted with a new --lr kept the old one."""
+        run's lr, momentum and weight decay, so a run restarted with a new --lr would keep the
+        old one."""
         config = self.config
         self.scheduler.base_lrs = [config.lr] * len(self.optimizer.param_groups)
         for group in self.optimizer.param_groups:
@@ -525,7 +527,7 @@ class Trainer:
                     last_stats = now
                 # Every delete_every_s, and whenever a window's worth of positions came in
                 # since the last trim: Tic-tac-toe self-play fills a window in 3.5 s, and the
-                # clock alone let replay.db hold 20 times the window.
+                # clock alone would let replay.db hold 20 times the window.
                 loaded = self.replay.counters.positions
                 if config.delete_every_s > 0 and (
                     now - last_trim >= config.delete_every_s

@@ -43,8 +43,9 @@ def thin(entries: list[dict[str, Any]], cap: int) -> list[dict[str, Any]]:
     first step, as few as fit about `cap / 2` entries. A span's width only doubles, so each
     span of a thinning is whole spans of the thinning before, which had a point each: a long
     run keeps its whole curve at an even resolution, and the points since the last thinning in
-    full. (Dropping every other point of the older half at each overflow wore the older part
-    away: after 5,000 writes of a 1,000-point history the first 45% of the run had two points.)
+    full. (Dropping every other point of the older half at each overflow would wear the older
+    part away: after 5,000 writes of a 1,000-point history the first 45% of the run would have
+    two points.)
     The entries of one step stay or go together: an evaluation writes one per opponent and
     budget. Entries without a whole-number step (the tournament's baselines) are kept."""
     groups: list[list[dict[str, Any]]] = []

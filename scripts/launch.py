@@ -41,15 +41,15 @@ STOP_GRACE_S = 15.0
 CHILD_THREAD_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "1"}
 # Games whose training uses more than two CPUs when it has them (see `cpu_plan`).
 SPREAD_GAMES = ("connect4", "othello")
-# The learner's small networks (batch 256) gain 1.69x from a second torch thread (Connect 4,
-# float32, benchmarks/learner.py on 2 cores); more threads are unmeasured and small convolutions
-# scale ever worse, so a big machine's other CPUs play.
+# The learner's small networks (batch 256) gain from a second torch thread (benchmarks/learner.py,
+# data/pretrained/README.md); more threads are unmeasured and small convolutions scale ever
+# worse, so a big machine's other CPUs play.
 LEARNER_THREAD_CAP = 4
 # From this many CPUs on, one is kept free of self-play for the actor's own process: the API's
-# move searches and the background evaluation. On 16 CPUs with a GPU learner (2026-11-27): beside
-# 15 workers the first Connect 4 evaluation (its process starting and compiling, at nice 19) took
-# 119 s, and the learner's 140-180 steps/s made the game's 300 s between evaluations 50,000
-# steps; beside 14 workers and the free CPU the first took 90 s and the next 9 s.
+# move searches and the background evaluation. Beside a worker on every CPU an evaluation (at
+# nice 19) takes minutes, and a fast learner outruns it by tens of thousands of steps; with the
+# CPU free the first (compiling) takes about a minute and the next seconds
+# (data/pretrained/README.md).
 SPARE_CPU_FROM = 8
 # With that CPU, evaluations may come this often: one costs 2-4 CPU-s (Connect 4).
 SPARE_CPU_EVALUATION_INTERVAL_S = 60
@@ -196,7 +196,7 @@ def apply_cpu_plan(game: str, cpus: int, actor_args: list[str], learner_args: li
     line = f"{cpus} CPUs{where}: self-play workers {workers}, learner threads {shown or 1}{spare}"
     asked = flag_value(actor_args, "--workers")
     if asked is not None and asked.isdigit() and int(asked) > cpus:
-        # 50 workers on 2 CPUs played a sixth as many positions/s as one, in 5 GB (audit)
+        # more workers than CPUs play fewer positions/s in all, in more memory (each its own)
         line += "; more workers than CPUs only share them, each slower, in more memory"
     return line
 
@@ -380,8 +380,8 @@ def check_arguments(game: str, actor_args: list[str], learner_args: list[str]) -
 
 
 def check_selfplay(config: ActorConfig) -> None:
-    """The actor's own check of its self-play values (actor/__main__.py), made here: it
-    refused `--c-puct -1` only after the learner had started and the run folder was made.
+    """The actor's own check of its self-play values (actor/__main__.py), made here so that
+    a bad value (`--c-puct -1`) is refused before the learner starts and the run folder is made.
     Imports actor.selfplay (Numba, which `engine` has imported already) and compiles nothing."""
     if not config.selfplay:
         return

@@ -40,8 +40,8 @@ BOTTOM_MASK = sum(1 << (c * COLUMN_BITS) for c in range(WIDTH))
 BOARD_MASK = BOTTOM_MASK * ((1 << HEIGHT) - 1)
 COLUMN_CELLS = (1 << HEIGHT) - 1
 COLUMN_ORDER = np.array([3, 2, 4, 1, 5, 0, 6], dtype=np.int64)  # centre first
-# A position with fewer stones takes longer than this many seconds (measured: 38 s with 3
-# stones, over 60 s with 0 to 2), so a shorter time limit returns None at once.
+# A position with fewer stones takes longer than this many seconds to solve (half a minute to
+# minutes, data/pretrained/README.md), so a shorter time limit returns None at once.
 SLOW_STONES, SLOW_SECONDS = 4, 30.0
 
 # Transposition table: a prime number of slots near 2^23. The key (current + mask, < 2^49) is
