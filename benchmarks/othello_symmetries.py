@@ -18,7 +18,7 @@ Data: self-play of the shipped model, e.g.
     (stop it after ~3,000 games), then
     .venv/bin/python benchmarks/othello_symmetries.py /tmp/oth/othello/replay.db [--seeds 0 1]
 
-Result on the 2-core dev machine, 2026-11-27: 3,160 games (163,478 training and 28,843
+Result on a 2-core machine: 3,160 games (163,478 training and 28,843
 held-out positions), 5,108 steps of batch 256 per network:
 
     seed  symmetries  policy CE  value MSE  top move  match (all 8's wins-draws-losses)

@@ -1,5 +1,5 @@
 """Playing strength against a peer people know: our model with PUCT search against OpenSpiel's
-UCT MCTS with random rollouts (issue 6's Othello target), colours alternating.
+UCT MCTS with random rollouts, colours alternating.
 
 Ours: `alphazero_search` with the ONNX model as evaluator, no noise, most-visited move. The
 opponent: OpenSpiel's MCTSBot (uct_c=2, `--opponent-simulations`, one random rollout per leaf),

@@ -24,7 +24,7 @@ The last line is JSON: {game: {"nn_evals_per_s", "raw_onnx_evals_per_s", "positi
 the tree code and its Python glue per network evaluation, the number to cut (the network's own
 cost per evaluation is 1 / raw rate). `--sweep` is how the defaults were chosen:
 
-Sweep on the 2-core dev machine (shared, loaded), `--seconds 3 --sweep`, 2026-11-26, default
+Sweep on a 2-core machine (shared, loaded), `--seconds 3 --sweep`, default
 networks (tictactoe MLP, connect4/othello ResNet); self-play evals/s per wall second, (ratio to
 raw ONNX at the same batch and threads; ratio per CPU second):
 
@@ -54,7 +54,7 @@ raw ONNX at the same batch and threads; ratio per CPU second):
     othello   2  128     2925     2875  0.98x  0.97x
     othello   2  256     2987     2896  0.97x  0.99x
 
-Two ORT threads lose everywhere on this 2-core machine (the second core is busy with everything
+Two ORT threads lose everywhere on 2 cores (the second core is busy with everything
 else); for connect4 and othello the batch hardly matters (the network is ~100 us per position
 and self-play stays within 5% of raw ONNX), for tictactoe (a 0.4 us MLP) the tree code
 dominates at any batch. Hence the defaults: 128 games in parallel, 1 ORT thread.

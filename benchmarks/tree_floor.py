@@ -1,4 +1,4 @@
-"""How fast could any batched PUCT tree be for Tic-tac-toe? A floor for issue 3's speed target.
+"""How fast could any batched PUCT tree be for Tic-tac-toe? A floor for the self-play speed target.
 
 The target asks that self-play reach 0.8x raw ONNX Runtime's evaluations/s, i.e. that the tree
 code take at most a quarter of the network's time per evaluation. Tic-tac-toe's default network
@@ -19,7 +19,7 @@ reach at best (network / (network + tree)).
 The last line is JSON: {"network_us", "floor_tree_us", "actor_tree_us", "floor_best_ratio",
 "actor_best_ratio", "tree_us_allowed_by_target"}.
 
-Five runs on the 2-core dev machine, 2026-11-27 (CPU us per evaluation): network 0.31-0.38,
+Five runs on a 2-core machine (CPU us per evaluation): network 0.31-0.38,
 floor 0.22-0.24, actor 0.46-0.52; at best 0.58-0.62x raw with the floor and 0.39-0.42x with
 the actor's tree, where 0.8x allows 0.08-0.09. Even the floor costs 2.5 to 2.9 times that.
 """
