@@ -1,6 +1,5 @@
 """The actor refuses a run folder it cannot use before it starts anything, with a message that
-names the folder (it crashed with a traceback, or its self-play worker died after the API was
-up)."""
+names the folder: no traceback, and no self-play worker dying after the API is up."""
 
 import json
 import multiprocessing
@@ -104,8 +103,8 @@ def test_help_shows_the_games_self_play_values(capsys) -> None:
 
 
 def test_a_restart_keeps_the_runs_own_self_play_settings(tmp_path: Path) -> None:
-    """A run started with --simulations 200 and restarted without it went back to the game's
-    128: its actor_config.json now supplies the self-play settings no flag gives (not the
+    """A run started with --simulations 200 and restarted without it keeps 200, not the game's
+    128: its actor_config.json supplies the self-play settings no flag gives (not the
     machine's: workers, threads, port); a flag still changes them."""
     from actor.config import parse_args
 
@@ -122,8 +121,8 @@ def test_a_restart_keeps_the_runs_own_self_play_settings(tmp_path: Path) -> None
 
 
 def test_search_trees_bigger_than_the_machine_are_refused_at_start(tmp_path: Path, capsys) -> None:
-    """--games-in-parallel 100000000: a worker died with numpy's traceback (5.34 TiB of
-    trees); the actor now refuses it before anything starts, saying what it would take."""
+    """--games-in-parallel 100000000 (5.34 TiB of trees): the actor refuses it before anything
+    starts, saying what it would take, rather than a worker dying with numpy's traceback."""
     from actor.__main__ import main
 
     argv = ["--game", "connect4", "--games-in-parallel", "100000000", "--port", "1"]
@@ -145,9 +144,10 @@ def play_one_batch(ready, stop_event, endless: bool) -> None:
 
 
 def test_stopping_the_actor_kills_workers_that_do_not_stop_in_time() -> None:
-    """A killed launcher left a worker running for minutes: its actor stopped, but waited for
-    the worker's batch and only then asked with SIGTERM, which the worker's handler takes as a
-    request. The worker that stops between batches ends by itself; the other is killed."""
+    """A stopping actor waits a grace period for its workers, then kills those still busy: a
+    worker's SIGTERM handler takes SIGTERM only as a request, so asking would leave a worker of
+    a killed launcher running for minutes. The worker that stops between batches ends by
+    itself; the other is killed."""
     from actor.__main__ import stop_workers
 
     context = multiprocessing.get_context("spawn")

@@ -625,8 +625,9 @@ def test_dashboard_draws_charts_from_stats(web_page: Page) -> None:
 
 
 def test_dashboard_shows_the_runs_settings_and_what_differs(web_browser, web_actor) -> None:
-    """Two tabs of two runs tell their settings apart. The Settings card shows the most-used ones at once, each change marked with the
-    game's default, the rest behind an expander, and fits a phone."""
+    """Two tabs of two runs tell their settings apart. The Settings card shows the most-used
+    ones at once, each change marked with the game's default, the rest behind an expander, and
+    fits a phone."""
     for viewport in (DESKTOP, PHONE):
         page = Page(web_browser, web_actor, viewport)
         try:
@@ -727,8 +728,9 @@ def test_dashboard_says_the_training_time_and_a_near_perfect_models_counts(
     web_browser, tmp_path
 ) -> None:
     """The dashboard says how long a run has trained, and 4,518 of 4,520 best moves as counts,
-    not "100.0%" (perfect play would seem to come and go). A run folder whose stats.json holds the training time, and
-    whose newest model fell short of perfect play its predecessors reached."""
+    not "100.0%" (perfect play would seem to come and go). A run folder whose stats.json holds
+    the training time, and whose newest model fell short of perfect play its predecessors
+    reached."""
     doc = stats_document("tictactoe")
     for i, point in enumerate(doc["history"]):
         point["elapsed_s"] = 3000 + 30 * i
@@ -969,9 +971,10 @@ def othello_replay(page, base: str, replay_id: int) -> tuple[int, list[str]]:
 
 
 def test_a_replays_address_opens_its_game(web_page: Page) -> None:
-    """#/replays/othello/2 opens game 2, not the newest game, also where the list holds only the newest (here the list asks for the 2 newest, and
-    the actor answers that for real), a reload keeps it, and a click in the list puts the game
-    it picks in the address in place of the one before (no history entry per click)."""
+    """#/replays/othello/2 opens game 2, not the newest game, also where the list holds only
+    the newest (here the list asks for the 2 newest, and the actor answers that for real), a
+    reload keeps it, and a click in the list puts the game it picks in the address in place of
+    the one before (no history entry per click)."""
     page = web_page.page
 
     def two_newest(route) -> None:
@@ -1016,8 +1019,9 @@ def test_a_replay_no_longer_kept_gives_way_to_the_newest(web_page: Page) -> None
 
 
 def test_replays_step_with_the_keyboard(web_page: Page) -> None:
-    """The replay viewer (board and steps) is one Tab stop with a name, steps with the arrow keys, Home and End while it has the focus, says each move to a
-    screen reader, and keeps the focus when a step disables the button pressed."""
+    """The replay viewer (board and steps) is one Tab stop with a name, steps with the arrow
+    keys, Home and End while it has the focus, says each move to a screen reader, and keeps the
+    focus when a step disables the button pressed."""
     page = web_page.open("replays/othello/6")
     page.get_by_test_id("replay-ply").wait_for()
     moves, names = othello_replay(page, web_page.base, 6)

@@ -376,9 +376,9 @@ def test_service_evaluates_in_a_separate_process(tmp_path):
 
 
 def test_a_model_that_arrives_too_soon_is_evaluated_later_and_no_step_twice(tmp_path):
-    """A model arriving while an evaluation runs (or within the interval) was forgotten, so the
-    learner's last model was never evaluated; a restarted actor evaluated the same latest.onnx
-    again, and two entries of a kind broke the dashboard's card."""
+    """A model arriving while an evaluation runs (or within the interval) is evaluated later,
+    so the learner's last model is evaluated too; a restarted actor does not evaluate the same
+    latest.onnx again (two entries of a kind would break the dashboard's card)."""
     run_dir = tmp_path / "tictactoe"
     path = make_model(run_dir / "models" / "latest.onnx", step=5)
     service = ev.EvaluationService(
@@ -411,8 +411,8 @@ def test_a_model_that_arrives_too_soon_is_evaluated_later_and_no_step_twice(tmp_
 
 
 def test_a_dead_evaluation_process_is_replaced_for_the_next_model(tmp_path):
-    """The evaluation's process killed mid-run (the OOM killer, say): the broken pool was kept,
-    and the next model's evaluation failed to start and was lost."""
+    """The evaluation's process killed mid-run (the OOM killer, say): the broken pool is
+    replaced, so the next model's evaluation starts and is not lost."""
     import os
     import signal
 
@@ -446,8 +446,9 @@ def test_a_closed_service_starts_no_evaluation(tmp_path):
 
 
 def test_closing_stops_a_running_evaluation_at_once(tmp_path):
-    """An actor told to stop lingered until its background evaluation ended (about a minute
-    for Connect 4): the pool's exit hook waits for a running job."""
+    """An actor told to stop ends its running background evaluation at once rather than
+    linger until it ends (about a minute for Connect 4), as the pool's exit hook, which waits
+    for a running job, would."""
     run_dir = tmp_path / "connect4"
     path = make_model(run_dir / "models" / "latest.onnx", "connect4", step=5)
     slow = ev.EvaluationSettings(simulations=400, games_per_opponent=200, mcts_budgets=(400,))
@@ -523,8 +524,8 @@ def test_score_interval_is_wilsons_and_never_a_point():
 
 
 def test_the_log_line_counts_moves_where_a_percentage_would_round_to_100():
-    """99.956% was logged as 100.0%, so perfect play came and went as later models scored
-    4,518 or 4,520 of 4,520: the counts are said instead, and each score's interval."""
+    """99.956% is logged as the counts, not as 100.0% (perfect play would seem to come and go
+    as later models score 4,518 or 4,520 of 4,520), and each score's interval."""
     judged = {"opponent": "solver", "simulations": 64, "positions": 4520}
     near = {**judged, "optimal_move_rate": 4518 / 4520, "optimal_moves": 4518}
     match = {"opponent": "mcts-64", "simulations": 64, "win_rate": 0.5, "draw_rate": 0.5,

@@ -232,15 +232,15 @@ def test_a_finished_learner_ends_the_run_with_exit_zero(tmp_path: Path) -> None:
             ["--simulations", "0"],
             "actor: argument --simulations: must be a whole number >= 1, got '0'",
         ),
-        # The actor's self-play check (actor.selfplay): the actor refused these only after the
-        # learner had started and the run's logs/ folder was made.
+        # The actor's self-play check (actor.selfplay), made here: refused before the learner
+        # starts and the run's logs/ folder is made.
         (["--c-puct", "-1"], "actor: c_puct must be a finite number > 0, got -1.0"),
         (["--c-puct", "nan"], "actor: c_puct must be a finite number > 0, got nan"),
         (["--dirichlet-alpha", "0"], "actor: dirichlet_alpha must be a finite number > 0"),
         (["--temperature-moves", "-3"], "actor: temperature_moves must be >= 0"),
         (["--eval-cache", "1000"], "actor: eval_cache must be 0 or a power of two, got 1000"),
         (["--opening-moves", "200"], "actor: opening_moves must be between 0 and 100, got 200"),
-        # Given twice, argparse reads the last: the actor crashed on port 99999 with a traceback.
+        # Refused here, not by the actor with a traceback (given twice, argparse reads the last).
         (["--port", "99999"], "--port must be between 1 and 65535, got 99999"),
     ],
 )
@@ -301,8 +301,9 @@ def test_a_busy_port_is_refused_before_anything_starts(tmp_path: Path) -> None:
 
 
 def test_a_flag_given_twice_is_read_as_the_processes_read_it(tmp_path: Path, monkeypatch) -> None:
-    """argparse takes a flag's last value: the launcher read the first, so it checked and
-    showed port 8230 while the actor served on 8231 (and --workers, --device, --data-dir...)."""
+    """argparse takes a flag's last value, and so does the launcher: it checks and shows the
+    port the actor serves on, 8231 of `--port 8230 --port 8231` (and so for --workers, --device,
+    --data-dir...)."""
     launch = load_launch_module()
     args = ["--port", "1", "--workers", "2", "--port=3", "--workers", "4"]
     assert launch.flag_value(args, "--port") == "3" and launch.flag_value(args, "--workers") == "4"

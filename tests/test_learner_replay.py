@@ -280,7 +280,7 @@ def test_symmetry_keeps_policy_and_planes_aligned(tmp_path, game_name) -> None:
 
 
 def test_a_zip_bomb_row_is_skipped_without_inflating_it(tmp_path) -> None:
-    """A 1 MB row that inflated to 1 GiB took the learner from 471 MB to 2.55 GB; rows larger
+    """A 1 MB row that inflates to 1 GiB must not grow the learner by gigabytes: rows larger
     than any game's record are not even loaded."""
     import struct
     import tracemalloc
@@ -307,8 +307,8 @@ def test_a_zip_bomb_row_is_skipped_without_inflating_it(tmp_path) -> None:
 
 
 def test_a_damaged_replay_db_is_an_error_not_waiting(tmp_path, caplog) -> None:
-    """A replay.db damaged in place (random bytes over pages) was logged as "waiting for replay
-    data: ... database disk image is malformed" every 30 s, forever."""
+    """A replay.db damaged in place (random bytes over pages) is an error, not "waiting for
+    replay data: ... database disk image is malformed" every 30 s, forever."""
     from learner.replay import ReplayDamaged
 
     path = tmp_path / "replay.db"

@@ -153,8 +153,9 @@ def test_evaluations_of_lost_steps_are_left_out_of_stats(tmp_path) -> None:
 
 
 def test_a_skipped_update_does_not_publish_or_checkpoint_again(tmp_path, monkeypatch) -> None:
-    """Non-finite losses right after a publishing step left the step where it was, and each
-    one exported and checkpointed that step again (forever, with diverged weights)."""
+    """Non-finite losses right after a publishing step leave the step where it is: none of
+    them exports or checkpoints that step again (which, with diverged weights, would go on
+    forever)."""
     fill_db(tmp_path)
     trainer = Trainer(small_config(tmp_path, max_steps=40))
     sample = trainer.replay.sample
@@ -179,19 +180,19 @@ def test_a_skipped_update_does_not_publish_or_checkpoint_again(tmp_path, monkeyp
 @pytest.mark.parametrize(
     "setting,value",
     [
-        ("replay_ratio", math.inf),  # reached stats.json's config: no stats.json at all
+        ("replay_ratio", math.inf),  # would reach stats.json's config: no stats.json at all
         ("lr", math.nan),
         ("lr_step_every", 0),  # ZeroDivisionError in the schedule
-        ("history_cap", 2),  # stats.thin never got under the cap: the learner hung
-        ("momentum", -0.5),  # torch's ValueError came out as AssertionError("unreachable")
+        ("history_cap", 2),  # stats.thin would never get under the cap: the learner would hang
+        ("momentum", -0.5),  # torch's ValueError would come out as AssertionError("unreachable")
         ("weight_decay", -1e-4),
-        # Accepted until the audit of 2026-11-27, each making training go wrong silently:
-        ("lr_min_ratio", -5),  # cosine's rate went negative
-        ("lr_gamma", 10),  # each "step down" multiplied the rate by 10
+        # Each of these would make training go wrong silently:
+        ("lr_min_ratio", -5),  # cosine's rate would go negative
+        ("lr_gamma", 10),  # each "step down" would multiply the rate by 10
         ("value_loss_weight", -1),
-        ("max_steps", -1),  # stopped at once, "finished"
+        ("max_steps", -1),  # would stop at once, "finished"
         ("min_positions", -5),
-        ("poll_interval_s", -1),  # the wait for data became a busy loop
+        ("poll_interval_s", -1),  # the wait for data would be a busy loop
         ("stats_every_s", -1),
         ("lr_total_steps", 0),
         ("seed", -1),
@@ -205,10 +206,10 @@ def test_settings_that_would_break_the_learner_later_are_rejected(tmp_path, sett
 
 @pytest.mark.parametrize("when", ["at a publish step", "between publish steps"])
 def test_diverged_weights_are_never_published_or_saved(tmp_path, monkeypatch, when) -> None:
-    """A step with infinite gradients and a finite loss left NaN weights: they were exported
-    (every actor refused the model) and checkpointed (every restart resumed them), and every
-    later loss was NaN, so the learner skipped updates forever. Now the run stops, saying so,
-    with the last good model and checkpoint untouched."""
+    """A step with infinite gradients and a finite loss leaves NaN weights: the run stops,
+    saying so, with the last good model and checkpoint untouched. Exported, every actor would
+    refuse the model; checkpointed, every restart would resume them; and every later loss
+    would be NaN, so the learner would skip updates forever."""
     fill_db(tmp_path)
     trainer = Trainer(small_config(tmp_path, max_steps=200, publish_every=20, checkpoint_every=20))
     train_step = trainer.train_step
@@ -249,8 +250,8 @@ def stats_with_history(steps: range) -> dict:
     ids=["truncated", "empty", "list", "not-utf8", "other-game"],
 )
 def test_a_damaged_stats_file_is_kept_beside_the_fresh_one(tmp_path, caplog, content) -> None:
-    """A damaged stats.json was silently replaced on restart (41 history points became 2):
-    it is kept as stats.json.damaged-<time>, with a warning, and the run starts afresh."""
+    """A damaged stats.json is not silently replaced on restart: it is kept as
+    stats.json.damaged-<time>, with a warning, and the run starts afresh."""
     path = tmp_path / "stats.json"
     path.write_bytes(content)
     stats = stats_module.load_stats(path, "tictactoe", {}, step=100)
@@ -274,8 +275,8 @@ def test_damaged_stats_set_aside_within_one_second_are_all_kept(tmp_path, monkey
 
 
 def test_malformed_stats_entries_are_dropped_and_the_file_kept(tmp_path, caplog) -> None:
-    """History points whose step is a string were dropped silently, and Elo entries such as
-    ["x", 5] were kept and served: malformed entries go, said so, and the file is kept."""
+    """Malformed entries (history points whose step is a string, Elo entries such as
+    ["x", 5]) go, said so, and the file is kept: none is dropped silently or served."""
     stats = stats_with_history(range(0, 50, 10))
     stats["history"].insert(2, {"step": "15", "loss_total": 1.0})
     stats["history"].append({"step": 45, "loss_total": "low"})
@@ -299,7 +300,7 @@ def test_malformed_stats_entries_are_dropped_and_the_file_kept(tmp_path, caplog)
 
 
 def test_a_nan_in_stats_does_not_freeze_stats_json(tmp_path) -> None:
-    """One NaN in a history point was kept, and every later write of stats.json failed."""
+    """One NaN in a history point must not make every later write of stats.json fail."""
     stats = stats_with_history(range(3))
     stats["history"][1]["loss_total"] = math.nan
     path = tmp_path / "stats.json"
@@ -347,8 +348,8 @@ def test_a_merged_tournament_loads_again_without_damage(tmp_path, caplog) -> Non
 @pytest.mark.parametrize("checkpoint", ["random bytes", "empty", "a folder", "deleted"])
 def test_starting_over_keeps_the_earlier_runs_stats(tmp_path, checkpoint) -> None:
     """A refused checkpoint (or none, beside an earlier run's models) makes the run start over;
-    its stats.json was overwritten (41 history points became 2). It is kept as
-    stats.json.previous-<the time of the models set aside>, and the new history starts afresh."""
+    its stats.json is not overwritten but kept as stats.json.previous-<the time of the models
+    set aside>, and the new history starts afresh."""
     fill_db(tmp_path)
     Trainer(small_config(tmp_path, max_steps=40)).run()
     run = tmp_path / "tictactoe"
@@ -369,7 +370,7 @@ def test_starting_over_keeps_the_earlier_runs_stats(tmp_path, checkpoint) -> Non
     (kept,) = run.glob("stats.json.previous-*")
     assert kept.read_bytes() == old_stats
     stamp = kept.name.removeprefix("stats.json.previous-")
-    # The old networks' evaluations were drawn as the new run's: they go aside too.
+    # The old networks' evaluations would be drawn as the new run's: they go aside too.
     assert not (run / "evaluations.json").exists() and not (run / "tournament.json").exists()
     assert (run / f"evaluations.json.previous-{stamp}").read_text().startswith('[{"step": 40')
     assert (run / f"tournament.json.previous-{stamp}").read_text() == "{}"
@@ -382,9 +383,9 @@ def test_starting_over_keeps_the_earlier_runs_stats(tmp_path, checkpoint) -> Non
 
 
 def test_a_restart_keeps_the_runs_own_settings(tmp_path, caplog) -> None:
-    """A run started with --hidden 48 --lr 0.01 and restarted without them took the game's
-    defaults: a network of another shape, so the trained run was set aside and training
-    started over from step 0. The run's config.json now supplies what no flag sets; a flag
+    """A run started with --hidden 48 --lr 0.01 and restarted without them keeps them: the
+    game's defaults would be a network of another shape, and the trained run would be set
+    aside for a start from step 0. The run's config.json supplies what no flag sets; a flag
     still changes it, and the log says what changed and what differs from the defaults."""
     from learner.config import parse_args
 
@@ -416,7 +417,7 @@ def test_a_restart_keeps_the_runs_own_settings(tmp_path, caplog) -> None:
 
 
 def test_a_replay_window_bigger_than_the_machine_is_a_clear_error(tmp_path) -> None:
-    """--window-positions 100000000000 ended in numpy's traceback (1.64 TiB), or with
-    overcommit in a learner killed later: it is refused, saying what it would take."""
+    """--window-positions 100000000000 (1.64 TiB) is refused, saying what it would take,
+    rather than ending in numpy's traceback or, with overcommit, in a learner killed later."""
     with pytest.raises(ConfigError, match=r"window_positions 100,000,000,000 needs .* GiB"):
         Trainer(small_config(tmp_path, window_positions=10**11))

@@ -24,9 +24,9 @@ def read_stats(tmp_path):
 
 
 def test_training_time_goes_on_across_a_restart_without_the_time_stopped(tmp_path) -> None:
-    """Every axis was steps and nothing said how long a run had trained. stats.json holds the
-    training time, per point too, summed over the learner's starts: the hour the learner was
-    stopped does not count."""
+    """So that the page can say how long a run has trained, stats.json holds the training
+    time, per point too, summed over the learner's starts: the hour the learner was stopped
+    does not count."""
     fill_db(tmp_path)
     Trainer(small_config(tmp_path, max_steps=30)).run()
     first = read_stats(tmp_path)

@@ -202,7 +202,7 @@ def test_history_thinning_and_evaluations(tmp_path) -> None:
     assert stats["elo"] == [{"player": "alphazero", "step": 10, "elo": 1210.0}]
     players = [{"player": "step_20", "step": 20, "elo": 300.5, "elo_ci95": 61.2, "games": 40}]
     players.append({"player": "step_30", "step": 30, "elo": 158.0, "games": 0})  # not played yet
-    players.append({"player": "old", "step": 10, "elo": 9.0, "games": 4})  # written before CIs
+    players.append({"player": "old", "step": 10, "elo": 9.0, "games": 4})  # a file without CIs
     players.append({"player": "bad", "step": 11, "elo": "high", "games": 4})  # hand-edited
     players.append({"player": 7, "step": None, "elo": 1.0, "games": 4})
     tournament.write_text(json.dumps({"updated_at": 1.0, "players": players, "results": []}))
@@ -250,7 +250,7 @@ def test_config_precedence_and_errors(tmp_path) -> None:
     )
     assert config.network == "resnet"  # connect4's default
     with pytest.raises(ConfigError, match="is for connect4, but this run trains othello"):
-        parse_args(["--config", str(toml), "--game", "othello"])  # silently othello before
+        parse_args(["--config", str(toml), "--game", "othello"])  # not silently othello
     assert parse_args([]).network == "mlp"  # tictactoe's default
     with pytest.raises(ConfigError):
         parse_args(["--game", "chess"])
@@ -258,7 +258,7 @@ def test_config_precedence_and_errors(tmp_path) -> None:
         parse_args(["--lr", "fast"])
     toml.write_text("[learner]\nwindow_positions = 1234\nmin_positions = 10\n")
     assert parse_args(["--config", str(toml)]).window_positions == 1234
-    # Top-level keys beside [learner] were dropped, and an [actor] table ignored, silently.
+    # Top-level keys beside [learner] are read, and an [actor] table is refused, not ignored.
     toml.write_text("lr = 0.005\n[learner]\nbatch_size = 64\n")
     assert parse_args(["--config", str(toml)]).batch_size == 64
     assert parse_args(["--config", str(toml)]).lr == 0.005
@@ -373,9 +373,9 @@ def test_rates_are_unknown_until_there_is_an_interval(monkeypatch) -> None:
 
 
 def test_stats_json_carries_the_games_defaults_beside_the_config(tmp_path) -> None:
-    """Two runs' dashboards looked the same: stats.json held the run's config but not what the
-    game trains with by default, so no reader could tell which values a run changed. A file
-    written before the defaults were kept (none there) still loads with its history."""
+    """stats.json holds what the game trains with by default beside the run's config, so a
+    reader can tell which values a run changed. A file without the defaults (none there) still
+    loads with its history."""
     fill_db(tmp_path)
     Trainer(small_config(tmp_path, max_steps=10, lr=0.01, lr_milestones=(500,))).run()
     path = tmp_path / "tictactoe" / "stats.json"
@@ -387,7 +387,7 @@ def test_stats_json_carries_the_games_defaults_beside_the_config(tmp_path) -> No
     assert {"hidden", "lr", "lr_milestones", "batch_size", "window_positions"} <= changed
     assert (defaults["hidden"], defaults["lr"], defaults["lr_milestones"]) == (128, 0.002, [])
     assert stats["config"]["lr"] == 0.01 and "optimizer" not in changed
-    del stats["config_defaults"]  # as written before they were kept
+    del stats["config_defaults"]  # a file without them
     path.write_text(json.dumps(stats))
     loaded = stats_module.load_stats(path, "tictactoe", {}, 10, run_defaults("tictactoe"))
     assert loaded["history"] == stats["history"] and loaded["config_defaults"]["hidden"] == 128
@@ -522,7 +522,7 @@ def test_a_fast_game_keeps_replay_db_near_its_window(tmp_path) -> None:
 
 
 def test_frequent_trims_are_logged_as_one_summary_line(tmp_path, caplog, monkeypatch) -> None:
-    """Tic-tac-toe trims replay.db every ~2 s: a line per trim was a quarter of the log."""
+    """Tic-tac-toe trims replay.db every ~2 s: a line per trim would be a quarter of the log."""
     trainer = Trainer(small_config(tmp_path))
     monkeypatch.setattr(trainer.replay, "trim_database", lambda: 100)
 
@@ -553,8 +553,8 @@ def test_waiting_for_replay_data_is_not_a_warning(tmp_path, caplog) -> None:
 
 
 def test_help_shows_the_games_values_each_flag_once(capsys) -> None:
-    """Every flag's help said `default 0.02 (game defaults may differ)`, and the flags with
-    an underscore were listed twice (--lr-schedule, --lr_schedule)."""
+    """Each flag's help shows the game's own value, not `default 0.02 (game defaults may
+    differ)`, and a flag with an underscore is listed once (--lr-schedule, not --lr_schedule)."""
     with pytest.raises(SystemExit):
         parse_args(["--help", "--game", "tictactoe"])
     text = capsys.readouterr().out

@@ -160,7 +160,7 @@ def test_a_failing_first_refresh_does_not_stop_the_watcher(tmp_path: Path, monke
 
     def fails_once() -> bool:
         calls.append(1)
-        if len(calls) == 1:  # e.g. an unreadable int8 note; it killed the worker at start
+        if len(calls) == 1:  # e.g. an unreadable int8 note, which must not kill the worker
             raise UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte")
         return refresh()
 

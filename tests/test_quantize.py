@@ -86,7 +86,7 @@ def test_shared_biases_of_an_untrained_network_are_quantized_too(
 ) -> None:
     """An untrained network's equal biases are exported once and shared through Identity nodes;
     a bias the quantizer cannot see as a constant keeps the convolution from its int8 kernel
-    (3 times slower than float, measured), so every tower bias must be quantized."""
+    (which runs slower than float), so every tower bias must be quantized."""
     path = write_resnet(tmp_path / "latest.onnx")
     assert any(node.op_type == "Identity" for node in onnx.load(str(path)).graph.node)
     quantize.int8_copy(load_model(path, GAME), GAME, save_to=tmp_path / "int8.onnx")
@@ -167,7 +167,7 @@ def test_slot_falls_back_to_the_float_model_with_the_reason(
     tmp_path: Path, monkeypatch, caplog
 ) -> None:
     """The reason shows with the swap line, at its pace: a run's every worker meets the same
-    refusal at every model (15 workers beside a GPU learner logged 1,912 such lines in 4 min)."""
+    refusal at every model, which with many workers would flood the log."""
     monkeypatch.setattr(quantize, "MIN_SPEED_UP", 1e6)
     slot = ModelSlot(GAME, tmp_path / "models", int8=True)
     with caplog.at_level(logging.WARNING, logger="actor.model"):
@@ -270,7 +270,7 @@ def test_a_damaged_refusal_note_still_refuses_the_copy(tmp_path: Path, counted_c
     folder = tmp_path / "int8"
     folder.mkdir()
     name = f"step_{model.step:09d}_{model.created_at:.6f}.refused"
-    (folder / name).write_bytes(b"\xff\xfe not text")  # it crashed the worker
+    (folder / name).write_bytes(b"\xff\xfe not text")  # must not crash the worker
     slot = ModelSlot(GAME, tmp_path / "models", int8=True)
     assert slot.refresh() and slot.step == 12 and not slot.current.int8
     assert not counted_copies.exists()  # refused: not made again

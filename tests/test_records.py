@@ -46,8 +46,8 @@ def bomb(num_actions: int, num_moves: int, inflated: int) -> bytes:
 
 
 def test_a_zip_bomb_is_refused_without_inflating_it() -> None:
-    """A 64 KiB row that inflates to 64 MiB: the learner's memory grew by the inflated size (1 GiB
-    rows took it from 0.5 to 2.5 GB) before the size check refused the row."""
+    """A 64 KiB row that inflates to 64 MiB is refused without inflating it: inflated first,
+    the learner's memory would grow by the inflated size before the size check refused it."""
     blob = bomb(9, 5, 64 << 20)
     assert len(blob) < 100_000
     tracemalloc.start()

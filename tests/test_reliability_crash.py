@@ -1,4 +1,4 @@
-"""Crash safety against the real processes and a real replay.db (issue 7, part 1).
+"""Crash safety against the real processes and a real replay.db.
 
 - The actor SIGKILLed (with its workers) at random moments of self-play: replay.db passes
   `PRAGMA integrity_check` every time and no game a reader had seen committed disappears.

@@ -1,4 +1,4 @@
-"""Bad input against the real processes (issue 7, part 2, and the static-serving default).
+"""Bad input against the real processes, and the static-serving default.
 
 - schemathesis generates requests from the actor's own OpenAPI schema (as served, and with the
   `game` parameter narrowed to the real games so requests reach the handlers), valid and
@@ -431,8 +431,8 @@ def test_slot_refuses_a_model_that_gives_nan_in_play_and_goes_back(tmp_path: Pat
 
 def test_slot_refuses_a_model_that_fails_on_a_real_batch_and_goes_back(tmp_path: Path) -> None:
     """A model that passes the load-time batch of 3 but that ORT refuses for a batch of 4 (a
-    fixed batch size): the error killed the worker and with it the actor; now the model is
-    refused like one that gives NaN, and the previous one answers."""
+    fixed batch size): the model is refused like one that gives NaN, and the previous one
+    answers; the error kills neither the worker nor, with it, the actor."""
     from actor.model import ModelSlot, load_model
 
     models = tmp_path / "models"
@@ -574,7 +574,8 @@ def start_learner_command(data_dir: Path) -> list[str]:
 
 
 def test_actor_on_a_garbage_replay_db_says_what_is_wrong(tmp_path: Path) -> None:
-    """It said only "self-play worker 0 died (exit code 1)" after a traceback."""
+    """The actor says what is wrong, not only "self-play worker 0 died (exit code 1)" after a
+    traceback."""
     run = tmp_path / "tictactoe"
     run.mkdir(parents=True)
     (run / "replay.db").write_bytes(np.random.default_rng(5).bytes(50_000))

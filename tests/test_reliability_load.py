@@ -1,4 +1,4 @@
-"""Load, request limits and safe defaults against the real actor (issue 7, parts 3 and 4).
+"""Load, request limits and safe defaults against the real actor.
 
 - 32 concurrent clients ask for moves for LOAD_S seconds while self-play runs: nothing but 200
   and deliberate 503s; p50/p99 latency and the self-play throughput drop are printed (the

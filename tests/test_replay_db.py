@@ -193,8 +193,8 @@ class RefusingWriter:
 
 
 def test_self_play_waits_for_a_refusing_database_and_loses_no_game() -> None:
-    """A full disk killed the worker with its finished games, and the actor with it; now the
-    worker waits and tries again, telling the actor it is alive meanwhile."""
+    """A full disk kills neither the worker with its finished games nor the actor: the worker
+    waits and tries again, telling the actor it is alive meanwhile."""
     from actor.worker import store_all
 
     records = [play_random_game("tictactoe", seed) for seed in range(3)]
@@ -210,8 +210,8 @@ def test_self_play_waits_for_a_refusing_database_and_loses_no_game() -> None:
 
 
 def test_rows_that_do_not_fit_the_game_are_skipped_unread(tmp_path: Path) -> None:
-    """A valid record with 65,535 actions (127 KB) made /replays take 11 s and 3.8 GB, and a
-    Connect 4 game in Tic-tac-toe's db was served (the learner refuses both)."""
+    """Rows the learner refuses are skipped unread: a valid record with 65,535 actions (127 KB,
+    seconds and gigabytes for /replays to decode), and a Connect 4 game in Tic-tac-toe's db."""
     db = tmp_path / "replay.db"
     with ReplayWriter(db) as writer:
         good = writer.insert(play_random_game("tictactoe", 1))
@@ -264,8 +264,9 @@ def bad_replay_db(path: Path, kind: str) -> None:
 def test_start_check_refuses_a_replay_db_that_cannot_take_games(
     tmp_path: Path, kind: str, words: str
 ) -> None:
-    """Such a file killed the worker ("self-play worker 0 died"), took 55,000 games unnoticed
-    (damaged), or made self-play retry forever while /api/health said ok (schema)."""
+    """Such a file is refused at start, saying why; otherwise it would kill the worker
+    ("self-play worker 0 died"), take games unnoticed (damaged), or make self-play retry forever
+    while /api/health says ok (schema)."""
     from actor.replay_db import ReplayDBError, check_replay_db
 
     db = tmp_path / "replay.db"
@@ -304,7 +305,8 @@ def test_start_check_takes_a_good_or_missing_replay_db(tmp_path: Path) -> None:
 
 
 def test_the_worker_says_why_it_cannot_use_replay_db(tmp_path: Path, caplog) -> None:
-    """The actor said only "self-play worker 0 died (exit code 1)"."""
+    """The worker says why, so that the actor says more than "self-play worker 0 died (exit
+    code 1)"."""
     from actor.config import ActorConfig
     from actor.worker import WorkerBoard, run_worker
 

@@ -202,8 +202,9 @@ def test_bad_config_is_refused():
 @pytest.mark.parametrize("setting", ["c_puct", "dirichlet_alpha"])
 @pytest.mark.parametrize("value", [float("nan"), float("inf"), 0.0])
 def test_non_finite_search_constants_are_refused(setting: str, value: float) -> None:
-    """NaN or inf passed `<= 0`: NaN noise made numba's gamma draw spin forever (self-play hung
-    with the actor still serving), a NaN c_puct made every search play the first move."""
+    """NaN or inf pass a `<= 0` check, so they are refused on their own, naming the setting:
+    NaN noise would make numba's gamma draw spin forever (self-play hanging with the actor still
+    serving), a NaN c_puct would make every search play the first move."""
     with pytest.raises(ValueError, match=setting):
         default_config("connect4", **{setting: value})
 
@@ -429,8 +430,8 @@ def test_a_restarted_worker_does_not_replay_the_last_starts_games(tmp_path) -> N
 
 
 def test_a_first_run_says_that_it_compiles_rather_than_playing_0_games_per_s(caplog) -> None:
-    """The first start compiles the search for about a minute, in which the actor logged
-    `0.00 games/s ... no model yet` ten times and nothing else."""
+    """The first start compiles the search for about a minute, which the actor says rather than
+    log `0.00 games/s ... no model yet` ten times and nothing else."""
     import multiprocessing
 
     from actor import worker

@@ -317,7 +317,7 @@ def test_connect4_time_limit_too_short_for_the_opening_returns_at_once() -> None
         started = time.perf_counter()
         assert connect4.solve_connect4_moves(moves, time_limit_s=25.0) is None
         assert time.perf_counter() - started < 0.5 and connect4.last_node_count() == 0
-    moves, score = pons_positions("Test_L3_R1", 1)[0]  # late positions: solved as before
+    moves, score = pons_positions("Test_L3_R1", 1)[0]  # late positions: still solved
     values = connect4.solve_connect4_moves(moves, time_limit_s=25.0)
     assert values is not None and np.nanmax(values) == np.sign(score)
 
