@@ -685,7 +685,7 @@ describe('Dashboard and replays', () => {
   });
 
   it('says the run has no model yet while the shipped model serves, not its step', async () => {
-    // Tic-tac-toe showed "132411 · 3 s old" before the run's first game
+    // not Tic-tac-toe's "132411 · 3 s old" before the run's first game
     fakeActor({ game: 'tictactoe', step: 26, history: [{ step: 26, loss_total: 2.8 }] });
     server.modelStep = 132411;
     server.modelSource = 'pretrained';

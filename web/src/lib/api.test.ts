@@ -94,7 +94,7 @@ describe('API parsing', () => {
     const charts = buildCharts(stats);
     const ids = charts.map((c) => c.testid);
     expect(ids).toEqual([
-      'chart-loss', // with the learning rate where it changed: a flat line took a chart
+      'chart-loss', // with the learning rate where it changed: a flat lr line gets no chart
       'chart-replay',
       'chart-throughput',
       'chart-winrate',

@@ -138,7 +138,7 @@ describe('perfect play', () => {
   });
 
   it('does not come and go on a 100.0%: a model that falls short says its counts', () => {
-    // 4,518 of 4,520 read as "100.0%", and the badge came and went with later models
+    // 4,518 of 4,520 would read as "100.0%", and the badge come and go with later models
     const slipped = [
       ...evals,
       { ...solver(500, 0, 4518 / 4520), optimal_moves: 4518 },

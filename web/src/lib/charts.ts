@@ -97,7 +97,7 @@ export function evaluationKey(e: Evaluation): string {
 
 /**
  * The newest step's entries, one per kind: the last, where the step was evaluated twice (by
- * hand with `python -m actor.evaluation`); two of a kind broke the card's keyed list.
+ * hand with `python -m actor.evaluation`); two of a kind would break the card's keyed list.
  */
 export function latestEvaluation(evals: Evaluation[]): Evaluation[] {
   if (evals.length === 0) return [];

@@ -67,7 +67,7 @@ export function percentBelowAll(value: number | null | undefined, digits = 1): s
 
 /**
  * `count` of `total` as a percentage, or as the counts ("4,518 / 4,520") where the percentage
- * would round to 100% without being all: perfect play came and went on a "100.0%".
+ * would round to 100% without being all: perfect play would seem to come and go on a "100.0%".
  */
 export function shareOf(count: number, total: number, digits = 1): string {
   if (total <= 0) return '–';

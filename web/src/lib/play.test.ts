@@ -68,7 +68,7 @@ describe('play helpers', () => {
   });
 
   it('says the shipped model is the shipped one when the run has none of its own', () => {
-    // "AlphaZero, step 132411" on a fresh run read as the run's own model
+    // "AlphaZero, step 132411" on a fresh run would read as the run's own model
     const fresh = { ...connect4, modelStep: 132411, modelSource: 'pretrained' as const };
     expect(opponents({ ...fresh, pretrainedStep: 132411 }, [])[0]).toMatchObject({
       key: 'alphazero',

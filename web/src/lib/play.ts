@@ -81,7 +81,7 @@ export function opponents(info: GameInfo | null, checkpoints: Checkpoint[]): Opp
       const shipped = info?.pretrainedStep ?? null;
       const both = info?.modelSource === 'run' && shipped !== null;
       // The step comes before the kind, so that a narrow closed select still shows it. Before
-      // the run's first model the shipped one answers: a bare step read as the run's own.
+      // the run's first model the shipped one answers: a bare step would read as the run's own.
       const kind = both ? ' (run)' : info?.modelSource === 'pretrained' ? ' (shipped)' : '';
       out.push({
         key: 'alphazero',
