@@ -10,12 +10,16 @@ serves code compiled against older rules.
 Speed rules (measured with `benchmarks/selfplay.py --profile` and perf): a jitted function
 that takes arrays and calls another function that takes arrays pays an atomic reference-count
 increment and decrement per array at its entry and exit (Numba's pruning only removes them
-from functions that call nothing). With a 14-array tuple handed to every helper that was most
+from functions that call nothing). A 14-array tuple handed to every helper would make that most
 of the time per leaf. So: the entry points take `tree = (links, edges, states, counts)` and
 unpack it once; the per-leaf helpers (`select_child`, `add_virtual_loss`, `expand`, `backup`)
 call nothing; the game's rules are called from the entry points on views made inside the call
 expression. Node fields are packed per node (`links[t, n, :]`, `edges[t, n, :]`), so a child
 scan reads one 16-byte record per child and a path walk one 32-byte record per node.
+
+Compile time (a first start compiles this before the first self-play game): arrays are copied
+with loops, never by slice assignment (`a[:] = b`): for its shape-mismatch message Numba
+compiles string formatting code, a third of a self-play worker's compile time.
 """
 
 import math
@@ -84,7 +88,8 @@ def cache_slot(cache, state):
 
 def init_tree(tree, t, state):
     links, edges, states, counts = tree
-    states[t, 0, :] = state
+    for i in range(states.shape[2]):
+        states[t, 0, i] = state[i]
     counts[t, NODES] = 1
     counts[t, ROWS] = 1
     edges[t, 0, VISITS] = 0.0
@@ -337,8 +342,10 @@ def expand_backup(tree, count, leaf_tree, leaf_node, logits, values, noise, alph
         if use_cache:
             slot, key, _ = cache_slot(cache, states[t, row])
             cache[0][slot] = key
-            cache[1][slot] = states[t, row]
-            cache[2][slot] = logits[b]
+            for i in range(states.shape[2]):
+                cache[1][slot, i] = states[t, row, i]
+            for a in range(num_actions):
+                cache[2][slot, a] = logits[b, a]
             cache[3][slot] = value
         legal = 0
         top = np.float32(-np.inf)
@@ -435,9 +442,14 @@ def reroot(tree, t, new_root, scratch, order):
         first = s_links[0, node, FIRST]
         for k in range(s_links[0, node, COUNT]):
             s_links[0, first + k, PARENT] = node
-    links[t, :tail] = s_links[0, :tail]
-    edges[t, :tail] = s_edges[0, :tail]
-    states[t, :rows] = s_states[0, :rows]
+    for node in range(tail):
+        for f in range(LINK_FIELDS):
+            links[t, node, f] = s_links[0, node, f]
+        for f in range(EDGE_FIELDS):
+            edges[t, node, f] = s_edges[0, node, f]
+    for row in range(rows):
+        for i in range(states.shape[2]):
+            states[t, row, i] = s_states[0, row, i]
     counts[t, NODES] = tail
     counts[t, ROWS] = rows
     player = to_play(states[t, 0])
@@ -456,7 +468,8 @@ def reroot(tree, t, new_root, scratch, order):
 def rollout(state, work, mask):
     """Random playout from `state` (in `work`); the result for the side to move in `state`."""
     player = to_play(state)
-    work[:] = state
+    for i in range(work.shape[0]):
+        work[i] = state[i]
     while status(work) == ONGOING:
         apply_action(work, random_legal_action(legal_mask(work, mask)))
     value = terminal_value(work)
@@ -538,7 +551,8 @@ def new_game(tree, t, games, openings, initial, opening_moves, work, mask, simul
     rows may still hold the game that just ended, so Python moves them in when it collects
     that one (`SelfPlay._start_record`). A random move that would end the game ends the
     opening."""
-    work[:] = initial
+    for i in range(work.shape[0]):
+        work[i] = initial[i]
     plies = np.random.randint(opening_moves + 1) if opening_moves > 0 else 0
     ply = 0
     while ply < plies:
@@ -547,7 +561,8 @@ def new_game(tree, t, games, openings, initial, opening_moves, work, mask, simul
         apply_action(state, action)
         if status(state) != ONGOING:
             break
-        work[:] = state
+        for i in range(work.shape[0]):
+            work[i] = state[i]
         openings[t, ply] = action
         ply += 1
     games[t, OPENING] = ply
@@ -577,7 +592,8 @@ def play_moves(tree, scratch, order, games, rec_moves, rec_visits, rec_values, o
         root_value, _ = root_stats(tree, t, visit_dist)
         chosen = pick(visit_dist, 1.0 if ply < games[t, TEMPERATURE_MOVES] else final_temperature)
         rec_moves[t, ply] = chosen
-        rec_visits[t, ply, :] = visit_dist
+        for a in range(num_actions):
+            rec_visits[t, ply, a] = visit_dist[a]
         rec_values[t, ply] = root_value
         games[t, PLY] = ply + 1
         moves_played += 1

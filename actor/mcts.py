@@ -249,10 +249,19 @@ def alphazero_search(
     tree = forest.arrays()
     seed_numba(seed)
     kernels.init_tree(tree, 0, state)
-    alpha = game.dirichlet_alpha if dirichlet_alpha is None else float(dirichlet_alpha)
-    noise = np.array([add_noise], np.bool_)
-    active = np.ones(1, np.bool_)
-    targets = np.array([simulations], np.int64)
+    alpha = float(game.dirichlet_alpha if dirichlet_alpha is None else dirichlet_alpha)
+    # The tree's settings as a row of self-play's per-game table, whose columns the kernels
+    # take: arguments of self-play's types load the code a self-play worker compiled from
+    # Numba's disk cache instead of compiling a second copy of the search. Row 1 is an inactive
+    # tree, there so that the columns are strided views (of one row they would be contiguous).
+    games = np.zeros((2, _tree_kernels.GAME_FIELDS), np.int64)
+    games[0, _tree_kernels.ACTIVE] = 1
+    games[0, _tree_kernels.NOISE] = add_noise
+    games[0, _tree_kernels.TARGET] = simulations
+    active = games[:, _tree_kernels.ACTIVE]
+    noise = games[:, _tree_kernels.NOISE]
+    targets = games[:, _tree_kernels.TARGET]
+    c_puct, dirichlet_fraction = float(c_puct), float(dirichlet_fraction)
     batch = max(1, int(leaves_per_batch))
     planes = np.zeros((batch, *game.plane_shape), np.float32)
     leaf_tree = np.zeros(batch, np.int64)
