@@ -15,5 +15,7 @@ export default defineConfig({
     environment: 'jsdom',
     include: ['src/**/*.test.ts'],
     setupFiles: ['src/test-setup.ts'],
+    // A first test also waits for jsdom and Svelte to load: seconds on two busy cores.
+    testTimeout: 30_000,
   },
 });
