@@ -22,10 +22,15 @@ if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c "import engine, actor, lea
   python3 -m venv .venv
   # pip, with what to expect and its progress (standard library only: nothing is installed yet)
   .venv/bin/python scripts/install.py || exit 1
+elif [ pyproject.toml -nt .venv/setup.log ]; then
+  echo "[setup] pyproject.toml changed since .venv was set up: updating it"
+  .venv/bin/python scripts/install.py || exit 1
 fi
-if [ ! -f web/dist/index.html ] && [ -f web/package.json ]; then
+# The page is built again where it is missing or older than its sources (after a git pull).
+if [ -f web/package.json ] && { [ ! -f web/dist/index.html ] ||
+  [ -n "$(find web/src web/index.html web/package-lock.json -newer web/dist/index.html | head -n 1)" ]; }; then
   if command -v npm >/dev/null; then
-    echo "[setup] building the web page (first run only: npm ci, then vite; under a minute)"
+    echo "[setup] building the web page (npm ci, then vite; under a minute)"
     if ! (cd web && npm ci --no-audit --no-fund --loglevel=error && npm run build); then
       echo "[setup] building the web page failed (above): training runs, the page is missing" >&2
     fi

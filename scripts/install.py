@@ -41,9 +41,9 @@ def install_packages(
     terminal = out.isatty() and os.environ.get("CI", "").lower() not in ("1", "true")
     every_s = every_s or (1.0 if terminal else PROGRESS_EVERY_S)
     print(
-        "[setup] installing the Python packages (first run only: 1-3 minutes where pip finds"
+        "[setup] installing the Python packages (the first time 1-3 minutes where pip finds"
         " PyTorch locally; on a machine without it, PyTorch alone is a download of up to a few"
-        f" GB; log: {log_path})",
+        f" GB; an update takes under a minute; log: {log_path})",
         file=out,
         flush=True,
     )

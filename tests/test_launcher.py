@@ -599,7 +599,7 @@ def test_the_first_run_install_says_what_to_expect_and_shows_progress(
     out = io.StringIO()  # no terminal (CI, a log file): plain lines
     assert install.install_packages([PYTHON, "-c", pip], log, every_s=0.5, out=out) == 0
     first, *progress, last = out.getvalue().splitlines()
-    assert "first run only" in first and "PyTorch" in first and f"log: {log}" in first
+    assert "the first time" in first and "PyTorch" in first and f"log: {log}" in first
     assert len(progress) >= 2 and all(" s: Collecting torch==2.13.0" in line for line in progress)
     assert "s on this step)" in progress[-1]
     assert last.startswith("[setup] installed in")
