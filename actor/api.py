@@ -40,6 +40,7 @@ from actor.config import CONFIG_FILE, ActorConfig, selfplay_settings
 from actor.model import CheckpointCache, ModelError, ModelSlot, list_checkpoints
 from actor.players import PLAYERS, PlayerError, SolverTimeout, choose_move, players_for
 from actor.replay_db import StoredGame, read_game, read_newest
+from actor.startup import SearchWarmUp
 from engine import get_game, list_games
 from engine.game import ONGOING, Game
 from engine.records import RecordError
@@ -90,6 +91,20 @@ class SelfplayRates(BaseModel):
     nn_evals_per_s: float  # leaves evaluated (by the uniform prior before the first model)
 
 
+class StartupInfo(BaseModel):
+    """What the actor still prepares after a start: a first start compiles the searches (about
+    half a minute per process on an idle machine; later starts load them in seconds)."""
+
+    selfplay: Literal["off", "starting", "playing"] = Field(
+        description="starting: a worker has not played its first batch (it compiles its search)"
+    )
+    move_searches: Literal["off", "waiting", "compiling", "ready", "failed"] = Field(
+        description="the API's warm-up of its move searches; waiting: for self-play to start"
+    )
+    searches_ready: list[str] = Field(description="the games whose move searches are prepared")
+    seconds: float = Field(description="since the actor started")
+
+
 class HealthAnswer(BaseModel):
     status: Literal["ok"]
     training_game: str | None
@@ -97,6 +112,7 @@ class HealthAnswer(BaseModel):
     models: dict[str, ModelInfo]
     workers: list[WorkerInfo]
     selfplay_rates: SelfplayRates | None
+    startup: StartupInfo
 
 
 class GameInfo(BaseModel):
@@ -520,21 +536,6 @@ class MoveService:
                 503, f"the search took longer than {self.config.move_timeout_s:g} s"
             ) from None
 
-    def warm_up(self) -> None:
-        """Compiles the searches of every game once, so the first move request is quick; says
-        so, since on a first run it takes about a minute in which moves answer slowly."""
-        log.info("API: preparing the move searches (a first run compiles them: about a minute)")
-        started = time.monotonic()
-        for game in self.games.values():
-            state = game.initial_state()
-            for player in ("alphazero", "mcts"):
-                try:
-                    choose_move(game, state, player, 2, None)
-                except Exception as error:  # warm-up is best effort; requests report errors
-                    log.warning("warm-up of %s/%s failed: %s", game.name, player, error)
-                    return
-        log.info("API: move searches ready after %.0f s", time.monotonic() - started)
-
     def close(self) -> None:
         self.executor.shutdown(wait=False, cancel_futures=True)
 
@@ -552,13 +553,24 @@ def create_app(
     """The FastAPI app: API routes first, then web/dist (or a page that says how to build it).
     `workers`: the self-play workers' `actor.worker.WorkerBoard`, shown by /api/health."""
     service = MoveService(config)
+    started_at = time.monotonic()
+    searches_warm_up = None
+    if warm_up:  # after self-play's first games, beside them (see actor.startup)
+        searches_warm_up = SearchWarmUp(
+            service.games.values(),
+            first=training_game,
+            nice=0 if workers is None else config.worker_nice,
+            selfplay_started=None if workers is None else workers.started,
+        )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         await run_in_threadpool(service.refresh_models)
-        if warm_up:
-            threading.Thread(target=service.warm_up, name="warm-up", daemon=True).start()
+        if searches_warm_up is not None:
+            threading.Thread(target=searches_warm_up.run, name="warm-up", daemon=True).start()
         yield
+        if searches_warm_up is not None:
+            searches_warm_up.close()
         service.close()
 
     # /docs (Swagger UI) loads its script, style and icon from the installed fastapi-offline
@@ -596,6 +608,14 @@ def create_app(
             workers=[] if workers is None else workers.snapshot(),
             selfplay_rates=(
                 SelfplayRates(**workers.rates) if workers is not None and workers.rates else None
+            ),
+            startup=StartupInfo(
+                selfplay=(
+                    "off" if workers is None else "playing" if workers.started() else "starting"
+                ),
+                move_searches="off" if searches_warm_up is None else searches_warm_up.state,
+                searches_ready=[] if searches_warm_up is None else list(searches_warm_up.ready),
+                seconds=round(time.monotonic() - started_at, 1),
             ),
         )
 

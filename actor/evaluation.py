@@ -266,7 +266,7 @@ def lower_priority(nice: int) -> None:
         current = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), max(current, nice))
     except (OSError, AttributeError) as error:
-        log.warning("could not lower the evaluation's priority: %s", error)
+        log.warning("could not lower %s's priority: %s", threading.current_thread().name, error)
 
 
 def evaluate_file(

@@ -77,6 +77,11 @@ class WorkerBoard:
         text = bytes(self.refusals[start : start + REFUSAL_BYTES]).rstrip(b"\0")
         return text.decode("utf-8", "replace") or None
 
+    def started(self) -> bool:
+        """Whether every worker has played its first batch: its search is compiled (a first
+        start compiles it then) and it plays."""
+        return all(self.value(w, "batches") > 0 for w in range(self.workers))
+
     def snapshot(self) -> list[dict[str, Any]]:
         """One entry per worker for /api/health."""
         return [
@@ -126,8 +131,6 @@ def run_worker(index: int, config: ActorConfig, stop_event: Any, board: WorkerBo
 
     signal.signal(signal.SIGINT, request_stop)  # Ctrl-C reaches the whole process group
     signal.signal(signal.SIGTERM, request_stop)
-    if config.worker_nice > 0:
-        os.nice(config.worker_nice)  # move requests in the API process come first
 
     from actor.model import ModelSlot, ModelWatcher
     from actor.replay_db import ReplayWriter, describe_db_error
@@ -171,6 +174,9 @@ def run_worker(index: int, config: ActorConfig, stop_event: Any, board: WorkerBo
                     time.monotonic() - starting_since,
                 )
                 starting_since = None
+                # Only now: at a lower priority the compile waits behind every other process
+                # of a busy machine. From here on, move requests in the API process come first.
+                lower_process_priority(config.worker_nice)
             step = 0 if model is None else model.step
             for record in records:
                 record.model_step = step
@@ -211,6 +217,18 @@ def announce_start(index: int, game: Any) -> float:
         game.name,
     )
     return time.monotonic()
+
+
+def lower_process_priority(nice: int) -> None:
+    """Lowers every thread of this process to niceness `nice` (Linux keeps one per thread, and a
+    thread inherits its creator's: the model watcher, started before, must be lowered too)."""
+    for task in os.listdir("/proc/self/task"):
+        try:
+            thread = int(task)
+            if os.getpriority(os.PRIO_PROCESS, thread) < nice:
+                os.setpriority(os.PRIO_PROCESS, thread, nice)
+        except OSError:  # the thread has ended meanwhile
+            pass
 
 
 def _die(reason: str) -> NoReturn:

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from reliability_helpers import START_LIMIT_S, free_port
+from reliability_helpers import START_LIMIT_S, free_port, wait_for
 
 
 def start_actor(data_dir: Path) -> subprocess.CompletedProcess:
@@ -167,3 +167,33 @@ def test_stopping_the_actor_kills_workers_that_do_not_stop_in_time() -> None:
         for worker in workers:
             worker.kill()
             worker.join()
+
+
+def test_health_says_what_a_start_prepares(tmp_path: Path, processes) -> None:
+    """While self-play starts (a first start compiles its search; here the worker waits for
+    the model of a resumed learner checkpoint, which holds it there as long as the test needs)
+    /api/health says so, and that the move searches wait for it. Once the worker plays, the
+    API prepares its searches, the game being trained first."""
+    import httpx
+    from actor_models import make_model
+
+    run = tmp_path / "tictactoe"
+    (run / "checkpoints").mkdir(parents=True)
+    (run / "checkpoints" / "latest.pt").write_bytes(b"a checkpoint whose model is not out yet")
+    actor = processes.actor(
+        tmp_path, "--game", "tictactoe", "--workers", "1", "--simulations", "8",
+        "--games-in-parallel", "4", "--no-evaluation", "--resume-wait", "600", warm_up=True,
+    )  # fmt: skip
+
+    def startup() -> dict:
+        return httpx.get(actor.url + "/api/health", timeout=30).json()["startup"]
+
+    first = startup()
+    assert first["selfplay"] == "starting" and first["move_searches"] == "waiting", first
+    assert first["searches_ready"] == [] and first["seconds"] > 0
+    make_model(run / "models" / "latest.onnx", step=3)
+    assert wait_for(lambda: startup()["selfplay"] == "playing", START_LIMIT_S), actor.log()
+    assert wait_for(lambda: startup()["searches_ready"], START_LIMIT_S), actor.log()
+    now = startup()
+    assert now["searches_ready"][0] == "tictactoe", now
+    assert now["move_searches"] in ("compiling", "ready") and now["seconds"] > first["seconds"]

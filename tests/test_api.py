@@ -72,6 +72,10 @@ def test_health_and_games_have_the_contract_shapes(client: TestClient) -> None:
     assert set(health["models"]) == set(list_games())
     assert health["models"]["tictactoe"] == {"step": None, "source": "none", "last_refusal": None}
     assert health["workers"] == [] and health["selfplay_rates"] is None  # serving only
+    startup = health["startup"]  # no self-play and no warm-up: nothing to prepare
+    assert (startup["selfplay"], startup["move_searches"], startup["searches_ready"]) == (
+        "off", "off", [],
+    )  # fmt: skip
     games = {g["name"]: g for g in client.get("/api/games").json()["games"]}
     assert set(games) == set(list_games())
     assert games["tictactoe"] == {
@@ -154,18 +158,19 @@ def test_the_shipped_model_plays_on_request_while_the_run_has_models(tmp_path: P
         assert games["tictactoe"]["pretrained_step"] is None
 
 
-def test_the_warm_up_says_what_it_does(config: ActorConfig, caplog) -> None:
+def test_the_warm_up_says_what_it_does(caplog) -> None:
     """On a first run the API compiles its searches for about a minute, in which moves answer
-    slowly: the log says so, and when they are ready."""
-    service = MoveService(config)
-    try:
-        with caplog.at_level("INFO", logger="actor.api"):
-            service.warm_up()
-    finally:
-        service.close()
+    slowly: the log says so, and when they are ready, the game being trained first."""
+    from actor.startup import SearchWarmUp
+    from engine import get_game, list_games
+
+    warm_up = SearchWarmUp([get_game(name) for name in list_games()], first="othello")
+    with caplog.at_level("INFO", logger="actor.startup"):
+        warm_up.run()
     messages = [record.getMessage() for record in caplog.records]
     assert messages[0].startswith("API: preparing the move searches (a first run compiles")
     assert messages[-1].startswith("API: move searches ready after")
+    assert warm_up.state == "ready" and warm_up.ready == ["othello", "tictactoe", "connect4"]
 
 
 def test_mcts_and_random_players_answer_legal_moves(client: TestClient) -> None:

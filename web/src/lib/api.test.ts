@@ -326,12 +326,14 @@ describe('the health answer', () => {
       workers: 2,
       rates: { gamesPerS: 41.5, positionsPerS: 830 },
       models: { othello: { step: 900, source: 'run' } },
+      startup: null,
     });
     expect(parseHealth({ status: 'ok', training_game: null, selfplay_rates: null })).toEqual({
       trainingGame: null,
       workers: 0,
       rates: null,
       models: {},
+      startup: null,
     });
     expect(() => parseHealth({ training_game: 3 })).toThrow(ApiError);
     expect(() => parseHealth({ selfplay_rates: { games_per_s: 'fast' } })).toThrow(ApiError);

@@ -12,6 +12,20 @@ export interface Health {
   rates: { gamesPerS: number; positionsPerS: number } | null;
   /** Each game's newest model, as /api/games has it. */
   models: Record<string, { step: number | null; source: GameInfo['modelSource'] }>;
+  /** What the actor still prepares after its start (null: an actor that does not say). */
+  startup: Startup | null;
+}
+
+/** A first start compiles the searches: self-play's before its first game, then the API's. */
+export interface Startup {
+  /** starting: a self-play worker has not played its first batch yet (it compiles). */
+  selfplay: 'off' | 'starting' | 'playing';
+  /** The API's move searches; waiting: for self-play to start first. */
+  moveSearches: 'off' | 'waiting' | 'compiling' | 'ready' | 'failed';
+  /** The games whose move searches are prepared. */
+  searchesReady: string[];
+  /** Seconds since the actor started. */
+  seconds: number;
 }
 
 export interface GameInfo {
@@ -241,7 +255,28 @@ export function parseHealth(body: unknown): Health {
     workers: list(health.workers ?? [], 'workers').length,
     rates: health.selfplay_rates == null ? null : parseRates(health.selfplay_rates),
     models: parseModels(health.models ?? {}),
+    startup: health.startup == null ? null : parseStartup(health.startup),
   };
+}
+
+const SELFPLAY_STATES: Startup['selfplay'][] = ['off', 'starting', 'playing'];
+const SEARCH_STATES: Startup['moveSearches'][] = ['off', 'waiting', 'compiling', 'ready', 'failed'];
+
+/** A state this page does not know (a newer actor's) reads as 'off': no notice, no error. */
+function parseStartup(value: unknown): Startup {
+  const startup = object(value, 'startup');
+  return {
+    selfplay: known(startup.selfplay, SELFPLAY_STATES),
+    moveSearches: known(startup.move_searches, SEARCH_STATES),
+    searchesReady: list(startup.searches_ready ?? [], 'startup.searches_ready').map((name) =>
+      str(name, 'startup.searches_ready'),
+    ),
+    seconds: num(startup.seconds, 'startup.seconds'),
+  };
+}
+
+function known<T extends string>(value: unknown, states: T[]): T | 'off' {
+  return states.includes(value as T) ? (value as T) : 'off';
 }
 
 function parseModels(value: unknown): Health['models'] {

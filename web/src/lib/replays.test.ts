@@ -7,6 +7,7 @@ const health = (over: Partial<Health>): Health => ({
   workers: 2,
   rates: null,
   models: {},
+  startup: null,
   ...over,
 });
 
