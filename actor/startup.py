@@ -58,7 +58,7 @@ class SearchWarmUp:
                 if self._stop.wait(POLL_S):
                     return
         self.state = "compiling"
-        log.info("API: preparing the move searches (a first run compiles them: about a minute)")
+        log.info("API: preparing the move searches (a first run compiles them: about 15 s a game)")
         started = time.monotonic()
         for game in self.games:
             for player in PLAYERS:

@@ -208,11 +208,12 @@ def run_worker(index: int, config: ActorConfig, stop_event: Any, board: WorkerBo
 
 
 def announce_start(index: int, game: Any) -> float:
-    """Says that the search is starting: on a first run Numba compiles it for about a minute,
-    in which self-play would otherwise seem to play 0.00 games/s. When it started."""
+    """Says that the search is starting: on a first run Numba compiles it (about half a minute
+    on an idle machine), in which self-play would otherwise seem to play 0.00 games/s. When it
+    started."""
     log.info(
-        "self-play worker %d: starting the %s search (a first run compiles it first: about a"
-        " minute)",
+        "self-play worker %d: starting the %s search (a first run compiles it first: about half a"
+        " minute on an idle machine, longer on a busy one)",
         index,
         game.name,
     )

@@ -445,7 +445,7 @@ def test_a_first_run_says_that_it_compiles_rather_than_playing_0_games_per_s(cap
         worker.announce_start(0, game)
     assert (
         "self-play worker 0: starting the tictactoe search (a first run compiles it first: about"
-        " a minute)" in caplog.text
+        " half a minute on an idle machine, longer on a busy one)" in caplog.text
     )
     totals = board.totals()
     assert progress.line(totals, totals, 5.0) == (
