@@ -4,9 +4,11 @@ For one model (an MCTS `Evaluator`, e.g. an ONNX file loaded by `actor.model.loa
 
 - matches with MCTS at a fixed budget against `random` and classic MCTS (`mcts-N`), colours
   alternating, giving win/draw/loss rates;
-- where perfect play is known, the optimal-move rate on solved positions (see
-  `actor.evaluation_positions`): the network alone (one batched call over all positions) and
-  with `simulations` (all positions searched together, one batched call per round).
+- where perfect play is known, the optimal-move rate on solved positions where a move can be
+  wrong (decisive ones, see `actor.evaluation_positions`), overall and per phase (opening,
+  middle, end): the network alone (one batched call over all positions) and with `simulations`
+  (all positions searched together, one batched call per round). Tic-tac-toe's set also has
+  positions where every move is right: its rate over all of them is kept as "all_positions".
 
 Entries go to `<run>/evaluations.json` (a bounded list in the `evaluations` shape of stats.json,
 written atomically). `EvaluationService` runs this in the background of the actor, in a
@@ -43,9 +45,10 @@ from actor.arena import (
     optimal_move_rate,
     play_match,
     score_interval,
+    search_actions,
 )
 from actor.config import EVALUATION_INTERVAL_BY_GAME
-from actor.evaluation_positions import PONS_SETS
+from actor.evaluation_positions import PHASES, PONS_SETS
 from actor.locking import locked
 from engine import get_game
 from runfiles import set_aside, write_atomic
@@ -57,14 +60,15 @@ EVALUATIONS_FILE = "evaluations.json"
 MAX_ENTRIES = 2000
 
 
-def solved_positions(game_name: str, run_dir: Path | None, settings: EvaluationSettings):
-    """The game's solved test set, or None for a game without a solver."""
+def solved_positions(game_name: str, settings: EvaluationSettings):
+    """The game's solved test set (read or computed in memory, never solved in a run folder),
+    or None for a game without a solver."""
     from actor import evaluation_positions as ep
 
     if game_name == "tictactoe":
         return ep.tictactoe_positions()
-    if game_name == "connect4" and settings.test_positions > 0:
-        return ep.connect4_positions(run_dir, settings.test_positions, settings.seed)
+    if game_name == "connect4" and settings.test_positions != 0:
+        return ep.connect4_positions(settings.test_positions)
     return None
 
 
@@ -106,7 +110,7 @@ class EvaluationSettings:
     mcts_budgets: tuple[int, ...]  # classic MCTS baselines
     play_random: bool = True
     judge_network_alone: bool = True
-    test_positions: int = 500  # Connect 4 solved test set size (0: skip); sd ~1% at 95%
+    test_positions: int | None = None  # Connect 4: this many shipped positions (None: all, 0: none)
     seed: int = 0
     c_puct: float = mcts.DEFAULT_C_PUCT
 
@@ -138,15 +142,16 @@ def evaluate_model(
     game_name: str,
     evaluator: mcts.Evaluator | None,
     step: int,
-    run_dir: Path | None = None,
     settings: EvaluationSettings | None = None,
 ) -> list[dict[str, Any]]:
     """Matches against the baselines and the optimal-move rates of one model, as entries of the
     `evaluations` list. A match's entry also holds "games" and "score_low", "score_high": the
     Wilson 95% interval of its score (a draw counts half; `score_interval`), which 20 games
-    leave wide. A solver's entry also holds "positions", "optimal_moves" (how many of them got
-    a best move), "trivial_share" (the share of positions where every move is optimal) and
-    "random_optimal_rate" (what uniformly random moves score there). Both: "seconds" spent."""
+    leave wide. A solver's entry is about positions where a move can be wrong: its
+    "optimal_move_rate", "positions" and "optimal_moves" (how many of them got a best move),
+    "phases" (those counts per phase), "random_optimal_rate" (what uniformly random moves score
+    there); "trivial_share" is the share of the set where every move is optimal and, when there
+    are such positions, "all_positions" counts over the whole set. Both: "seconds" spent."""
     game = get_game(game_name)
     settings = settings or default_settings(game_name)
     entries = []
@@ -169,21 +174,23 @@ def evaluate_model(
                 score_high=round(high, 4), seconds=time.perf_counter() - start,
             )  # fmt: skip
         )
-    positions = solved_positions(game_name, run_dir, settings)
+    positions = solved_positions(game_name, settings)
     if positions is not None:
         budgets = ([0] if settings.judge_network_alone else []) + [settings.simulations]
+        random_rate = round(positions.decisive().random_rate, 4)
         for simulations in dict.fromkeys(budgets):
             start = time.perf_counter()
-            rate = optimal_move_rate(
-                game, positions, evaluator, simulations, c_puct=settings.c_puct
+            actions = search_actions(
+                game, positions.states, simulations, evaluator, c_puct=settings.c_puct
             )
+            judged = positions.judge(actions)
+            if judged["all_positions"]["positions"] == judged["positions"]:
+                del judged["all_positions"]  # every position is decisive: the same figure
             entries.append(
                 _entry(
-                    step, "solver", simulations, optimal_move_rate=rate,
-                    positions=len(positions), optimal_moves=round(rate * len(positions)),
+                    step, "solver", simulations, **judged,
                     trivial_share=round(positions.trivial_share, 4),
-                    random_optimal_rate=round(positions.random_rate, 4),
-                    seconds=time.perf_counter() - start,
+                    random_optimal_rate=random_rate, seconds=time.perf_counter() - start,
                 )  # fmt: skip
             )
     return entries
@@ -295,7 +302,7 @@ def evaluate_file(
         log.info("%s: step %d is evaluated already", game_name, model.step)
         return []
     start = time.perf_counter()
-    entries = evaluate_model(game_name, model, model.step, run_dir, settings)
+    entries = evaluate_model(game_name, model, model.step, settings)
     if save:
         append_evaluations(Path(run_dir), entries)
     log.info(
@@ -307,11 +314,12 @@ def evaluate_file(
 
 def summary(entries: list[dict[str, Any]]) -> str:
     """One line: win/draw/loss per opponent with the score's 95% interval, optimal-move rates
-    per budget (`optimal_text`)."""
+    per budget (`optimal_text`) on positions where a move can be wrong, with their count, per
+    phase, and over all positions where the set has others."""
     parts = []
     for entry in entries:
         if entry.get("optimal_move_rate") is not None:
-            parts.append(f"optimal@{entry['simulations']} {optimal_text(entry)}")
+            parts.append(f"optimal@{entry['simulations']} {judged_text(entry)}")
             continue
         part = (
             f"vs {entry['opponent']} {entry['win_rate']:.2f}/{entry['draw_rate']:.2f}/"
@@ -321,6 +329,31 @@ def summary(entries: list[dict[str, Any]]) -> str:
             part += f" (score 95% {entry['score_low']:.2f}-{entry['score_high']:.2f})"
         parts.append(part)
     return ", ".join(parts)
+
+
+def judged_text(entry: dict[str, Any]) -> str:
+    """'97.3% of 3,412 positions where a move can be wrong (opening 95.0% of 600, ...); all
+    positions 98.1%'; an entry written before phases were judged says "all positions"."""
+    count = entry.get("positions")
+    if not entry.get("phases"):
+        return f"{optimal_text(entry)} of {count or 0:,} positions (all positions)"
+    phases = ", ".join(
+        f"{phase} {optimal_text(counts_entry(entry['phases'][phase]))} of "
+        f"{entry['phases'][phase]['positions']:,}"
+        for phase in PHASES
+        if entry["phases"].get(phase, {}).get("positions")
+    )
+    text = f"{optimal_text(entry)} of {count:,} positions where a move can be wrong ({phases})"
+    if entry.get("all_positions"):
+        text += f"; all positions {optimal_text(counts_entry(entry['all_positions']))}"
+    return text
+
+
+def counts_entry(counts: dict[str, int]) -> dict[str, Any]:
+    """{"positions", "optimal_moves"} as an entry `optimal_text` reads."""
+    positions = counts["positions"]
+    rate = counts["optimal_moves"] / positions if positions else 0.0
+    return {**counts, "optimal_move_rate": rate}
 
 
 def optimal_text(entry: dict[str, Any]) -> str:
@@ -529,6 +562,11 @@ def format_table(entries: list[dict[str, Any]]) -> str:
             f"{pct('draw_rate'):>6} {pct('loss_rate'):>6} {optimal:>11} "
             f"{entry.get('seconds', 0.0):>6.1f}"
         )
+    lines += [
+        f"optimal@{entry['simulations']}: {judged_text(entry)}"
+        for entry in entries
+        if entry.get("optimal_move_rate") is not None
+    ]
     return "\n".join(lines)
 
 
@@ -544,7 +582,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--simulations", type=int, help="the model's MCTS budget")
     parser.add_argument("--games", type=int, help="games per baseline")
     parser.add_argument("--mcts", type=int, nargs="*", help="classic MCTS baseline budgets")
-    parser.add_argument("--positions", type=int, help="connect4 solved test set size")
+    parser.add_argument(
+        "--positions", type=int, help="connect4: judge this many shipped positions (default all)"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--pons", nargs="*", metavar="SET", help="also Pons sets (none: all)")
     parser.add_argument("--pons-limit", type=int, default=100, help="positions per Pons set")

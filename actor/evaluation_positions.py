@@ -2,12 +2,15 @@
 
 A `PositionSet` holds positions and the exact win/draw/loss value of every legal move there
 (+1/0/-1 for the side to move, NaN for illegal moves), so "was this move optimal?" is a lookup:
-a move is optimal when its value equals the best one (any winning move is right).
+a move is optimal when its value equals the best one (any winning move is right). A position is
+decisive when some legal move is not optimal: only there can a move be wrong, so accuracy is
+reported on decisive positions, per phase of the game (by stones on the board, `PHASES`).
 
-- Tic-tac-toe: every reachable non-terminal position (4,520), each move solved by minimax.
-- Connect 4: positions from games between strong (classic MCTS) and random moves, 8 to 30
-  stones, solved by the project's solver; generated from a seed once, then cached in the run
-  folder (solving early positions takes seconds each).
+- Tic-tac-toe: every reachable non-terminal position (4,520), each move solved by minimax in
+  memory (a second).
+- Connect 4: the shipped set `actor/positions/connect4.txt` (how it was made: the README
+  there), decisive positions only, each move solved once by the project's solver; read, never
+  solved, when a run evaluates.
 - Pascal Pons' benchmark sets, shipped in `engine/solvers/pons/` (source and licence in its
   README) and solved once per run folder (the files give only the position's score, not each
   move's value).
@@ -18,7 +21,6 @@ from __future__ import annotations
 import functools
 import io
 import logging
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,7 +36,13 @@ log = logging.getLogger(__name__)
 PONS_DIR = Path(engine.solvers.__file__).resolve().parent / "pons"  # package data
 PONS_SETS = ("Test_L3_R1", "Test_L2_R1", "Test_L2_R2", "Test_L1_R1", "Test_L1_R2", "Test_L1_R3")
 CACHE_FOLDER = "evaluation"  # inside the run folder
-PROGRESS_EVERY_S = 15.0  # a log line this often while a test set is being solved
+POSITIONS_DIR = Path(__file__).resolve().parent / "positions"  # package data
+CONNECT4_POSITIONS_FILE = POSITIONS_DIR / "connect4.txt"
+VALUE_CHARS = {1: "+", 0: "=", -1: "-"}  # a move's value in the positions file; "." illegal
+# Phases by stones on the board: opening up to the first bound, middle up to the second, then end.
+PHASES = ("opening", "middle", "end")
+PHASE_LAST_STONES = {"tictactoe": (2, 5), "connect4": (10, 24)}
+MOVES_PLAYED = 2  # both games' states are [first's stones, second's, moves played, status]
 
 
 @dataclass(frozen=True, eq=False)
@@ -77,10 +85,57 @@ class PositionSet:
         return float((optimal / np.maximum(legal.sum(axis=1), 1)).mean())
 
     @property
+    def decisive_mask(self) -> np.ndarray:
+        """bool [P]: positions where some legal move is not optimal (a move can be wrong)."""
+        legal = ~np.isnan(self.action_values)
+        return ~(self.optimal_mask | ~legal).all(axis=1)
+
+    @property
     def trivial_share(self) -> float:
         """The share of positions where every legal move is optimal (they test nothing)."""
-        legal = ~np.isnan(self.action_values)
-        return float(((self.optimal_mask | ~legal).all(axis=1)).mean()) if len(self) else 0.0
+        return float((~self.decisive_mask).mean()) if len(self) else 0.0
+
+    def phase_masks(self) -> dict[str, np.ndarray]:
+        """bool [P] per phase (`PHASES`), by the stones on the board."""
+        opening_last, middle_last = PHASE_LAST_STONES[self.game]
+        stones = self.states[:, MOVES_PLAYED]
+        return {
+            "opening": stones <= opening_last,
+            "middle": (stones > opening_last) & (stones <= middle_last),
+            "end": stones > middle_last,
+        }
+
+    def subset(self, mask: np.ndarray, name: str) -> PositionSet:
+        return PositionSet(self.game, name, self.states[mask], self.action_values[mask])
+
+    def decisive(self) -> PositionSet:
+        """The decisive positions only (`decisive_mask`)."""
+        return self.subset(self.decisive_mask, f"{self.name}-decisive")
+
+    def judge(self, actions: np.ndarray) -> dict[str, object]:
+        """How `actions[i]` (one per position) fare: on decisive positions, "positions",
+        "optimal_moves" and "optimal_move_rate" (None without decisive positions), and the
+        same counts per phase ("phases"); on every position, "all_positions"."""
+        actions = np.asarray(actions, dtype=np.int64)
+        if actions.shape != (len(self),):
+            raise ValueError(f"need one action per position ({len(self)}), got {actions.shape}")
+        optimal = self.optimal_mask[np.arange(len(self)), actions]
+        decisive = self.decisive_mask
+        count, right = int(decisive.sum()), int((optimal & decisive).sum())
+        phases = {
+            phase: {
+                "positions": int((mask & decisive).sum()),
+                "optimal_moves": int((mask & decisive & optimal).sum()),
+            }
+            for phase, mask in self.phase_masks().items()
+        }
+        return {
+            "positions": count,
+            "optimal_moves": right,
+            "optimal_move_rate": right / count if count else None,
+            "phases": phases,
+            "all_positions": {"positions": len(self), "optimal_moves": int(optimal.sum())},
+        }
 
 
 def _atomic_save_npz(path: Path, **arrays: np.ndarray) -> None:
@@ -157,95 +212,58 @@ def tictactoe_positions() -> PositionSet:
 # ---------------------------------------------------------------- connect 4
 
 
-def generate_connect4_positions(
-    count: int,
-    seed: int = 0,
-    *,
-    min_stones: int = 8,
-    max_stones: int = 30,
-    strong_share: float = 0.5,
-    strong_simulations: int = 300,
-    solver_time_s: float = 3.0,
-) -> PositionSet:
-    """`count` distinct solved positions with `min_stones`..`max_stones` stones, each from a
-    game where every move is classic MCTS (`strong_simulations`) with probability
-    `strong_share`, else uniformly random. Positions the solver cannot finish in
-    `solver_time_s` are skipped (counted) and replaced. Deterministic for a seed."""
-    if not 0 < min_stones <= max_stones < 42:
-        raise ValueError(f"need 0 < min_stones <= max_stones < 42, got {min_stones}, {max_stones}")
-    from actor.mcts import classic_mcts_search
+def read_connect4_positions(path: Path = CONNECT4_POSITIONS_FILE) -> PositionSet:
+    """The positions file's set (format: `format_connect4_line`; lines starting with # are
+    comments). A ValueError names the first bad line: an impossible move, a finished game, or
+    values that do not mark exactly the legal moves."""
+    from engine.solvers.connect4 import board_from_moves
 
     game = get_game("connect4")
-    rng = np.random.default_rng(seed)
-    states: list[np.ndarray] = []
-    values: list[np.ndarray] = []
-    seen: set[bytes] = set()
-    skipped = 0
-    attempts = 0
-    started = last_report = time.perf_counter()
-    while len(states) < count:
-        if time.perf_counter() - last_report >= PROGRESS_EVERY_S:  # minutes of solving: say so
-            last_report = time.perf_counter()
-            log.info(
-                "solving connect4 test positions: %d/%d (%.1f/s, %d skipped so far)",
-                len(states), count, len(states) / (last_report - started), skipped,
-            )  # fmt: skip
-        attempts += 1
-        if attempts > 20 * count + 100:
-            raise RuntimeError(f"could not make {count} connect4 positions ({skipped} unsolved)")
-        stones = int(rng.integers(min_stones, max_stones + 1))
-        state = game.initial_state()
-        for _ in range(stones):
-            if game.status(state) != ONGOING:
-                break
-            if rng.random() < strong_share:
-                seed_move = int(rng.integers(2**31))
-                action = classic_mcts_search(game, state, strong_simulations, seed=seed_move).action
-            else:
-                action = int(rng.choice(np.flatnonzero(game.legal_mask(state))))
-            game.apply_action(state, action)
-        if game.status(state) != ONGOING or state.tobytes() in seen:
-            continue
-        solved = _solve("connect4", state, solver_time_s)
-        if solved is None:
-            skipped += 1
-            continue
-        seen.add(state.tobytes())
-        states.append(state)
-        values.append(solved)
-    return PositionSet(
-        "connect4", f"connect4-seed{seed}", np.stack(states), np.stack(values), skipped
-    )
+    char_values = {char: float(value) for value, char in VALUE_CHARS.items()} | {".": np.nan}
+    states, values = [], []
+    with open(path, encoding="ascii") as file:
+        for number, line in enumerate(file, 1):
+            fields = line.split()
+            if not fields or fields[0].startswith("#"):
+                continue
+            try:
+                if len(fields) != 2 or not fields[0].isdigit() or len(fields[1]) != 7:
+                    raise ValueError("expected '<columns 1-7> <7 value chars>'")
+                moves = [int(digit) - 1 for digit in fields[0]]
+                if board_from_moves(moves)[2]:
+                    raise ValueError("the game is over")
+                row = np.array([char_values[char] for char in fields[1]], dtype=np.float32)
+            except (ValueError, KeyError) as error:
+                raise ValueError(f"{path}:{number}: {error}") from None
+            state = game.initial_state()
+            for move in moves:
+                game.apply_action(state, move)
+            if not np.array_equal(~np.isnan(row), game.legal_mask(state)):
+                raise ValueError(f"{path}:{number}: values do not mark the legal moves")
+            states.append(state)
+            values.append(row)
+    if not states:
+        raise ValueError(f"{path}: no positions")
+    return PositionSet("connect4", Path(path).stem, np.stack(states), np.stack(values))
 
 
-def connect4_positions(
-    run_dir: Path | None, count: int = 500, seed: int = 0, **options: float
-) -> PositionSet:
-    """The Connect 4 test set for (`count`, `seed`): read from `<run>/evaluation/` when cached,
-    else generated (minutes for 500 positions: solving early positions is slow) and cached."""
-    # The generation options are in the name: a cache made with others is another set.
-    name = f"connect4-seed{seed}-n{count}" + "".join(f"-{k}{v}" for k, v in sorted(options.items()))
-    path = None if run_dir is None else Path(run_dir) / CACHE_FOLDER / f"{name}.npz"
-    if path is not None:
-        cached = _load_cached(path, "connect4", name)
-        if cached is not None and len(cached) == count:
-            return cached
-    start = time.perf_counter()
-    positions = generate_connect4_positions(count, seed, **options)
-    log.info(
-        "solved %d connect4 test positions in %.1f s (%d skipped)",
-        count, time.perf_counter() - start, positions.skipped,
-    )  # fmt: skip
-    if path is not None:
-        _atomic_save_npz(
-            path,
-            states=positions.states,
-            action_values=positions.action_values,
-            skipped=np.int64(positions.skipped),
-        )
-    return PositionSet(
-        "connect4", name, positions.states, positions.action_values, positions.skipped
-    )
+@functools.cache
+def connect4_positions(count: int | None = None) -> PositionSet:
+    """The shipped Connect 4 set, or `count` of its positions spread evenly over it."""
+    positions = read_connect4_positions()
+    if count is None or count >= len(positions):
+        return positions
+    if count <= 0:
+        raise ValueError(f"count must be positive, got {count}")
+    picked = np.zeros(len(positions), dtype=bool)
+    picked[np.linspace(0, len(positions) - 1, count).round().astype(np.int64)] = True
+    return positions.subset(picked, f"{positions.name}-n{count}")
+
+
+def format_connect4_line(moves: list[int], values: np.ndarray) -> str:
+    """'<columns 1-7 played> <value char per column>', the positions file's line format."""
+    chars = "".join("." if np.isnan(v) else VALUE_CHARS[int(v)] for v in values)
+    return f"{''.join(str(move + 1) for move in moves)} {chars}"
 
 
 def read_pons_set(path: Path, limit: int | None = None) -> list[tuple[list[int], int]]:

@@ -77,9 +77,9 @@ def main() -> None:
 
     # One evaluation in this process, alone: wall and CPU time, and its parts (after a warm-up
     # that compiles the searches and builds or solves the test positions).
-    ev.evaluate_model(game.name, model, 1, run_dir, settings)
+    ev.evaluate_model(game.name, model, 1, settings)
     wall, cpu = time.perf_counter(), time.process_time()
-    entries = ev.evaluate_model(game.name, model, 1, run_dir, settings)
+    entries = ev.evaluate_model(game.name, model, 1, settings)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     parts = {f"{e['opponent']}@{e['simulations']}": round(e["seconds"], 3) for e in entries}
     print(f"one evaluation alone: {wall:.2f} s wall, {cpu:.2f} s CPU; parts (s): {parts}")

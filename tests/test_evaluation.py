@@ -6,9 +6,11 @@ Real ONNX Runtime sessions on small models made here, the project's real solvers
 from __future__ import annotations
 
 import json
-import logging
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,10 +20,12 @@ from reliability_helpers import START_LIMIT_S, wait_for, wait_gone
 from actor import arena, mcts
 from actor import evaluation as ev
 from actor.evaluation_positions import (
+    PHASES,
     PositionSet,
     connect4_positions,
     pons_positions,
     reachable_positions,
+    read_connect4_positions,
     tictactoe_positions,
 )
 from actor.model import load_model
@@ -29,6 +33,7 @@ from engine import get_game
 
 TICTACTOE = get_game("tictactoe")
 CONNECT4 = get_game("connect4")
+REPO = Path(__file__).resolve().parent.parent
 SMALL = ev.EvaluationSettings(simulations=8, games_per_opponent=4, mcts_budgets=(16,))
 
 
@@ -293,15 +298,24 @@ def test_evaluate_file_writes_entries_in_the_stats_shape(tmp_path):
     for entry in entries:
         assert keys <= set(entry) and entry["step"] == 12
     assert abs(sum(entries[0][k] for k in ("win_rate", "draw_rate", "loss_rate")) - 1) < 1e-9
-    assert entries[0]["games"] == 4 and entries[2]["positions"] == 4520
+    decisive = tictactoe_positions().decisive()
+    assert entries[0]["games"] == 4 and entries[2]["positions"] == len(decisive) == 3191
     assert 0.0 < entries[2]["optimal_move_rate"] < 1.0
-    assert entries[2]["optimal_moves"] == round(entries[2]["optimal_move_rate"] * 4520)
+    assert entries[2]["optimal_moves"] == round(entries[2]["optimal_move_rate"] * 3191)
+    for judged in entries[2:]:  # decisive positions by phase, and all 4,520 kept apart
+        phases = judged["phases"]
+        assert sum(phases[phase]["positions"] for phase in PHASES) == 3191
+        assert sum(phases[phase]["optimal_moves"] for phase in PHASES) == judged["optimal_moves"]
+        assert judged["all_positions"]["positions"] == 4520
+        trivial = 4520 - 3191  # every move is right there
+        assert judged["all_positions"]["optimal_moves"] == judged["optimal_moves"] + trivial
+        assert judged["trivial_share"] == round(trivial / 4520, 4)
     for match in entries[:2]:  # the score's Wilson interval over the 4 games played
         score = match["win_rate"] + match["draw_rate"] / 2
         low, high = arena.score_interval(score, 4)
         assert (match["score_low"], match["score_high"]) == (round(low, 4), round(high, 4))
         assert match["score_low"] <= score <= match["score_high"]
-    random_rate = round(tictactoe_positions().random_rate, 4)
+    random_rate = round(decisive.random_rate, 4)
     assert entries[2]["random_optimal_rate"] == entries[3]["random_optimal_rate"] == random_rate
     assert ev.read_evaluations(run_dir) == json.loads(json.dumps(entries))
 
@@ -462,35 +476,82 @@ def test_closing_stops_a_running_evaluation_at_once(tmp_path):
     assert not wait_gone(pids, 60)  # the evaluation itself takes many minutes
 
 
-def test_connect4_test_set_is_solved_deterministic_and_cached(tmp_path, monkeypatch, caplog):
-    options = {"min_stones": 24, "max_stones": 30, "strong_share": 0.0}
-    monkeypatch.setattr("actor.evaluation_positions.PROGRESS_EVERY_S", 0.0)
-    with caplog.at_level(logging.INFO, logger="actor.evaluation_positions"):
-        first = connect4_positions(tmp_path, count=4, seed=2, **options)
-    assert "solving connect4 test positions: 3/4" in caplog.text  # progress while solving
-    cache = (
-        tmp_path / "evaluation" / "connect4-seed2-n4-max_stones30-min_stones24-strong_share0.0.npz"
-    )
-    assert cache.exists() and len(first) == 4
-    stones = [bin(int(s[0] | s[1])).count("1") for s in first.states]
-    assert all(24 <= n <= 30 for n in stones)
-    again = connect4_positions(tmp_path, count=4, seed=2, **options)
-    assert np.array_equal(first.states, again.states)
-    assert np.array_equal(first.action_values, again.action_values, equal_nan=True)
-    legal = np.stack([CONNECT4.legal_mask(s) for s in first.states])
-    assert np.array_equal(~np.isnan(first.action_values), legal)
-    best = np.nan_to_num(first.action_values, nan=-9).argmax(axis=1)
-    worst = np.nan_to_num(first.action_values, nan=9).argmin(axis=1)
-    assert first.optimal_rate(best) == 1.0
-    decisive = np.nanmax(first.action_values, 1) > np.nanmin(first.action_values, 1)
-    assert first.optimal_rate(worst) == pytest.approx(1 - decisive.mean())
-    # Other generation options are another set, not the cached one.
-    later = connect4_positions(tmp_path, count=4, seed=2, **{**options, "min_stones": 28})
-    assert all(bin(int(s[0] | s[1])).count("1") >= 28 for s in later.states)
-    # A cache whose rows do not fit the engine (another version's states) is rebuilt.
-    np.savez(cache, states=first.states[:, :2], action_values=first.action_values, skipped=0)
-    rebuilt = connect4_positions(tmp_path, count=4, seed=2, **options)
-    assert np.array_equal(rebuilt.states, first.states)
+def test_shipped_connect4_set_holds_decisive_solved_positions_of_every_phase():
+    positions = read_connect4_positions()
+    assert len(positions) >= 1000 and positions.trivial_share == 0.0
+    assert len({state.tobytes() for state in positions.states}) == len(positions)
+    stones = positions.states[:, 2]
+    assert stones.min() == 4 and stones.max() <= 30  # openings from 4 stones on
+    counts = {phase: int(mask.sum()) for phase, mask in positions.phase_masks().items()}
+    assert sum(counts.values()) == len(positions) and min(counts.values()) >= 50
+    legal = np.stack([CONNECT4.legal_mask(state) for state in positions.states])
+    assert np.array_equal(~np.isnan(positions.action_values), legal)
+    # The solver agrees again on late positions (a second each at most; early ones take long).
+    from engine.solvers import solve_action_values
+
+    for row in np.flatnonzero(stones >= 22)[:: max(1, int((stones >= 22).sum()) // 8)]:
+        solved = solve_action_values("connect4", positions.states[row], time_limit_s=60.0)
+        assert np.array_equal(solved, positions.action_values[row], equal_nan=True)
+
+
+def test_connect4_positions_file_refuses_bad_lines(tmp_path):
+    path = tmp_path / "set.txt"
+    cases = {
+        "4 ++++++": "expected",  # six values, not seven
+        "4 +++x+++": "x",  # not a value character
+        "9 +++++++": "column 8",  # no such column
+        "1111111 +++++++": "full",  # a seventh stone in a column
+        "111111 +++++++": "legal moves",  # column 1 is full: its value must be "."
+        "1212121 +++++++": "over",  # four in column 1: finished
+    }
+    for line, words in cases.items():
+        path.write_text(f"# a comment\n4 +=-+=-+\n{line}\n")
+        with pytest.raises(ValueError, match=f"{path}:3: .*{words}"):
+            read_connect4_positions(path)
+    path.write_text("# only a comment\n")
+    with pytest.raises(ValueError, match="no positions"):
+        read_connect4_positions(path)
+
+
+def test_connect4_evaluation_judges_the_shipped_set_without_solving(tmp_path):
+    """A real ONNX model judged on the shipped set: network alone and searched, every position
+    decisive, counts per phase adding up, and nothing solved or cached in the run folder."""
+    run_dir = tmp_path / "connect4"
+    path = make_model(run_dir / "models" / "latest.onnx", "connect4", step=4)
+    settings = ev.EvaluationSettings(simulations=4, games_per_opponent=0, mcts_budgets=())
+    entries = ev.evaluate_file("connect4", run_dir, path, settings)
+    shipped = connect4_positions()
+    assert [(e["opponent"], e["simulations"]) for e in entries] == [("solver", 0), ("solver", 4)]
+    for entry in entries:
+        assert entry["positions"] == len(shipped) and entry["trivial_share"] == 0.0
+        assert entry["optimal_move_rate"] == entry["optimal_moves"] / len(shipped)
+        assert "all_positions" not in entry  # every position is decisive: one figure
+        counts = [entry["phases"][phase] for phase in PHASES]
+        assert sum(c["positions"] for c in counts) == len(shipped)
+        assert sum(c["optimal_moves"] for c in counts) == entry["optimal_moves"]
+        assert all(0 < c["optimal_moves"] < c["positions"] for c in counts)  # untrained
+    assert not (run_dir / "evaluation").exists()  # no solving, no cache in the run folder
+    line = ev.summary(entries)
+    assert f"of {len(shipped):,} positions where a move can be wrong (opening " in line
+    assert "all positions" not in line
+    part = connect4_positions(100)
+    assert len(part) == 100 and np.array_equal(part.states[0], shipped.states[0])
+
+
+def test_only_decisive_positions_count_and_all_positions_are_kept_apart():
+    positions = tictactoe_positions()
+    values = np.nan_to_num(positions.action_values, nan=9.0)
+    worst = values.argmin(axis=1)  # wrong wherever a move can be wrong
+    judged = positions.judge(worst)
+    decisive = positions.decisive_mask
+    assert judged["positions"] == int(decisive.sum()) and judged["optimal_moves"] == 0
+    assert judged["optimal_move_rate"] == 0.0
+    assert judged["all_positions"] == {"positions": 4520, "optimal_moves": int((~decisive).sum())}
+    opening = judged["phases"]["opening"]  # up to 2 stones: 69 of 82 positions are decisive
+    assert opening == {"positions": 69, "optimal_moves": 0}
+    assert not decisive[0]  # the empty board: every first move draws
+    best = np.nan_to_num(positions.action_values, nan=-9.0).argmax(axis=1)
+    assert positions.judge(best)["optimal_move_rate"] == 1.0
 
 
 def test_pons_sets_are_read_in_place_and_judged(tmp_path):
@@ -531,8 +592,20 @@ def test_the_log_line_counts_moves_where_a_percentage_would_round_to_100():
     match = {"opponent": "mcts-64", "simulations": 64, "win_rate": 0.5, "draw_rate": 0.5,
              "loss_rate": 0.0, "score_low": 0.53, "score_high": 0.89}  # fmt: skip
     line = ev.summary([match, near, {**judged, "optimal_move_rate": 1.0, "optimal_moves": 4520}])
-    assert line == (
-        "vs mcts-64 0.50/0.50/0.00 (score 95% 0.53-0.89), optimal@64 4,518/4,520, optimal@64 100.0%"
+    assert line == (  # entries without phases are over all positions, and say so
+        "vs mcts-64 0.50/0.50/0.00 (score 95% 0.53-0.89), optimal@64 4,518/4,520 of 4,520 "
+        "positions (all positions), optimal@64 100.0% of 4,520 positions (all positions)"
+    )
+    phased = {
+        **judged, "positions": 3191, "optimal_moves": 3189, "optimal_move_rate": 3189 / 3191,
+        "phases": {"opening": {"positions": 69, "optimal_moves": 67},
+                   "middle": {"positions": 1594, "optimal_moves": 1594},
+                   "end": {"positions": 1528, "optimal_moves": 1528}},
+        "all_positions": {"positions": 4520, "optimal_moves": 4518},
+    }  # fmt: skip
+    assert ev.summary([phased]) == (
+        "optimal@64 99.9% of 3,191 positions where a move can be wrong (opening 97.1% of "
+        "69, middle 100.0% of 1,594, end 100.0% of 1,528); all positions 4,518/4,520"
     )
     assert ev.optimal_text({**judged, "optimal_move_rate": 0.973}) == "97.3%"
     assert "4,518/4,520" in ev.format_table([near])
@@ -555,3 +628,29 @@ def test_two_models_play_a_match_from_the_command_line(tmp_path, capsys):
     assert arena.main(["--game", "tictactoe", str(first), str(tmp_path / "none.onnx")]) == 2
     err = capsys.readouterr().err
     assert "not 'tictactoe'" in err and "does not exist" in err
+
+
+def test_position_generator_resumes_where_it_stopped_and_writes_a_readable_set(tmp_path):
+    """Stopped after 1 kept position and restarted for 2, the generator's records are those of
+    one uninterrupted run for 2 (each candidate comes from its own seed), and `write` makes a
+    file the evaluation reads."""
+    script = [sys.executable, str(REPO / "scripts" / "make_connect4_positions.py")]
+
+    def solve(folder: Path, count: int) -> None:
+        args = ["solve", "--kind", "play", "--count", str(count), "--partial-dir", str(folder)]
+        subprocess.run([*script, *args], check=True, capture_output=True, timeout=600)
+
+    solve(tmp_path / "resumed", 1)
+    solve(tmp_path / "resumed", 2)
+    solve(tmp_path / "once", 2)
+    resumed = (tmp_path / "resumed" / "play-seed0.txt").read_text()
+    assert resumed == (tmp_path / "once" / "play-seed0.txt").read_text()
+    records = [line.split() for line in resumed.splitlines()[1:]]
+    assert [int(r[0]) for r in records] == list(range(len(records)))
+    assert sum(r[1] == "kept" for r in records) == 2
+    out = tmp_path / "set.txt"
+    args = ["write", "--partial-dir", str(tmp_path / "resumed"), "--out", str(out)]
+    subprocess.run([*script, *args], check=True, capture_output=True, timeout=600)
+    written = read_connect4_positions(out)
+    assert len(written) == 2 and written.trivial_share == 0.0
+    assert "# play seed 0: " in out.read_text()

@@ -86,6 +86,16 @@ export interface HistoryPoint {
   replay_oldest_step: number | null;
 }
 
+/** The phases of a game the solver's judgement is split by, by stones on the board. */
+export const PHASES = ['opening', 'middle', 'end'] as const;
+export type Phase = (typeof PHASES)[number];
+
+/** Positions judged and how many of them got a best move. */
+export interface JudgedCounts {
+  positions: number;
+  optimal_moves: number;
+}
+
 export interface Evaluation {
   step: number;
   time: number | null;
@@ -97,10 +107,17 @@ export interface Evaluation {
   optimal_move_rate: number | null;
   /** What uniformly random moves score on the same solved positions (solver entries). */
   random_optimal_rate: number | null;
-  /** How many solved positions were judged (solver entries). */
+  /**
+   * How many solved positions were judged (solver entries): those where a move can be wrong
+   * when `phases` is there, else every position of the set (older entries).
+   */
   positions: number | null;
   /** How many of them got a best move (solver entries). */
   optimal_moves?: number | null;
+  /** The same counts per phase of the game (solver entries that have them). */
+  phases?: Partial<Record<Phase, JudgedCounts>> | null;
+  /** The counts over every position of the set, where it also has ones no move can lose. */
+  all_positions?: JudgedCounts | null;
   /** Games played (match entries). */
   games?: number | null;
   /** Wilson's 95% interval of the score, a draw counting half (match entries). */
@@ -231,6 +248,23 @@ function num(value: unknown, what: string): number {
 
 function optNum(value: unknown): number | null {
   return isFiniteNumber(value) ? value : null;
+}
+
+function optCounts(value: unknown): JudgedCounts | null {
+  if (typeof value !== 'object' || value === null) return null;
+  const { positions, optimal_moves } = value as Json;
+  if (!isFiniteNumber(positions) || !isFiniteNumber(optimal_moves)) return null;
+  return { positions, optimal_moves };
+}
+
+function optPhases(value: unknown): Partial<Record<Phase, JudgedCounts>> | null {
+  if (typeof value !== 'object' || value === null) return null;
+  const phases: Partial<Record<Phase, JudgedCounts>> = {};
+  for (const phase of PHASES) {
+    const counts = optCounts((value as Json)[phase]);
+    if (counts) phases[phase] = counts;
+  }
+  return Object.keys(phases).length > 0 ? phases : null;
 }
 
 function str(value: unknown, what: string): string {
@@ -426,6 +460,8 @@ export function parseStats(body: unknown): Stats {
         random_optimal_rate: optNum(row.random_optimal_rate),
         positions: optNum(row.positions),
         optimal_moves: optNum(row.optimal_moves),
+        phases: optPhases(row.phases),
+        all_positions: optCounts(row.all_positions),
         games: optNum(row.games),
         score_low: optNum(row.score_low),
         score_high: optNum(row.score_high),

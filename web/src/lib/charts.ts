@@ -184,8 +184,11 @@ export function perfectPlayText(
   const all = game === 'tictactoe';
   const where = all ? 'reachable' : 'test';
   const count = perfect[0].latest.positions;
+  const scope = perfect[0].latest.phases ? ' where a move can be wrong' : '';
   const positions =
-    count === null ? `every ${where} position` : `all ${stepNumber(count)} ${where} positions`;
+    count === null
+      ? `every ${where} position`
+      : `all ${stepNumber(count)} ${where} positions${scope}`;
   const search = (p: PerfectPlay) => (p.simulations ? `${p.simulations} sims` : 'network alone');
   const held = perfect.filter((p) => p.since !== null);
   const lost = perfect.filter((p) => p.since === null);
@@ -524,8 +527,14 @@ export function buildCharts(stats: Stats, axis: XAxis = 'step'): ChartSpec[] {
       const random = judged.map((e) => e.random_optimal_rate).filter((r) => r !== null);
       const floor = random.length > 0 ? [optimal.x.map(() => random[random.length - 1])] : [];
       const ys = [...optimal.ys, ...floor];
+      // Which positions the newest judgement counts (older entries counted all of them).
+      const latest = judged[judged.length - 1];
+      const count = latest.positions === null ? '' : `${stepNumber(latest.positions)} `;
+      const scope = latest.phases
+        ? `on ${count}positions where a move can be wrong`
+        : `on all ${count}positions`;
       charts.push({
-        title: 'Optimal-move rate (judged by the solver)',
+        title: `Optimal-move rate ${scope} (judged by the solver)`,
         testid: 'chart-optimal',
         x: optimal.x,
         series: [
