@@ -65,7 +65,10 @@ class Progress:
         minute), rather than 0.00 games/s as if that were how fast it plays."""
         game = self.config.game
         if not current["batches"]:
-            return f"self-play {game}: starting (a first run compiles the search: about a minute)"
+            return (
+                f"self-play {game}: starting (a first run compiles the search:"
+                " about half a minute on an idle machine)"
+            )
         rate = {k: (current[k] - previous[k]) / elapsed for k in ("games", "positions")}
         evals = (current["nn_evals"] - previous["nn_evals"]) / elapsed
         batches = current["batches"] - previous["batches"]

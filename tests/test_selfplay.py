@@ -449,7 +449,8 @@ def test_a_first_run_says_that_it_compiles_rather_than_playing_0_games_per_s(cap
     )
     totals = board.totals()
     assert progress.line(totals, totals, 5.0) == (
-        "self-play tictactoe: starting (a first run compiles the search: about a minute)"
+        "self-play tictactoe: starting (a first run compiles the search:"
+        " about half a minute on an idle machine)"
     )
     board.publish(0, batches=40, games=12, positions=90, nn_evals=800, batch_size=128)
     line = progress.line(totals, board.totals(), 5.0)
