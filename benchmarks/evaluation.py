@@ -35,6 +35,7 @@ from actor import evaluation as ev  # noqa: E402
 from actor.model import load_model  # noqa: E402
 from actor.selfplay import SelfPlay, default_config  # noqa: E402
 from engine import get_game  # noqa: E402
+from runfiles.layout import RunFolder  # noqa: E402
 
 
 def export_default_network(game_name: str, path: Path) -> Path:
@@ -64,19 +65,19 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8.0, help="length of one window")
     parser.add_argument("--rounds", type=int, default=3, help="alone/with window pairs per mode")
     parser.add_argument("--modes", nargs="*", default=["process", "thread"])
-    parser.add_argument("--positions", type=int, help="connect4 test set size (default 200)")
+    parser.add_argument("--positions", type=int, help="connect4 shipped positions judged (all)")
     args = parser.parse_args()
     game = get_game(args.game)
     folder = Path(tempfile.mkdtemp(prefix="c2-evalbench-"))
     run_dir = folder / game.name
-    model_path = export_default_network(game.name, run_dir / "models" / "latest.onnx")
+    model_path = export_default_network(game.name, RunFolder(run_dir).latest_model)
     model = load_model(model_path, game, threads=1)
     settings = ev.default_settings(game.name)
     if args.positions is not None:
         settings = dataclasses.replace(settings, test_positions=args.positions)
 
     # One evaluation in this process, alone: wall and CPU time, and its parts (after a warm-up
-    # that compiles the searches and builds or solves the test positions).
+    # that compiles the searches and reads or builds the test positions).
     ev.evaluate_model(game.name, model, 1, settings)
     wall, cpu = time.perf_counter(), time.process_time()
     entries = ev.evaluate_model(game.name, model, 1, settings)

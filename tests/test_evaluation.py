@@ -30,6 +30,7 @@ from actor.evaluation_positions import (
 )
 from actor.model import load_model
 from engine import get_game
+from runfiles.layout import EVALUATIONS_FILE
 
 TICTACTOE = get_game("tictactoe")
 CONNECT4 = get_game("connect4")
@@ -199,7 +200,7 @@ def test_evaluations_json_is_valid_at_every_moment(tmp_path):
     reads, errors = [0], []
 
     def reader() -> None:
-        path = run_dir / ev.EVALUATIONS_FILE
+        path = run_dir / EVALUATIONS_FILE
         while not stop.is_set():
             try:
                 data = json.loads(path.read_text())
@@ -234,10 +235,10 @@ def test_evaluations_json_is_valid_at_every_moment(tmp_path):
 def test_a_damaged_evaluations_file_is_set_aside_not_overwritten(tmp_path, damaged):
     run_dir = tmp_path / "tictactoe"
     run_dir.mkdir()
-    (run_dir / ev.EVALUATIONS_FILE).write_text(damaged)
+    (run_dir / EVALUATIONS_FILE).write_text(damaged)
     assert ev.read_evaluations(run_dir) in ([], [{"step": 1}])  # readers take what they can
     assert ev.append_evaluations(run_dir, [{"step": 2}]) == [{"step": 2}]
-    (aside,) = run_dir.glob(f"{ev.EVALUATIONS_FILE}.damaged-*")
+    (aside,) = run_dir.glob(f"{EVALUATIONS_FILE}.damaged-*")
     assert aside.read_text() == damaged
     assert ev.append_evaluations(run_dir, [{"step": 3}]) == [{"step": 2}, {"step": 3}]
     assert len(list(run_dir.glob("*.damaged-*"))) == 1  # a sound file is not set aside
@@ -248,15 +249,15 @@ def test_damaged_evaluations_set_aside_within_one_second_are_all_kept(tmp_path, 
     frozen = time.gmtime(0)
     monkeypatch.setattr(time, "gmtime", lambda *args: frozen)
     for damaged in ("{", "7"):
-        (tmp_path / ev.EVALUATIONS_FILE).write_text(damaged)
+        (tmp_path / EVALUATIONS_FILE).write_text(damaged)
         ev.append_evaluations(tmp_path, [{"step": 1}])
-    kept = tmp_path.glob(f"{ev.EVALUATIONS_FILE}.damaged-*")
+    kept = tmp_path.glob(f"{EVALUATIONS_FILE}.damaged-*")
     assert sorted(path.read_text() for path in kept) == ["7", "{"]
 
 
 def test_evaluations_json_is_readable_by_other_users(tmp_path):
     ev.append_evaluations(tmp_path, [{"step": 1}])  # mkstemp alone made it 0600
-    assert (tmp_path / ev.EVALUATIONS_FILE).stat().st_mode & 0o777 == 0o644
+    assert (tmp_path / EVALUATIONS_FILE).stat().st_mode & 0o777 == 0o644
 
 
 def test_an_entry_with_a_bad_time_does_not_stop_the_evaluation(tmp_path):
@@ -641,6 +642,8 @@ def test_position_generator_resumes_where_it_stopped_and_writes_a_readable_set(t
         subprocess.run([*script, *args], check=True, capture_output=True, timeout=600)
 
     solve(tmp_path / "resumed", 1)
+    with open(tmp_path / "resumed" / "play-seed0.txt", "a") as partial:
+        partial.write("9 kept 44")  # killed while writing a line: dropped on restart
     solve(tmp_path / "resumed", 2)
     solve(tmp_path / "once", 2)
     resumed = (tmp_path / "resumed" / "play-seed0.txt").read_text()
