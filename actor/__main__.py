@@ -18,9 +18,10 @@ import time
 from multiprocessing.process import BaseProcess
 from multiprocessing.synchronize import Event
 
-from actor.config import CONFIG_FILE, ActorConfig, parse_args, saved_selfplay
+from actor.config import ActorConfig, parse_args, saved_selfplay
 from actor.worker import STUCK_AFTER_S
 from runfiles import write_atomic
+from runfiles.layout import RunFolder
 
 log = logging.getLogger("actor")
 # How long the workers together get to finish their batch once the actor stops, before SIGKILL:
@@ -168,15 +169,16 @@ def main(argv: list[str] | None = None) -> int:
     log.info("config: %s", config.as_log_dict(effective))
     if config.selfplay:
         run_dir = config.run_dir()
+        run = RunFolder(run_dir)
         try:
             run_dir.mkdir(parents=True, exist_ok=True)
             logged = config.as_log_dict(effective)
-            before = saved_selfplay(run_dir / CONFIG_FILE)
+            before = saved_selfplay(run.actor_config)
             if changes := [f"{k} {v} -> {logged[k]}" for k, v in before.items() if logged[k] != v]:
                 log.info(
                     "self-play settings changed since this run's last start: %s", ", ".join(changes)
                 )
-            write_atomic(run_dir / CONFIG_FILE, json.dumps(logged, indent=2).encode())
+            write_atomic(run.actor_config, json.dumps(logged, indent=2).encode())
         except OSError as error:  # read-only, full, or a file where the folder should be
             print(
                 f"python -m actor: cannot write the run folder {run_dir}: {error}", file=sys.stderr
@@ -185,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
         from actor.replay_db import ReplayDBError, check_replay_db
 
         try:  # before the API and the workers, so a bad file stops the start, not a worker later
-            check_replay_db(run_dir / "replay.db")
+            check_replay_db(run.replay_db)
         except ReplayDBError as error:
             print(f"python -m actor: {error}", file=sys.stderr)
             return 2

@@ -36,7 +36,7 @@ from starlette.requests import ClientDisconnect
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from actor.config import CONFIG_FILE, ActorConfig, selfplay_settings
+from actor.config import ActorConfig, selfplay_settings
 from actor.model import CheckpointCache, ModelError, ModelSlot, list_checkpoints
 from actor.players import PLAYERS, PlayerError, SolverTimeout, choose_move, players_for
 from actor.replay_db import StoredGame, read_game, read_newest
@@ -44,7 +44,8 @@ from actor.startup import SearchWarmUp
 from engine import get_game, list_games
 from engine.game import ONGOING, Game
 from engine.records import RecordError
-from runfiles.stats import STATS_FILE, merge_newer_results
+from runfiles.layout import RunFolder
+from runfiles.stats import merge_newer_results
 
 log = logging.getLogger(__name__)
 
@@ -197,7 +198,7 @@ def read_stats(run_dir: Path) -> dict[str, Any]:
     """The run's stats.json, with evaluations.json and tournament.json merged in where they are
     newer: results made while the learner (which merges them at every write) is stopped show
     at once. In memory only: the learner stays the file's only writer."""
-    path = run_dir / STATS_FILE
+    path = RunFolder(run_dir).stats
     written_at = path.stat().st_mtime  # before reading: a newer file is at worst merged again
     stats = json.loads(path.read_text())
     if not isinstance(stats, dict):  # the learner writes an object; the page reads one
@@ -211,7 +212,7 @@ def stats_answer(run_dir: Path, game: str) -> dict[str, Any]:
     actor_config.json can be read (`selfplay_config`): stats.json is the learner's, which
     knows nothing of self-play, and the dashboard shows both."""
     stats = read_stats(run_dir)
-    selfplay = selfplay_settings(run_dir / CONFIG_FILE, game)
+    selfplay = selfplay_settings(RunFolder(run_dir).actor_config, game)
     if selfplay is not None:
         stats["selfplay_config"] = selfplay
     return stats
@@ -416,7 +417,7 @@ class MoveService:
         self.slots = {
             name: ModelSlot(
                 game,
-                config.run_dir(name) / "models",
+                RunFolder(config.run_dir(name)).models,
                 config.pretrained_dir / f"{name}.onnx",
                 threads=config.ort_threads,
             )
@@ -462,7 +463,7 @@ class MoveService:
             return self.shipped_model(game)
         if checkpoint is None:
             return self.slots[game.name].current
-        models_dir = self.config.run_dir(game.name) / "models"
+        models_dir = RunFolder(self.config.run_dir(game.name)).models
         try:
             return self.checkpoints.get(game, models_dir, checkpoint)
         except FileNotFoundError as error:
@@ -728,7 +729,7 @@ def create_app(
     async def checkpoints(game: str) -> CheckpointsAnswer:
         service.game(game)
         found = []
-        for step, path in list_checkpoints(config.run_dir(game) / "models"):
+        for step, path in list_checkpoints(RunFolder(config.run_dir(game)).models):
             try:
                 found.append(CheckpointInfo(step=step, created_at=path.stat().st_mtime))
             except OSError:  # deleted by the learner meanwhile
@@ -757,9 +758,9 @@ def create_app(
     async def read_replay_db(reader: Callable[..., T], game: str, *args: Any) -> T:
         """`reader(path of game's replay.db, *args, rules)` in a thread; an unreadable file
         (not a database, corrupt, or locked too long) is 503."""
-        rules = service.game(game)
+        rules, path = service.game(game), RunFolder(config.run_dir(game)).replay_db
         try:
-            return await run_in_threadpool(reader, config.run_dir(game) / "replay.db", *args, rules)
+            return await run_in_threadpool(reader, path, *args, rules)
         except sqlite3.DatabaseError as error:
             raise HTTPException(503, f"replay.db cannot be read: {error}") from None
 

@@ -52,11 +52,11 @@ from actor.evaluation_positions import PHASES, PONS_SETS
 from actor.locking import locked
 from engine import get_game
 from runfiles import set_aside, write_atomic
+from runfiles.layout import RunFolder
 from runfiles.stats import thin
 
 log = logging.getLogger(__name__)
 
-EVALUATIONS_FILE = "evaluations.json"
 MAX_ENTRIES = 2000
 
 
@@ -201,7 +201,7 @@ def evaluate_model(
 
 def read_evaluations(run_dir: Path) -> list[dict[str, Any]]:
     """The run's evaluation entries (empty when there is no file or it is unreadable)."""
-    path = Path(run_dir) / EVALUATIONS_FILE
+    path = RunFolder(run_dir).evaluations
     try:
         data = json.loads(path.read_text())
     except FileNotFoundError:
@@ -237,12 +237,12 @@ def append_evaluations(
     that, it is thinned as stats.json is (`thin`: whole evaluations, evenly over the run), so a
     long run keeps its first evaluations. A file that is not a list of entries is set aside
     first (`set_aside_if_damaged`), not overwritten."""
-    run_dir = Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    with locked(run_dir / f".{EVALUATIONS_FILE}.lock"):
-        set_aside_if_damaged(run_dir / EVALUATIONS_FILE)
-        merged = thin(read_evaluations(run_dir) + json_safe(list(entries)), max_entries)
-        write_json_atomic(run_dir / EVALUATIONS_FILE, merged)
+    run = RunFolder(run_dir)
+    run.path.mkdir(parents=True, exist_ok=True)
+    with locked(run.evaluations_lock):
+        set_aside_if_damaged(run.evaluations)
+        merged = thin(read_evaluations(run.path) + json_safe(list(entries)), max_entries)
+        write_json_atomic(run.evaluations, merged)
     return merged
 
 
@@ -449,7 +449,7 @@ class EvaluationService:
             self.models_seen += 1
             if force or (self.models_seen - 1) % self.every == 0:
                 self._pending = (
-                    Path(model_path) if model_path else self.run_dir / "models" / "latest.onnx"
+                    Path(model_path) if model_path else RunFolder(self.run_dir).latest_model
                 )
             return self._start_pending(force)
 
@@ -479,7 +479,7 @@ class EvaluationService:
     def poll(self) -> bool:
         """Notifies when `models/latest.onnx` changed since the last poll (cheap: one stat), and
         starts a pending evaluation that may start now."""
-        path = self.run_dir / "models" / "latest.onnx"
+        path = RunFolder(self.run_dir).latest_model
         try:
             stat = path.stat()
         except OSError:
@@ -535,7 +535,7 @@ class EvaluationService:
 
 
 def _default_model(game_name: str, data_dir: Path) -> Path:
-    latest = data_dir / game_name / "models" / "latest.onnx"
+    latest = RunFolder.of(data_dir, game_name).latest_model
     if latest.exists():
         return latest
     pretrained = (

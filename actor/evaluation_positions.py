@@ -30,12 +30,12 @@ import engine.solvers
 from engine import get_game
 from engine.game import ONGOING, Game
 from runfiles import write_atomic
+from runfiles.layout import RunFolder
 
 log = logging.getLogger(__name__)
 
 PONS_DIR = Path(engine.solvers.__file__).resolve().parent / "pons"  # package data
 PONS_SETS = ("Test_L3_R1", "Test_L2_R1", "Test_L2_R2", "Test_L1_R1", "Test_L1_R2", "Test_L1_R3")
-CACHE_FOLDER = "evaluation"  # inside the run folder
 POSITIONS_DIR = Path(__file__).resolve().parent / "positions"  # package data
 CONNECT4_POSITIONS_FILE = POSITIONS_DIR / "connect4.txt"
 VALUE_CHARS = {1: "+", 0: "=", -1: "-"}  # a move's value in the positions file; "." illegal
@@ -303,7 +303,7 @@ def pons_positions(
     if not source.exists():
         raise FileNotFoundError(f"Pons benchmark file not found: {source}")
     name = f"pons-{set_name}-n{limit}"
-    path = None if run_dir is None else Path(run_dir) / CACHE_FOLDER / f"{name}.npz"
+    path = None if run_dir is None else RunFolder(run_dir).evaluation_cache / f"{name}.npz"
     if path is not None:
         cached = _load_cached(path, "connect4", name)
         if cached is not None:

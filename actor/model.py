@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import math
 import os
-import re
 import threading
 import time
 from collections import OrderedDict
@@ -23,17 +22,15 @@ import onnxruntime as ort
 
 from engine.game import Game
 from engine.records import META_CREATED_AT, META_ENCODING_VERSION, META_GAME, META_STEP
+from runfiles.layout import INT8, LATEST_MODEL, model_step_name, model_step_of
 
 log = logging.getLogger(__name__)
 logging.getLogger("watchfiles").setLevel(logging.WARNING)  # it logs every file event at INFO
 
-LATEST = "latest.onnx"
-CHECKPOINT_PATTERN = re.compile(r"^model_step_(\d+)\.onnx$")
 # A fast learner (Tic-tac-toe's) publishes several models a second, Connect 4's and Othello's
 # one every few seconds: a swap (and its int8 copy's checks) is logged when the source changes
 # (pretrained -> run) and otherwise at most this often, with the count skipped.
 SWAP_LOG_INTERVAL_S = 30.0
-INT8_FOLDER = "int8"  # in the run folder: the int8 copies self-play workers share
 
 
 class ModelError(ValueError):
@@ -240,7 +237,7 @@ class ModelSlot:
             if now - self._last_check < min_interval_s:
                 return False
             self._last_check = now
-            if self._try(self.models_dir / LATEST, "run"):
+            if self._try(self.models_dir / LATEST_MODEL, "run"):
                 return True
             if self.source == "run" or self.fallback is None:
                 return False
@@ -285,7 +282,7 @@ class ModelSlot:
         to use (the reason a warning at the same pace: every worker meets it at every model)."""
         from actor.quantize import shared_int8_copy  # the quantizer loads slowly; self-play only
 
-        folder = self.models_dir.parent / INT8_FOLDER
+        folder = self.models_dir.parent / INT8
         try:
             return shared_int8_copy(
                 model, self.game, folder, threads=self.threads, log_level=log_level
@@ -377,9 +374,9 @@ def list_checkpoints(models_dir: Path) -> list[tuple[int, Path]]:
     except OSError:
         return []
     for name in names:
-        match = CHECKPOINT_PATTERN.match(name)
-        if match:
-            found.append((int(match.group(1)), Path(models_dir) / name))
+        step = model_step_of(name)
+        if step is not None:
+            found.append((step, Path(models_dir) / name))
     return sorted(found)
 
 
@@ -395,7 +392,7 @@ class CheckpointCache:
 
     def get(self, game: Game, models_dir: Path, step: int) -> OnnxEvaluator:
         """The checkpoint of `step`; FileNotFoundError when not kept, ModelError when refused."""
-        path = Path(models_dir) / f"model_step_{step:06d}.onnx"
+        path = Path(models_dir) / model_step_name(step)
         if not path.exists():
             matches = [p for s, p in list_checkpoints(models_dir) if s == step]
             if not matches:

@@ -40,6 +40,7 @@ from actor.model import ModelError, OnnxEvaluator, load_model
 from engine.game import ONGOING, Game
 from engine.records import META_CREATED_AT, META_STEP
 from runfiles import write_atomic
+from runfiles.layout import INT8_LOCK
 
 CALIBRATION_POSITIONS = 1024
 MAX_POLICY_DISTANCE = 0.05  # mean total variation distance between the move probabilities
@@ -170,7 +171,7 @@ def shared_int8_copy(
     own copy."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        with locked(folder / ".lock"):
+        with locked(folder / INT8_LOCK):
             return _made_once(model, game, folder, threads, log_level)
     except OSError as error:  # read-only or full disk: the copy is still worth making
         log.warning("%s: cannot share int8 copies in %s (%s)", game.name, folder, error)

@@ -13,7 +13,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine import records
 from engine.game import Game
 from engine.records import (
     REPLAY_COLUMNS,
@@ -24,8 +23,8 @@ from engine.records import (
     encode_record,
     max_blob_bytes,
 )
+from runfiles.layout import open_replay_db
 
-BUSY_TIMEOUT_MS = 30_000
 INSERT_ATTEMPTS = 3
 SETUP_ATTEMPTS = 30  # about 9 s of retries in all
 
@@ -37,11 +36,7 @@ def connect(path: Path, *, create: bool = True) -> sqlite3.Connection:
         path.parent.mkdir(parents=True, exist_ok=True)
     elif not path.exists():
         raise FileNotFoundError(path)
-    connection = sqlite3.connect(
-        path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
-    )
-    connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-    connection.execute(f"PRAGMA journal_size_limit={records.WAL_SIZE_LIMIT_BYTES}")
+    connection = open_replay_db(path)
     if create:
         _set_up(connection)
     return connection

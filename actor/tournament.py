@@ -46,8 +46,8 @@ from actor.elo import elo_errors, fit_elo
 from actor.evaluation import write_json_atomic
 from engine import get_game
 from engine.game import Game
+from runfiles.layout import RunFolder
 
-TOURNAMENT_FILE = "tournament.json"
 OPENING_MOVES = {"tictactoe": 1, "connect4": 2, "othello": 2}
 PERFECT_MIN_OPENING = {"connect4": 8}  # from 8 stones the solver takes about a second a move
 DEFAULT_SIMULATIONS = {"tictactoe": 64, "connect4": 200, "othello": 100}
@@ -83,7 +83,7 @@ def checkpoint_entrants(game: Game, run_dir: Path, simulations: int, limit: int)
     from actor.model import ModelError, list_checkpoints, load_model
 
     usable = []
-    for step, path in list_checkpoints(run_dir / "models"):
+    for step, path in list_checkpoints(RunFolder(run_dir).models):
         try:
             usable.append((step, load_model(path, game, threads=1)))
         except ModelError as error:
@@ -237,7 +237,7 @@ def write_tournament(
         "players": ratings(entrants, results),
         "results": results,
     }
-    write_json_atomic(Path(run_dir) / TOURNAMENT_FILE, document)
+    write_json_atomic(RunFolder(run_dir).tournament, document)
     return document
 
 
@@ -325,7 +325,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     print(f"{game.name}: {len(entrants)} players, {pairs} pairs, {args.games_per_pair} games each")
     print(format_table(document["players"]))
-    print(f"written to {run_dir / TOURNAMENT_FILE}")
+    print(f"written to {RunFolder(run_dir).tournament}")
     return 0
 
 

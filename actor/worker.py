@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from actor.config import SELFPLAY_SETTINGS, ActorConfig
+from runfiles.layout import RunFolder
 
 # Per-worker counters in the shared array (doubles), in this order.
 COUNTERS = (
@@ -139,14 +140,15 @@ def run_worker(index: int, config: ActorConfig, stop_event: Any, board: WorkerBo
 
     game = get_game(config.game)
     run_dir = config.run_dir()
+    run = RunFolder(run_dir)
     slot = ModelSlot(
-        game, run_dir / "models", None, threads=config.ort_threads, int8=config.int8_selfplay()
+        game, run.models, None, threads=config.ort_threads, int8=config.int8_selfplay()
     )
     watcher = ModelWatcher(slot).start()
     wait_for_resumed_model(
         slot, run_dir, config.resume_wait_s, lambda: stopping or stop_event.is_set() or orphaned()
     )
-    db_path = run_dir / "replay.db"
+    db_path = run.replay_db
     try:
         writer = ReplayWriter(db_path)
         newest_id = writer.newest_id()
@@ -286,7 +288,7 @@ def wait_for_resumed_model(
     checkpoint, or with models/ removed) waits until the learner publishes the checkpoint's
     model: self-play with a uniform prior meanwhile would fill the replay window with games far
     below the model's level, and the learner would train the model down on them."""
-    if slot.current is not None or not any((run_dir / "checkpoints").glob("*.pt")):
+    if slot.current is not None or not any(RunFolder(run_dir).checkpoints.glob("*.pt")):
         return
     log.info("a learner checkpoint but no model yet: waiting up to %.0f s for one", timeout_s)
     deadline = time.monotonic() + timeout_s

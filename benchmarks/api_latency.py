@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from engine import EngineContext  # noqa: E402
+from runfiles.layout import RunFolder  # noqa: E402
 
 
 def publish_default_model(data_dir: Path, game_name: str) -> None:
@@ -38,7 +39,7 @@ def publish_default_model(data_dir: Path, game_name: str) -> None:
 
     game = get_game(game_name)
     data = onnx_bytes(build_network(game), game, step=1)
-    write_atomic(data_dir / game_name / "models" / "latest.onnx", data)
+    write_atomic(RunFolder.of(data_dir, game_name).latest_model, data)
 
 
 def free_port() -> int:
@@ -122,7 +123,7 @@ def measure(
             warm += 1
         idle_rate = serving_rate = 0.0
         if selfplay:  # wait until self-play has compiled and is writing games
-            while games_in_db(data_dir / game / "replay.db") == 0:
+            while games_in_db(RunFolder.of(data_dir, game).replay_db) == 0:
                 if time.monotonic() > deadline + 120:
                     raise RuntimeError("self-play wrote no game")
                 time.sleep(0.5)

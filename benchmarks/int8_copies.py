@@ -33,6 +33,7 @@ from actor.model import load_model  # noqa: E402
 from engine import get_game  # noqa: E402
 from engine.records import META_CREATED_AT, META_STEP  # noqa: E402
 from runfiles import write_atomic  # noqa: E402
+from runfiles.layout import RunFolder  # noqa: E402
 
 
 def shipped_model_as(game_name: str, step: int) -> bytes:
@@ -50,9 +51,9 @@ def _worker(game_name: str, run: Path, shared: bool, models: int, start, seconds
     for _ in range(models):
         start.wait()  # the model is published
         began = time.process_time()
-        model = load_model(run / "models" / "latest.onnx", game)
+        model = load_model(RunFolder(run).latest_model, game)
         if shared:
-            quantize.shared_int8_copy(model, game, run / "int8")
+            quantize.shared_int8_copy(model, game, RunFolder(run).int8)
         else:
             quantize.int8_copy(model, game)
         seconds.put(time.process_time() - began)
@@ -73,7 +74,7 @@ def cpu_per_model(game_name: str, workers: int, shared: bool, models: int) -> fl
             process.start()
         totals = []
         for step in range(1, models + 1):
-            write_atomic(run / "models" / "latest.onnx", shipped_model_as(game_name, step))
+            write_atomic(RunFolder(run).latest_model, shipped_model_as(game_name, step))
             start.wait()
             totals.append(sum(seconds.get(timeout=300) for _ in processes))
             start.wait()

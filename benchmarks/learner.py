@@ -30,6 +30,7 @@ from engine import get_game  # noqa: E402
 from learner.config import make_config  # noqa: E402
 from learner.synthetic import build_random_games, create_db  # noqa: E402
 from learner.train import Trainer  # noqa: E402
+from runfiles.layout import RunFolder  # noqa: E402
 
 
 def build_db(path: Path, game_name: str, positions: int) -> tuple[int, float]:
@@ -84,7 +85,7 @@ def main() -> None:
         if args.batch_size:
             overrides["batch_size"] = args.batch_size
         config = make_config(args.game, **overrides)
-        db_path = Path(tmp) / args.game / "replay.db"
+        db_path = RunFolder.of(tmp, args.game).replay_db
         games, seconds = build_db(db_path, args.game, args.positions)
         print(f"replay.db: {games} games, {args.positions} positions written in {seconds:.1f} s")
 

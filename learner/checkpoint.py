@@ -21,8 +21,6 @@ from runfiles import write_atomic
 
 log = logging.getLogger("learner.checkpoint")
 
-CHECKPOINT = "latest.pt"
-
 
 class CheckpointRefused(Exception):
     """The checkpoint cannot be resumed from (unreadable, another game, another network shape);

@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 import io
 import logging
-import re
 import time
 import warnings
 from pathlib import Path
@@ -23,16 +22,19 @@ from torch import nn
 from engine import Game
 from engine.records import META_CREATED_AT, META_ENCODING_VERSION, META_GAME, META_STEP
 from runfiles import write_atomic
+from runfiles.layout import (
+    CHECKPOINTS,
+    LATEST_MODEL,
+    MODEL_STEP_GLOB,
+    MODELS,
+    STATS_FILE,
+    model_step_name,
+    model_step_of,
+)
 
 log = logging.getLogger("learner.export")
 
-LATEST = "latest.onnx"
-STEP_FILE = re.compile(r"^model_step_(\d+)\.onnx$")
 OPSET = 17
-
-
-def step_file_name(step: int) -> str:
-    return f"model_step_{step:06d}.onnx"
 
 
 def onnx_bytes(model: nn.Module, game: Game, step: int, created_at: float | None = None) -> bytes:
@@ -83,8 +85,8 @@ def publish(
     """
     try:
         data = onnx_bytes(model, game, step)
-        write_atomic(models_dir / step_file_name(step), data)
-        write_atomic(models_dir / LATEST, data)
+        write_atomic(models_dir / model_step_name(step), data)
+        write_atomic(models_dir / LATEST_MODEL, data)
     except Exception as error:  # noqa: BLE001 - a failed export must not stop training
         log.error("ONNX export at step %d failed, latest.onnx left as it was: %s", step, error)
         return False
@@ -94,12 +96,8 @@ def publish(
 
 def kept_steps(models_dir: Path) -> list[int]:
     """Steps of the model_step_*.onnx files present, ascending."""
-    steps = []
-    for path in models_dir.glob("model_step_*.onnx"):
-        match = STEP_FILE.match(path.name)
-        if match:
-            steps.append(int(match.group(1)))
-    return sorted(steps)
+    steps = (model_step_of(path.name) for path in models_dir.glob(MODEL_STEP_GLOB))
+    return sorted(step for step in steps if step is not None)
 
 
 def prune(
@@ -136,7 +134,7 @@ def prune(
             continue
         if is_early(step, early_every, milestone_every):
             continue
-        path = models_dir / step_file_name(step)
+        path = models_dir / model_step_name(step)
         try:
             path.unlink()
         except FileNotFoundError:
@@ -168,7 +166,7 @@ def is_early(step: int, early_every: int, milestone_every: int) -> bool:
 
 # Temporary files of write_atomic() in the folders only the learner writes to, and the run
 # folder's stats.json (the actor writes its own temporary files there too: those stay).
-_TEMP_PATTERNS = (("models", ".*.tmp"), ("checkpoints", ".*.tmp"), (".", ".stats.json.*.tmp"))
+_TEMP_PATTERNS = ((MODELS, ".*.tmp"), (CHECKPOINTS, ".*.tmp"), (".", f".{STATS_FILE}.*.tmp"))
 
 
 def remove_stale_temp_files(run_dir: Path) -> list[str]:

@@ -21,14 +21,13 @@ from pathlib import Path
 import numba
 import numpy as np
 
-from engine import records
 from engine.game import FIRST_PLAYER_WON, ONGOING, SECOND_PLAYER_WON, Game
 from engine.records import RecordError, decode_game_record, max_blob_bytes
 from learner.config import ConfigError
+from runfiles.layout import open_replay_db
 
 log = logging.getLogger("learner.replay")
 
-BUSY_TIMEOUT_MS = 30_000
 DAMAGED_LOG_EVERY_S = 30.0
 
 
@@ -294,15 +293,9 @@ class ReplayDB:
         if not self.path.exists():
             raise ReplayUnavailable(f"{self.path} does not exist yet")
         try:
-            connection = sqlite3.connect(
-                f"{self.path.resolve().as_uri()}?mode=rw",  # rw: never create the file
-                uri=True,
-                timeout=BUSY_TIMEOUT_MS / 1000,
-                isolation_level=None,
-            )
-            connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-            # the trims' big DELETEs grow the WAL: cut back after each checkpoint
-            connection.execute(f"PRAGMA journal_size_limit={records.WAL_SIZE_LIMIT_BYTES}")
+            # never creates the file; the trims' big DELETEs grow the WAL: the size limit cuts
+            # it back after each checkpoint
+            connection = open_replay_db(self.path, never_create=True)
             found = connection.execute(
                 "SELECT 1 FROM sqlite_master WHERE type='table' AND name='games'"
             ).fetchone()

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import IO
 
-LOCK_FILE = ".learner.lock"
+from runfiles.layout import RunFolder
 
 
 class RunInUse(Exception):
@@ -24,7 +24,7 @@ def hold_run_lock(run_dir: Path) -> IO[str]:
     for as long as the lock must hold. RunInUse, naming the holder, when another has it."""
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    handle = open(run_dir / LOCK_FILE, "a+")
+    handle = open(RunFolder(run_dir).learner_lock, "a+")
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -44,5 +44,5 @@ def hold_run_lock(run_dir: Path) -> IO[str]:
 
 def check_run_free(run_dir: Path) -> None:
     """RunInUse when a learner holds `run_dir` (the launcher asks before starting anything)."""
-    if (Path(run_dir) / LOCK_FILE).exists():
+    if RunFolder(run_dir).learner_lock.exists():
         hold_run_lock(run_dir).close()

@@ -23,9 +23,8 @@ import torch
 import torch.nn.functional as F
 
 from engine import get_game
-from learner.checkpoint import CHECKPOINT, CheckpointRefused, load_checkpoint, save_checkpoint
+from learner.checkpoint import CheckpointRefused, load_checkpoint, save_checkpoint
 from learner.config import (
-    CONFIG_FILE,
     LearnerConfig,
     non_defaults,
     run_defaults,
@@ -34,12 +33,13 @@ from learner.config import (
     to_dict,
     write_effective,
 )
-from learner.export import LATEST, kept_steps, publish, remove_stale_temp_files, step_file_name
+from learner.export import kept_steps, publish, remove_stale_temp_files
 from learner.network import build_network, pick_device
 from learner.precision import autocast, choose_precision
 from learner.replay import Replay, ReplayDamaged, ReplayUnavailable
 from runfiles import free_name, set_aside, utc_stamp
 from runfiles import stats as stats_module
+from runfiles.layout import RunFolder, model_step_name
 
 log = logging.getLogger("learner")
 LOG_FILE_BYTES = 20 * 1024 * 1024
@@ -145,9 +145,10 @@ class Trainer:
         self.config = config
         self.game = get_game(config.game)
         self.run_dir = config.run_dir
-        self.models_dir = self.run_dir / "models"
-        self.checkpoint_path = self.run_dir / "checkpoints" / CHECKPOINT
-        self.stats_path = self.run_dir / stats_module.STATS_FILE
+        self.run = RunFolder(self.run_dir)
+        self.models_dir = self.run.models
+        self.checkpoint_path = self.run.checkpoint
+        self.stats_path = self.run.stats
         torch.set_num_threads(config.threads)
         torch.manual_seed(config.seed)
         self.device = pick_device(config.device)
@@ -170,7 +171,7 @@ class Trainer:
         self.rng = np.random.default_rng(config.seed)
         self.replay = Replay(
             self.game,
-            self.run_dir / "replay.db",
+            self.run.replay_db,
             config.window_positions,
             root_value_mix=config.root_value_mix,
             read_chunk_rows=config.read_chunk_rows,
@@ -267,7 +268,7 @@ class Trainer:
         try:
             folder.mkdir()
             for step in steps:
-                name = step_file_name(step)
+                name = model_step_name(step)
                 (self.models_dir / name).replace(folder / name)
         except OSError as error:
             log.warning("cannot move the earlier run's models to %s: %s", folder, error)
@@ -285,8 +286,7 @@ class Trainer:
         """Renames an earlier run's stats.json, evaluations.json and tournament.json to
         `<name>.previous-<UTC time>`: the new run's dashboard starts afresh (the evaluations of
         the old networks were drawn on as the new run's), and the old run's are kept."""
-        results = (stats_module.EVALUATIONS_FILE, stats_module.TOURNAMENT_FILE)
-        for path in (self.stats_path, *(self.run_dir / name for name in results)):
+        for path in (self.stats_path, self.run.evaluations, self.run.tournament):
             if not path.exists():
                 continue
             target = set_aside(path, "previous", stamp=stamp, log=log)
@@ -434,10 +434,8 @@ class Trainer:
             history_cap=self.config.history_cap,
             add_history=add_history,
         )
-        stats_module.merge_evaluations_file(
-            self.stats, self.run_dir / stats_module.EVALUATIONS_FILE, self.started
-        )
-        stats_module.merge_tournament_file(self.stats, self.run_dir / stats_module.TOURNAMENT_FILE)
+        stats_module.merge_evaluations_file(self.stats, self.run.evaluations, self.started)
+        stats_module.merge_tournament_file(self.stats, self.run.tournament)
         stats_module.write_stats(self.stats_path, self.stats)
         now = time.monotonic()
         if now - self._last_log < self.config.stats_every_s:  # stats.json is written more often
@@ -489,8 +487,8 @@ class Trainer:
         stop = stop or threading.Event()
         self.run_dir.mkdir(parents=True, exist_ok=True)
         remove_stale_temp_files(self.run_dir)
-        before = run_settings(self.run_dir / CONFIG_FILE)
-        write_effective(config, self.run_dir / CONFIG_FILE)
+        before = run_settings(self.run.learner_config)
+        write_effective(config, self.run.learner_config)
         if changes := setting_changes(before, config):
             log.info("settings changed since this run's last start: %s", ", ".join(changes))
         if kept := non_defaults(config):
@@ -507,7 +505,7 @@ class Trainer:
             self.run_dir,
         )
         log.info("training in %s: %s", self.precision, self.precision_reason)
-        if self.step > 0 and not (self.models_dir / LATEST).exists():
+        if self.step > 0 and not self.run.latest_model.exists():
             log.info(
                 "publishing the checkpoint's model (step %d): self-play waits for it", self.step
             )
@@ -607,10 +605,11 @@ def setup_logging(run_dir: Path | None = None, level: int = logging.INFO) -> Non
         stream.setFormatter(formatter)
         root.addHandler(stream)
     if run_dir is not None:
-        (run_dir / "logs").mkdir(parents=True, exist_ok=True)
+        run = RunFolder(run_dir)
+        run.logs.mkdir(parents=True, exist_ok=True)
         # Bounded for week-long runs: one full file kept beside the one being written.
         file_handler = logging.handlers.RotatingFileHandler(
-            run_dir / "logs" / "learner.log", maxBytes=LOG_FILE_BYTES, backupCount=1
+            run.learner_log, maxBytes=LOG_FILE_BYTES, backupCount=1
         )
         file_handler.setFormatter(formatter)
         root.addHandler(file_handler)

@@ -4,9 +4,10 @@ never lost.
 The actor and the learner both write such files (stats.json, evaluations.json, models,
 checkpoints) and both keep a damaged or refused one under a new name for the user. This package
 is the one copy of both, beside the engine (rules only, no I/O): the actor and the learner never
-import each other (docs/architecture.md), and both import this. `runfiles.stats` is stats.json's
-format: the learner writes it, the actor's API serves it; `runfiles.cli`, the look of both
-command lines' help.
+import each other (docs/architecture.md), and both import this. `runfiles.layout` is the run
+folder's contract: every file and folder name in it; `runfiles.stats` is stats.json's format:
+the learner writes it, the actor's API serves it; `runfiles.cli`, the look of both command
+lines' help.
 """
 
 from __future__ import annotations

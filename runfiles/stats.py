@@ -27,13 +27,11 @@ from pathlib import Path
 from typing import Any
 
 from runfiles import set_aside, write_atomic
+from runfiles.layout import RunFolder
 
 # Only the learner loads and writes stats.json: its lines go to the learner's log.
 log = logging.getLogger("learner.stats")
 
-STATS_FILE = "stats.json"
-EVALUATIONS_FILE = "evaluations.json"  # written by the actor's evaluator
-TOURNAMENT_FILE = "tournament.json"  # written by python -m actor.tournament
 LIST_CAP = 1_000
 
 
@@ -396,13 +394,13 @@ def merge_newer_results(stats: dict[str, Any], run_dir: Path, written_at: float)
 
     Evaluations are taken as a learner starting now would: entries of steps after the stats'
     step made before `written_at` are of models the learner lost."""
-    run_dir = Path(run_dir)
-    if _modified_at(run_dir / EVALUATIONS_FILE) > written_at:
+    run = RunFolder(run_dir)
+    if _modified_at(run.evaluations) > written_at:
         step = stats.get("step")
         resumed = (step, written_at) if type(step) is int else None
-        merge_evaluations_file(stats, run_dir / EVALUATIONS_FILE, resumed)
-    if _modified_at(run_dir / TOURNAMENT_FILE) > written_at:
-        merge_tournament_file(stats, run_dir / TOURNAMENT_FILE)
+        merge_evaluations_file(stats, run.evaluations, resumed)
+    if _modified_at(run.tournament) > written_at:
+        merge_tournament_file(stats, run.tournament)
 
 
 def _modified_at(path: Path) -> float:

@@ -33,6 +33,7 @@ from learner.config import build_parser as build_learner_parser  # noqa: E402
 from learner.config import parse_args as parse_learner_args  # noqa: E402
 from learner.run_lock import RunInUse, check_run_free  # noqa: E402
 from runfiles.cli import help_formatter  # noqa: E402
+from runfiles.layout import RunFolder  # noqa: E402
 
 LOG_LIMIT_BYTES = 20 * 1024 * 1024
 STOP_GRACE_S = 15.0
@@ -438,7 +439,7 @@ def prepare(argv: list[str]) -> tuple[str, dict[str, list[str]], Path, str, str]
     url = check_port(actor_args)  # before any folder: a refused run leaves none behind
     try:
         check_run_free(data_dir / game)
-        log_dir = data_dir / game / "logs"
+        log_dir = RunFolder.of(data_dir, game).logs
         log_dir.mkdir(parents=True, exist_ok=True)
     except RunInUse as error:
         raise LaunchError(str(error)) from None

@@ -33,6 +33,7 @@ from actor.replay_db import ReplayWriter
 from actor.worker import effective_selfplay
 from engine import get_game, list_games
 from engine.records import GameRecord
+from runfiles import layout
 from runfiles import stats as stats_module
 
 
@@ -670,9 +671,9 @@ def stopped_run(config: ActorConfig) -> tuple[Path, dict]:
         loss_rate=0.0, when=time.time() - 2 * HOUR,
     )  # fmt: skip
     stats_module.append_elo(stats, player="step-50", step=50, elo=100.0)
-    assert stats_module.write_stats(run / stats_module.STATS_FILE, stats)
-    set_mtime(run / stats_module.STATS_FILE, time.time() - HOUR)
-    return run, json.loads((run / stats_module.STATS_FILE).read_text())
+    assert stats_module.write_stats(run / layout.STATS_FILE, stats)
+    set_mtime(run / layout.STATS_FILE, time.time() - HOUR)
+    return run, json.loads((run / layout.STATS_FILE).read_text())
 
 
 def set_mtime(path: Path, when: float) -> None:
@@ -713,13 +714,13 @@ def test_newer_evaluations_and_tournament_reach_the_stats(
     into the answer (as the learner would: not the lost step 300), the baselines with step
     null, and stats.json itself is left as it is."""
     run, stats = stopped_run(config)
-    on_disk = (run / stats_module.STATS_FILE).read_bytes()
+    on_disk = (run / layout.STATS_FILE).read_bytes()
     evaluate_and_hold_a_tournament(run)
     served = client.get("/api/games/tictactoe/stats").json()
     assert results(served) == (NEW_EVALUATIONS, NEW_PLAYERS)
     assert {row["step"] for row in served["elo"]} == {None}
     assert without_results(served) == without_results(stats)
-    assert (run / stats_module.STATS_FILE).read_bytes() == on_disk
+    assert (run / layout.STATS_FILE).read_bytes() == on_disk
 
 
 def test_results_older_than_the_stats_are_not_merged_again(
@@ -730,10 +731,10 @@ def test_results_older_than_the_stats_are_not_merged_again(
     learner's last write, which it dropped, and a newer evaluation)."""
     run, stats = stopped_run(config)
     evaluate_and_hold_a_tournament(run)
-    set_mtime(run / stats_module.TOURNAMENT_FILE, time.time() - 2 * HOUR)
+    set_mtime(run / layout.TOURNAMENT_FILE, time.time() - 2 * HOUR)
     served = client.get("/api/games/tictactoe/stats").json()
     assert results(served) == (NEW_EVALUATIONS, STOPPED_RESULTS[1])
-    set_mtime(run / stats_module.EVALUATIONS_FILE, time.time() - 2 * HOUR)
+    set_mtime(run / layout.EVALUATIONS_FILE, time.time() - 2 * HOUR)
     assert client.get("/api/games/tictactoe/stats").json() == stats
 
 
@@ -759,7 +760,7 @@ def test_a_damaged_newer_results_file_leaves_its_part_of_the_stats(
     (run / name).write_bytes(content)
     response = client.get("/api/games/tictactoe/stats")
     assert response.status_code == 200, response.text
-    damaged_evaluations = name == stats_module.EVALUATIONS_FILE
+    damaged_evaluations = name == layout.EVALUATIONS_FILE
     assert results(response.json()) == (
         STOPPED_RESULTS[0] if damaged_evaluations else NEW_EVALUATIONS,
         NEW_PLAYERS if damaged_evaluations else STOPPED_RESULTS[1],

@@ -13,6 +13,7 @@ from engine.records import META_CREATED_AT, META_ENCODING_VERSION, META_GAME, ME
 from learner import export
 from learner.config import make_config
 from learner.network import build_network
+from runfiles.layout import model_step_name
 
 
 def session(path) -> ort.InferenceSession:
@@ -101,7 +102,7 @@ def test_early_models_are_kept_to_play_against(tmp_path) -> None:
     """Tic-tac-toe plays perfectly long before its first milestone, and its newest 10 models
     span seconds: the weak early ones (publish steps times a power of two) are kept."""
     for step in range(300, 36_001, 300):
-        (tmp_path / export.step_file_name(step)).write_bytes(b"onnx")
+        (tmp_path / model_step_name(step)).write_bytes(b"onnx")
         export.prune(tmp_path, keep_last=2, milestone_every=30_000, early_every=300)
     early = [300, 600, 1200, 2400, 4800, 9600, 19200]
     assert export.kept_steps(tmp_path) == early + [30_000, 35_700, 36_000]
@@ -128,9 +129,9 @@ def test_failed_export_leaves_latest_intact(tmp_path, monkeypatch) -> None:
 def test_a_step_file_that_cannot_be_removed_does_not_stop_publishing(tmp_path, caplog) -> None:
     """A step file the learner cannot delete (here a folder of that name; or no permission)
     does not stop the learner at its next publish: it is left, said so, and the rest is pruned."""
-    (tmp_path / export.step_file_name(1)).mkdir()
+    (tmp_path / model_step_name(1)).mkdir()
     for step in (2, 3):
-        (tmp_path / export.step_file_name(step)).write_bytes(b"onnx")
+        (tmp_path / model_step_name(step)).write_bytes(b"onnx")
     game = get_game("tictactoe")
     assert export.publish(build_network(game), game, 4, tmp_path, keep_last=1, milestone_every=0)
     assert export.kept_steps(tmp_path) == [1, 4]
@@ -141,11 +142,11 @@ def test_milestones_are_kept_when_publish_every_does_not_divide_milestone_every(
     """Tic-tac-toe publishes every 300 steps and keeps milestones every 10,000: the first
     publish at or after each multiple is kept, not only the common multiples (every 30,000)."""
     for step in range(300, 35_001, 300):
-        (tmp_path / export.step_file_name(step)).write_bytes(b"onnx")
+        (tmp_path / model_step_name(step)).write_bytes(b"onnx")
         export.prune(tmp_path, keep_last=3, milestone_every=10_000, early_every=300)
     early = [300, 600, 1200, 2400, 4800, 9600]
     assert export.kept_steps(tmp_path) == early + [10_200, 20_100, 30_000, 34_200, 34_500, 34_800]
     for step in range(35_100, 100_001, 300):  # thinned: every 20,000 once 9 > 4
-        (tmp_path / export.step_file_name(step)).write_bytes(b"onnx")
+        (tmp_path / model_step_name(step)).write_bytes(b"onnx")
         export.prune(tmp_path, keep_last=1, milestone_every=10_000, max_milestones=4)
     assert export.kept_steps(tmp_path) == [20_100, 40_200, 60_000, 80_100, 99_900]

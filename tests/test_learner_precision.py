@@ -11,10 +11,10 @@ from test_learner_train import TICTACTOE, fill_db, small_config
 
 from learner import precision as precision_module
 from learner.config import ConfigError, make_config
-from learner.export import LATEST
 from learner.network import build_network
 from learner.precision import choose_precision
 from learner.train import Trainer
+from runfiles.layout import LATEST_MODEL
 
 RESNET = dict(network="resnet", blocks=1, channels=8)
 
@@ -37,7 +37,7 @@ def test_a_bfloat16_step_runs_in_bfloat16_learns_and_exports_float32(tmp_path) -
     assert last[0] < 0.6 * first[0]
     assert all(p.dtype == torch.float32 for p in trainer.model.parameters())
     assert trainer.publish()
-    session = ort.InferenceSession(str(trainer.models_dir / LATEST))
+    session = ort.InferenceSession(str(trainer.models_dir / LATEST_MODEL))
     assert session.get_inputs()[0].type == "tensor(float)"
     planes = fixed[0][:8]
     policy, value = session.run(["policy", "value"], {"planes": planes})

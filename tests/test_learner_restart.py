@@ -19,6 +19,7 @@ from engine import get_game
 from learner.config import ConfigError
 from learner.export import kept_steps
 from learner.train import Trainer
+from runfiles import layout
 from runfiles import stats as stats_module
 from tests.test_learner_train import fill_db, small_config
 
@@ -330,13 +331,13 @@ def test_a_merged_tournament_loads_again_without_damage(tmp_path, caplog) -> Non
     ]
     tournament.write_tournament(tmp_path, get_game("tictactoe"), entrants, results)
     stats = stats_module.new_stats("tictactoe", {})
-    stats_module.merge_tournament_file(stats, tmp_path / stats_module.TOURNAMENT_FILE)
+    stats_module.merge_tournament_file(stats, tmp_path / layout.TOURNAMENT_FILE)
     assert sorted(row["player"] for row in stats["elo"]) == sorted(names)
     evaluations = [{"step": 100, "opponent": "random"}, {"step": "100", "opponent": "random"}]
-    (tmp_path / stats_module.EVALUATIONS_FILE).write_text(json.dumps(evaluations))  # by hand
-    stats_module.merge_evaluations_file(stats, tmp_path / stats_module.EVALUATIONS_FILE)
+    (tmp_path / layout.EVALUATIONS_FILE).write_text(json.dumps(evaluations))  # by hand
+    stats_module.merge_evaluations_file(stats, tmp_path / layout.EVALUATIONS_FILE)
     assert stats["evaluations"] == evaluations[:1]
-    path = tmp_path / stats_module.STATS_FILE
+    path = tmp_path / layout.STATS_FILE
     assert stats_module.write_stats(path, stats)
     with caplog.at_level(logging.WARNING, logger="learner"):
         loaded = stats_module.load_stats(path, "tictactoe", {}, step=100)

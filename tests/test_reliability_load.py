@@ -361,7 +361,8 @@ def test_kept_model_files_are_bounded_over_a_week(tmp_path: Path, game_name: str
     import math
 
     from learner.config import make_config
-    from learner.export import prune, step_file_name
+    from learner.export import prune
+    from runfiles.layout import model_step_name
 
     config = make_config(game_name)
     models = tmp_path / "models"
@@ -372,7 +373,7 @@ def test_kept_model_files_are_bounded_over_a_week(tmp_path: Path, game_name: str
     steps = set(range(every, last_step + 1, every))
     steps |= {last_step - i * config.publish_every for i in range(config.keep_last_models + 5)}
     for step in steps:
-        (models / step_file_name(step)).touch()
+        (models / model_step_name(step)).touch()
     prune(models, config.keep_last_models, config.milestone_every)
     kept = len(list(models.iterdir()))
     assert kept <= config.keep_last_models + 64, f"{kept} model files kept after a week"
