@@ -92,6 +92,16 @@ class SelfplayRates(BaseModel):
     nn_evals_per_s: float  # leaves evaluated (by the uniform prior before the first model)
 
 
+class SearchCounts(BaseModel):
+    """The move requests' searches (not self-play's): those holding a place now, and those
+    started or dropped since the server started."""
+
+    running: int
+    waiting: int = Field(description="holding a place, their search not started yet")
+    started: int
+    dropped: int = Field(description="never run: answered 503 before a thread took them")
+
+
 class StartupInfo(BaseModel):
     """What the actor still prepares after a start: a first start compiles the searches (about
     half a minute per process on an idle machine; later starts load them in seconds)."""
@@ -113,6 +123,7 @@ class HealthAnswer(BaseModel):
     models: dict[str, ModelInfo]
     workers: list[WorkerInfo]
     selfplay_rates: SelfplayRates | None
+    searches: SearchCounts
     startup: StartupInfo
 
 
@@ -408,6 +419,37 @@ class SearchAbandoned(RuntimeError):
     """A search whose request had timed out before a thread picked it up."""
 
 
+class SearchCounter:
+    """`SearchCounts`, kept by the search pool's threads and the event loop together. A place
+    is counted until after it is freed, so counts of zero mean every place is free."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts = SearchCounts(running=0, waiting=0, started=0, dropped=0)
+
+    def queued(self) -> None:
+        with self._lock:
+            self._counts.waiting += 1
+
+    def began(self) -> None:
+        with self._lock:
+            self._counts.waiting -= 1
+            self._counts.running += 1
+            self._counts.started += 1
+
+    def ended(self, ran: bool) -> None:
+        with self._lock:
+            if ran:
+                self._counts.running -= 1
+            else:
+                self._counts.waiting -= 1
+                self._counts.dropped += 1
+
+    def snapshot(self) -> SearchCounts:
+        with self._lock:
+            return self._counts.model_copy()
+
+
 class MoveService:
     """Models per game for play, and the bounded pool that runs searches."""
 
@@ -426,6 +468,7 @@ class MoveService:
         self.checkpoints = CheckpointCache(size=6, threads=config.ort_threads)  # 3 shipped
         self.executor = ThreadPoolExecutor(config.search_threads, thread_name_prefix="search")
         self._capacity = threading.BoundedSemaphore(config.search_threads + config.search_queue)
+        self.searches = SearchCounter()
 
     def game(self, name: str) -> Game:
         game = self.games.get(name)
@@ -513,18 +556,26 @@ class MoveService:
         # Checked by the search thread itself: while a jitted search holds the GIL the event
         # loop cannot mark the request abandoned before the thread takes the next one.
         deadline = time.monotonic() + self.config.move_timeout_s
+        ran = threading.Event()
 
         def unless_abandoned():
             if abandoned.is_set() or time.monotonic() >= deadline:
                 raise SearchAbandoned("the request timed out before its search started")
+            self.searches.began()
+            ran.set()
             return function()
 
+        def free_place(_) -> None:
+            self._capacity.release()
+            self.searches.ended(ran.is_set())
+
+        self.searches.queued()
         try:
             future = self.executor.submit(unless_abandoned)
         except RuntimeError:  # shutting down
-            self._capacity.release()
+            free_place(None)
             raise HTTPException(503, "the server is shutting down") from None
-        future.add_done_callback(lambda _: self._capacity.release())
+        future.add_done_callback(free_place)
         wrapped = asyncio.wrap_future(future)
         # Read the outcome even when no one awaits it any more (no "never retrieved" log).
         wrapped.add_done_callback(lambda done: done.cancelled() or done.exception())
@@ -610,6 +661,7 @@ def create_app(
             selfplay_rates=(
                 SelfplayRates(**workers.rates) if workers is not None and workers.rates else None
             ),
+            searches=service.searches.snapshot(),
             startup=StartupInfo(
                 selfplay=(
                     "off" if workers is None else "playing" if workers.started() else "starting"

@@ -73,6 +73,7 @@ def test_health_and_games_have_the_contract_shapes(client: TestClient) -> None:
     assert set(health["models"]) == set(list_games())
     assert health["models"]["tictactoe"] == {"step": None, "source": "none", "last_refusal": None}
     assert health["workers"] == [] and health["selfplay_rates"] is None  # serving only
+    assert health["searches"] == {"running": 0, "waiting": 0, "started": 0, "dropped": 0}
     startup = health["startup"]  # no self-play and no warm-up: nothing to prepare
     assert (startup["selfplay"], startup["move_searches"], startup["searches_ready"]) == (
         "off", "off", [],
@@ -493,10 +494,13 @@ def test_capacity_and_time_limit_answer_503(tmp_path: Path) -> None:
         with pytest.raises(HTTPException) as late:
             await slow
         assert late.value.status_code == 503 and "longer than" in late.value.detail
+        assert service.searches.snapshot().running == 1  # answered; its search goes on
         release.set()
         # The one search thread runs this after the slow search, whose end frees its place.
         await asyncio.to_thread(service.executor.submit(lambda: None).result, START_LIMIT_S)
         assert await service.run_search(lambda: "fast") == "fast"
+        counts = service.searches.snapshot()
+        assert (counts.running, counts.waiting, counts.started, counts.dropped) == (0, 0, 2, 0)
 
     try:
         asyncio.run(scenario())

@@ -6,7 +6,9 @@
 - The event loop keeps answering while a long search runs; requests beyond capacity are
   answered 503 at once; a request over its time limit is answered 503 at the limit, and
   timed-out requests do not keep the server busy afterwards; oversized bodies get 413;
-  simulations over the cap get 422.
+  simulations over the cap get 422. "At once" and "at the limit" are judged against the
+  search itself, as /api/health's search counts show it (still running when the answer came),
+  never against a number of seconds: on busy cores everything is slower, the search too.
 - The server binds 127.0.0.1 unless --host says otherwise and warns about 0.0.0.0.
 - Bounds a week-long run relies on: kept model files and log files (the replay window in
   replay.db: test_reliability_crash.py; the stats history: test_learner_train.py).
@@ -18,6 +20,7 @@ import asyncio
 import logging
 import logging.handlers
 import random
+import re
 import socket
 import subprocess
 import sys
@@ -42,6 +45,8 @@ from reliability_helpers import (
 from engine import get_game
 
 CLIENTS = 32
+# The server's 503s that are no fault: out of places for searches, or over the time limit.
+DELIBERATE_503 = re.compile(r"too many move requests|the search took longer than")
 LOAD_S = 10.0  # benchmarks/load.py: 60 s
 BASELINE_S = 4.0  # benchmarks/load.py: 20 s
 
@@ -81,7 +86,7 @@ async def hammer(url: str, seconds: float, clients: int, simulations: int, seed:
                 errors.append(f"{type(error).__name__}: {error}")
                 continue
             results.append((time.monotonic() - started, response.status_code))
-            if response.status_code == 503:
+            if response.status_code == 503 and DELIBERATE_503.search(response.text):
                 await asyncio.sleep(0.05)  # a polite client backs off a little
             elif response.status_code != 200:
                 errors.append(f"{response.status_code}: {response.text[:200]}")
@@ -152,13 +157,12 @@ def test_32_clients_while_selfplay_runs(tmp_path: Path) -> None:
     assert not figures["log_errors"], figures["log_errors"][:10]
     assert figures["ok"] >= CLIENTS  # every client got answers, not only 503s
     assert figures["selfplay_loaded"] > 0  # self-play goes on under load
-    if figures["busy_503"]:
-        assert figures["busy_p99_ms"] < 1000  # 503s come at once, they do not queue
 
 
 # ---- limits on a server with one search thread -----------------------------------------------
 
-SLOW_BODY = {"moves": [], "simulations": 200_000, "player": "mcts"}  # othello: ~1-2.5 s
+# Othello: 1-2.5 s on two idle cores, 10 s and more on busy ones; far past the time limit.
+SLOW_BODY = {"moves": [], "simulations": 200_000, "player": "mcts"}
 MOVE_TIMEOUT_S = 0.5
 
 
@@ -185,95 +189,95 @@ def narrow_actor(tmp_path_factory):
         assert code == 0, actor.log()[-3000:]
 
 
-async def timed_posts(url: str, body: dict, count: int) -> list[tuple[float, int, str]]:
-    async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+def posts(url: str, body: dict, count: int) -> list[tuple[int, str]]:
+    """`count` concurrent othello move requests: (status, text) of each answer."""
 
-        async def one() -> tuple[float, int, str]:
-            started = time.monotonic()
-            response = await client.post("/api/games/othello/move", json=body)
-            return time.monotonic() - started, response.status_code, response.text
+    async def all_at_once() -> list[tuple[int, str]]:
+        async with httpx.AsyncClient(base_url=url, timeout=60) as client:
 
-        return await asyncio.gather(*(one() for _ in range(count)))
+            async def one() -> tuple[int, str]:
+                response = await client.post("/api/games/othello/move", json=body)
+                return response.status_code, response.text
+
+            return await asyncio.gather(*(one() for _ in range(count)))
+
+    return asyncio.run(all_at_once())
 
 
-def settle(url: str, timeout: float = 60.0) -> None:
-    """Waits until the server answers a quick move again (earlier searches finished)."""
-    quick = {"moves": [], "simulations": 1, "player": "random"}
+def searches(url: str) -> dict[str, int]:
+    """The server's move searches: running, waiting, started and dropped (/api/health)."""
+    return httpx.get(url + "/api/health", timeout=60).json()["searches"]
 
-    def answered() -> bool:
-        try:
-            response = httpx.post(url + "/api/games/othello/move", json=quick, timeout=30)
-        except httpx.HTTPError:
-            return False
-        return response.status_code == 200
 
-    assert wait_for(answered, timeout, 0.25)
+def wait_idle(url: str) -> dict[str, int]:
+    """Until no search runs or waits (earlier ones finished); the counts then."""
+
+    def idle() -> bool:
+        now = searches(url)
+        return now["running"] == 0 and now["waiting"] == 0
+
+    assert wait_for(idle, START_LIMIT_S, 0.1)
+    return searches(url)
 
 
 def test_api_stays_responsive_during_a_long_search(narrow_actor) -> None:
-    """A search runs in a worker thread; the event loop must keep answering meanwhile (a jitted
-    search that holds the GIL freezes every route, /api/health included)."""
-    settle(narrow_actor.url)
-
-    def health_seconds() -> float:
-        started = time.monotonic()
-        assert httpx.get(narrow_actor.url + "/api/health", timeout=30).status_code == 200
-        return time.monotonic() - started
-
-    # What an answer takes on this machine without a search: a busy machine is slow throughout.
-    idle = max(health_seconds() for _ in range(5))
+    """A search runs in a worker thread; the event loop must keep answering meanwhile. A jitted
+    search that holds the GIL freezes every route, /api/health included, until it ends: then
+    at most the first answer after it could still count the search as running."""
+    url = narrow_actor.url
+    before = wait_idle(url)
     slow = threading.Thread(
-        target=lambda: httpx.post(
-            narrow_actor.url + "/api/games/othello/move", json=SLOW_BODY, timeout=30
-        )
+        target=lambda: httpx.post(url + "/api/games/othello/move", json=SLOW_BODY, timeout=60)
     )
     slow.start()
-    time.sleep(0.3)  # the search is running
-    latencies = []
-    for _ in range(5):
-        latencies.append(health_seconds())
-        time.sleep(0.1)
-    slow.join(30)
-    # A frozen loop answers only when the search (1-2.5 s) ends: far more than this.
-    slowest = max(latencies)
-    assert slowest < 2 * idle + 0.5, f"/api/health: {slowest:.2f} s in a search, {idle:.2f} s idle"
+    try:
+        assert wait_for(lambda: searches(url)["started"] > before["started"], START_LIMIT_S, 0.02)
+        during = []
+        for _ in range(5):
+            during.append(searches(url))
+            time.sleep(0.05)
+    finally:
+        slow.join(START_LIMIT_S)
+    the_slow_one = before["started"] + 1
+    assert all(c["running"] == 1 and c["started"] == the_slow_one for c in during), during
 
 
 def test_requests_beyond_capacity_get_503_at_once(narrow_actor) -> None:
-    settle(narrow_actor.url)
-    answers = asyncio.run(timed_posts(narrow_actor.url, SLOW_BODY, 12))
-    refused = [a for a in answers if a[1] == 503 and "too many" in a[2]]
+    """12 slow requests at once: one runs, one waits, the others are refused. Every answer,
+    the refusals included, comes while the one search still runs: no refusal waited for it."""
+    url = narrow_actor.url
+    before = wait_idle(url)
+    answers = posts(url, SLOW_BODY, 12)
+    after = searches(url)
+    refused = [text for status, text in answers if status == 503 and "too many" in text]
     assert len(refused) >= 9, answers  # 1 running + 1 waiting; (nearly) all others refused
-    assert max(latency for latency, _, _ in refused) < 1.0, refused
-    assert all(status in (200, 503) for _, status, _ in answers)
+    assert all(status in (200, 503) for status, _ in answers), answers
+    assert after["running"] == 1 and after["started"] == before["started"] + 1, after
 
 
 def test_time_limit_answers_503_at_the_limit(narrow_actor) -> None:
-    settle(narrow_actor.url)
+    """Answered when the limit is up, not before it, and not when the search ends after it."""
+    url = narrow_actor.url
+    before = wait_idle(url)
     started = time.monotonic()
-    response = httpx.post(narrow_actor.url + "/api/games/othello/move", json=SLOW_BODY, timeout=30)
+    response = httpx.post(url + "/api/games/othello/move", json=SLOW_BODY, timeout=60)
     elapsed = time.monotonic() - started
+    after = searches(url)
     assert response.status_code == 503 and "longer than 0.5 s" in response.json()["detail"]
-    assert MOVE_TIMEOUT_S - 0.1 < elapsed < MOVE_TIMEOUT_S + 1.5, elapsed
+    assert elapsed > MOVE_TIMEOUT_S - 0.1, elapsed
+    assert after["running"] == 1 and after["started"] == before["started"] + 1, after
 
 
 def test_timed_out_requests_do_not_keep_the_server_busy(narrow_actor) -> None:
     """Two slow requests (one running, one waiting) both time out: the waiting one is no longer
-    wanted by anyone, so the server should be free again when the running one ends, not after
-    running the abandoned one too."""
+    wanted by anyone, so its search is dropped, not run once the running one ends."""
     url = narrow_actor.url
-    settle(url)
-    started = time.monotonic()  # one abandoned search: how long it keeps the thread busy
-    response = httpx.post(url + "/api/games/othello/move", json=SLOW_BODY, timeout=30)
-    assert response.status_code == 503 and "longer than" in response.text
-    settle(url)
-    one = time.monotonic() - started
-    started = time.monotonic()
-    answers = asyncio.run(timed_posts(url, SLOW_BODY, 2))
-    assert [status for _, status, _ in answers] == [503, 503], answers
-    settle(url)
-    two = time.monotonic() - started
-    assert two < 1.5 * one, f"busy {two:.1f} s after two abandoned requests, {one:.1f} s after one"
+    before = wait_idle(url)
+    answers = posts(url, SLOW_BODY, 2)
+    assert [status for status, _ in answers] == [503, 503], answers
+    after = wait_idle(url)
+    assert after["started"] == before["started"] + 1, (before, after)
+    assert after["dropped"] == before["dropped"] + 1, (before, after)
 
 
 def test_simulations_cap_and_body_limit(narrow_actor) -> None:
