@@ -8,6 +8,7 @@ import time
 
 import numpy as np
 import pytest
+from reliability_helpers import START_LIMIT_S, wait_for
 from test_learner_train import fill_db, small_config
 
 from engine import get_game
@@ -98,10 +99,7 @@ def test_stats_say_how_much_of_the_last_minute_the_learner_waited_for_data(tmp_p
     thread = threading.Thread(target=trainer.run, args=(stop,))
     thread.start()
     try:
-        for _ in range(600):  # until it has waited 4 s (generous: shared CPUs)
-            if trainer.waited_s > 4.0:
-                break
-            stop.wait(0.05)
+        assert wait_for(lambda: trainer.waited_s > 4.0, START_LIMIT_S, 0.05)
     finally:
         stop.set()
         thread.join()

@@ -13,7 +13,7 @@ import numpy as np
 import onnx
 import pytest
 import torch
-from reliability_helpers import wait_for
+from reliability_helpers import START_LIMIT_S, wait_for
 
 from engine import get_game
 from learner.config import RUN_SETTINGS, ConfigError, make_config, parse_args, run_defaults
@@ -507,10 +507,11 @@ def test_a_fast_game_keeps_replay_db_near_its_window(tmp_path) -> None:
         while written < 50 * window:  # 50 windows in a few seconds
             newest = insert_records(path, records)[-1]
             written += sum(record.num_moves for record in records)
-            for _ in range(3_000):  # generous: CI machines are slow and shared
-                if trainer.replay.last_id >= newest or not thread.is_alive():
-                    break
-                stop.wait(0.01)
+
+            def read(newest: int = newest) -> bool:
+                return trainer.replay.last_id >= newest or not thread.is_alive()
+
+            assert wait_for(read, START_LIMIT_S, 0.01)  # each write is read before the next
             with sqlite3.connect(path) as connection:
                 (positions,) = connection.execute("SELECT SUM(num_moves) FROM games").fetchone()
             largest = max(largest, positions)

