@@ -145,10 +145,10 @@ class Trainer:
         self.config = config
         self.game = get_game(config.game)
         self.run_dir = config.run_dir
-        self.run = RunFolder(self.run_dir)
-        self.models_dir = self.run.models
-        self.checkpoint_path = self.run.checkpoint
-        self.stats_path = self.run.stats
+        self.folder = RunFolder(self.run_dir)
+        self.models_dir = self.folder.models
+        self.checkpoint_path = self.folder.checkpoint
+        self.stats_path = self.folder.stats
         torch.set_num_threads(config.threads)
         torch.manual_seed(config.seed)
         self.device = pick_device(config.device)
@@ -171,7 +171,7 @@ class Trainer:
         self.rng = np.random.default_rng(config.seed)
         self.replay = Replay(
             self.game,
-            self.run.replay_db,
+            self.folder.replay_db,
             config.window_positions,
             root_value_mix=config.root_value_mix,
             read_chunk_rows=config.read_chunk_rows,
@@ -286,7 +286,7 @@ class Trainer:
         """Renames an earlier run's stats.json, evaluations.json and tournament.json to
         `<name>.previous-<UTC time>`: the new run's dashboard starts afresh (the evaluations of
         the old networks were drawn on as the new run's), and the old run's are kept."""
-        for path in (self.stats_path, self.run.evaluations, self.run.tournament):
+        for path in (self.stats_path, self.folder.evaluations, self.folder.tournament):
             if not path.exists():
                 continue
             target = set_aside(path, "previous", stamp=stamp, log=log)
@@ -434,8 +434,8 @@ class Trainer:
             history_cap=self.config.history_cap,
             add_history=add_history,
         )
-        stats_module.merge_evaluations_file(self.stats, self.run.evaluations, self.started)
-        stats_module.merge_tournament_file(self.stats, self.run.tournament)
+        stats_module.merge_evaluations_file(self.stats, self.folder.evaluations, self.started)
+        stats_module.merge_tournament_file(self.stats, self.folder.tournament)
         stats_module.write_stats(self.stats_path, self.stats)
         now = time.monotonic()
         if now - self._last_log < self.config.stats_every_s:  # stats.json is written more often
@@ -487,8 +487,8 @@ class Trainer:
         stop = stop or threading.Event()
         self.run_dir.mkdir(parents=True, exist_ok=True)
         remove_stale_temp_files(self.run_dir)
-        before = run_settings(self.run.learner_config)
-        write_effective(config, self.run.learner_config)
+        before = run_settings(self.folder.learner_config)
+        write_effective(config, self.folder.learner_config)
         if changes := setting_changes(before, config):
             log.info("settings changed since this run's last start: %s", ", ".join(changes))
         if kept := non_defaults(config):
@@ -505,7 +505,7 @@ class Trainer:
             self.run_dir,
         )
         log.info("training in %s: %s", self.precision, self.precision_reason)
-        if self.step > 0 and not self.run.latest_model.exists():
+        if self.step > 0 and not self.folder.latest_model.exists():
             log.info(
                 "publishing the checkpoint's model (step %d): self-play waits for it", self.step
             )
