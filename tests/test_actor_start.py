@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from reliability_helpers import START_LIMIT_S, free_port, wait_for
 
+from runfiles.layout import RunFolder
+
 
 def start_actor(data_dir: Path) -> subprocess.CompletedProcess:
     command = [sys.executable, "-m", "actor", "--game", "tictactoe", "--data-dir", str(data_dir),
@@ -30,7 +32,7 @@ def test_a_run_folder_that_cannot_be_written_is_refused(tmp_path: Path) -> None:
 def test_a_replay_db_that_is_not_sqlite_is_refused_before_the_api_starts(tmp_path: Path) -> None:
     run = tmp_path / "tictactoe"
     run.mkdir()
-    (run / "replay.db").write_bytes(b"\x13" * 50_000)
+    RunFolder(run).replay_db.write_bytes(b"\x13" * 50_000)
     result = start_actor(tmp_path)
     assert result.returncode == 2, result.stderr[-2000:]
     assert f"{run / 'replay.db'} is not an SQLite database" in result.stderr
@@ -111,7 +113,7 @@ def test_a_restart_keeps_the_runs_own_self_play_settings(tmp_path: Path) -> None
     run = tmp_path / "connect4"
     run.mkdir()
     saved = {"simulations": "200", "c_puct": "2.5", "opening_moves": "abc", "workers": "7"}
-    (run / "actor_config.json").write_text(json.dumps(saved))
+    RunFolder(run).actor_config.write_text(json.dumps(saved))
     data = ["--game", "connect4", "--data-dir", str(tmp_path)]
     config = parse_args(data)
     assert (config.simulations, config.c_puct, config.workers) == (200, 2.5, None)
@@ -178,8 +180,8 @@ def test_health_says_what_a_start_prepares(tmp_path: Path, processes) -> None:
     from actor_models import make_model
 
     run = tmp_path / "tictactoe"
-    (run / "checkpoints").mkdir(parents=True)
-    (run / "checkpoints" / "latest.pt").write_bytes(b"a checkpoint whose model is not out yet")
+    RunFolder(run).checkpoints.mkdir(parents=True)
+    RunFolder(run).checkpoint.write_bytes(b"a checkpoint whose model is not out yet")
     actor = processes.actor(
         tmp_path, "--game", "tictactoe", "--workers", "1", "--simulations", "8",
         "--games-in-parallel", "4", "--no-evaluation", "--resume-wait", "600", warm_up=True,
@@ -191,7 +193,7 @@ def test_health_says_what_a_start_prepares(tmp_path: Path, processes) -> None:
     first = startup()
     assert first["selfplay"] == "starting" and first["move_searches"] == "waiting", first
     assert first["searches_ready"] == [] and first["seconds"] > 0
-    make_model(run / "models" / "latest.onnx", step=3)
+    make_model(RunFolder(run).latest_model, step=3)
     assert wait_for(lambda: startup()["selfplay"] == "playing", START_LIMIT_S), actor.log()
     assert wait_for(lambda: startup()["searches_ready"], START_LIMIT_S), actor.log()
     now = startup()

@@ -14,7 +14,7 @@ from learner.config import ConfigError, make_config
 from learner.network import build_network
 from learner.precision import choose_precision
 from learner.train import Trainer
-from runfiles.layout import LATEST_MODEL
+from runfiles.layout import LATEST_MODEL, RunFolder
 
 RESNET = dict(network="resnet", blocks=1, channels=8)
 
@@ -95,7 +95,7 @@ def test_the_choice_is_logged_and_in_stats_json(tmp_path, caplog) -> None:
     caplog.set_level("INFO", logger="learner")
     trainer = Trainer(small_config(tmp_path, max_steps=5, precision="auto"))
     trainer.run()
-    stats = json.loads((tmp_path / "tictactoe" / "stats.json").read_text())
+    stats = json.loads(RunFolder(tmp_path / "tictactoe").stats.read_text())
     assert stats["precision"] == trainer.precision
     assert f"training in {trainer.precision}: " in caplog.text
 

@@ -21,6 +21,7 @@ from learner.export import kept_steps
 from learner.train import Trainer
 from runfiles import layout
 from runfiles import stats as stats_module
+from runfiles.layout import RunFolder
 from tests.test_learner_train import fill_db, small_config
 
 CHECKPOINTS = Path("tictactoe") / "checkpoints"
@@ -77,7 +78,7 @@ def test_a_checkpoint_of_another_network_starts_over_and_sets_the_old_run_aside(
     assert len(previous) == 1 and kept_steps(previous[0]) == [20, 40, 60]
     new_run.run()
     assert kept_steps(tmp_path / MODELS) == [20, 40]  # 20: an early one (see export.prune)
-    history = json.loads((tmp_path / "tictactoe" / "stats.json").read_text())["history"]
+    history = json.loads(RunFolder(tmp_path / "tictactoe").stats.read_text())["history"]
     assert [point["step"] for point in history] == sorted(point["step"] for point in history)
     assert history[-1]["step"] == 40
 
@@ -127,7 +128,7 @@ def test_a_refused_checkpoint_that_cannot_be_renamed_does_not_stop_the_learner(
 def test_history_of_steps_lost_after_the_checkpoint_is_dropped(tmp_path) -> None:
     """A learner killed after its checkpoint at step 20 had recorded steps up to 35; resumed at
     20, its chart must not run 34, 35, 21, 22..."""
-    path = tmp_path / "stats.json"
+    path = RunFolder(tmp_path).stats
     stats = stats_module.new_stats("tictactoe", {})
     stats["history"] = [{"step": s} for s in (5, 10, 20, 30, 35)]
     path.write_text(json.dumps(stats))
@@ -139,7 +140,7 @@ def test_evaluations_of_lost_steps_are_left_out_of_stats(tmp_path) -> None:
     """Evaluations of models the learner lost (later steps, made before this start) are left
     out; those of the steps it makes again after the start stay, and a NaN (a hand-edited
     file) must not stop stats.json from being written."""
-    path = tmp_path / "evaluations.json"
+    path = RunFolder(tmp_path).evaluations
     entries = [
         {"step": 10, "time": 100.0, "opponent": "random", "win_rate": 0.5},
         {"step": 30, "time": 150.0, "opponent": "random", "win_rate": 0.6},  # lost: before
@@ -150,7 +151,7 @@ def test_evaluations_of_lost_steps_are_left_out_of_stats(tmp_path) -> None:
     stats_module.merge_evaluations_file(stats, path, resumed=(20, 200.0))
     assert [(e["step"], e["time"]) for e in stats["evaluations"]] == [(10, 100.0), (30, 250.0)]
     assert stats["evaluations"][1]["win_rate"] is None
-    assert stats_module.write_stats(tmp_path / "stats.json", stats)
+    assert stats_module.write_stats(RunFolder(tmp_path).stats, stats)
 
 
 def test_a_skipped_update_does_not_publish_or_checkpoint_again(tmp_path, monkeypatch) -> None:
@@ -253,7 +254,7 @@ def stats_with_history(steps: range) -> dict:
 def test_a_damaged_stats_file_is_kept_beside_the_fresh_one(tmp_path, caplog, content) -> None:
     """A damaged stats.json is not silently replaced on restart: it is kept as
     stats.json.damaged-<time>, with a warning, and the run starts afresh."""
-    path = tmp_path / "stats.json"
+    path = RunFolder(tmp_path).stats
     path.write_bytes(content)
     stats = stats_module.load_stats(path, "tictactoe", {}, step=100)
     assert stats["history"] == [] and stats["evaluations"] == [] and stats["elo"] == []
@@ -267,7 +268,7 @@ def test_damaged_stats_set_aside_within_one_second_are_all_kept(tmp_path, monkey
     second rename overwrote the first copy."""
     frozen = time.gmtime(0)
     monkeypatch.setattr(time, "gmtime", lambda *args: frozen)
-    path = tmp_path / "stats.json"
+    path = RunFolder(tmp_path).stats
     for content in (b"first", b"second"):
         path.write_bytes(content)
         stats_module.load_stats(path, "tictactoe", {}, step=0)
@@ -284,7 +285,7 @@ def test_malformed_stats_entries_are_dropped_and_the_file_kept(tmp_path, caplog)
     good_evaluation = {"step": 10, "time": 5.0, "opponent": "random", "win_rate": 0.5}
     stats["evaluations"] = [good_evaluation, {"step": 20, "win_rate": 0.9}, "x"]
     stats["elo"] = [["x", 5], {"player": "alphazero", "step": 10, "elo": 1200.0}, {"step": 3}]
-    path = tmp_path / "stats.json"
+    path = RunFolder(tmp_path).stats
     path.write_text(json.dumps(stats))
     loaded = stats_module.load_stats(path, "tictactoe", {}, step=100)
     assert [point["step"] for point in loaded["history"]] == [0, 10, 20, 30, 40]
@@ -304,7 +305,7 @@ def test_a_nan_in_stats_does_not_freeze_stats_json(tmp_path) -> None:
     """One NaN in a history point must not make every later write of stats.json fail."""
     stats = stats_with_history(range(3))
     stats["history"][1]["loss_total"] = math.nan
-    path = tmp_path / "stats.json"
+    path = RunFolder(tmp_path).stats
     path.write_text(json.dumps(stats))  # NaN: Python's json writes and reads it
     loaded = stats_module.load_stats(path, "tictactoe", {}, step=100)
     assert loaded["history"][1]["loss_total"] is None
@@ -354,9 +355,9 @@ def test_starting_over_keeps_the_earlier_runs_stats(tmp_path, checkpoint) -> Non
     fill_db(tmp_path)
     Trainer(small_config(tmp_path, max_steps=40)).run()
     run = tmp_path / "tictactoe"
-    old_stats = (run / "stats.json").read_bytes()
+    old_stats = RunFolder(run).stats.read_bytes()
     assert json.loads(old_stats)["history"][-1]["step"] == 40
-    path = run / "checkpoints" / "latest.pt"
+    path = RunFolder(run).checkpoint
     path.unlink()
     if checkpoint == "random bytes":
         path.write_bytes(np.random.default_rng(0).bytes(1000))
@@ -364,22 +365,22 @@ def test_starting_over_keeps_the_earlier_runs_stats(tmp_path, checkpoint) -> Non
         path.write_bytes(b"")
     elif checkpoint == "a folder":
         path.mkdir()
-    (run / "evaluations.json").write_text('[{"step": 40, "opponent": "random"}]')
-    (run / "tournament.json").write_text("{}")
+    RunFolder(run).evaluations.write_text('[{"step": 40, "opponent": "random"}]')
+    RunFolder(run).tournament.write_text("{}")
     trainer = Trainer(small_config(tmp_path, max_steps=5))
     assert trainer.step == 0 and trainer.stats["history"] == []
     (kept,) = run.glob("stats.json.previous-*")
     assert kept.read_bytes() == old_stats
     stamp = kept.name.removeprefix("stats.json.previous-")
     # The old networks' evaluations would be drawn as the new run's: they go aside too.
-    assert not (run / "evaluations.json").exists() and not (run / "tournament.json").exists()
+    assert not RunFolder(run).evaluations.exists() and not RunFolder(run).tournament.exists()
     assert (run / f"evaluations.json.previous-{stamp}").read_text().startswith('[{"step": 40')
     assert (run / f"tournament.json.previous-{stamp}").read_text() == "{}"
-    assert [p.name for p in (run / "models").glob("previous-*")] == [f"previous-{stamp}"]
+    assert [p.name for p in RunFolder(run).models.glob("previous-*")] == [f"previous-{stamp}"]
     if checkpoint != "deleted":
-        assert (run / "checkpoints" / f"latest.pt.refused-{stamp}").exists()
+        assert (RunFolder(run).checkpoints / f"latest.pt.refused-{stamp}").exists()
     trainer.run()
-    history = json.loads((run / "stats.json").read_text())["history"]
+    history = json.loads(RunFolder(run).stats.read_text())["history"]
     assert history and all(point["step"] <= 5 for point in history)
 
 
@@ -409,7 +410,7 @@ def test_a_restart_keeps_the_runs_own_settings(tmp_path, caplog) -> None:
     toml.write_text("lr = 0.003\n")
     assert parse_args([*data, "--config", str(toml)]).lr == 0.003  # --config beats the run's
     assert parse_args(["--data-dir", str(tmp_path / "new")]).hidden != 48  # another run
-    config_file = tmp_path / "tictactoe" / "config.json"
+    config_file = RunFolder(tmp_path / "tictactoe").learner_config
     config_file.write_text('{"hidden": -3}')
     with pytest.raises(ConfigError, match="the run's own setting, from .*config.json"):
         parse_args(data)

@@ -18,6 +18,7 @@ from reliability_helpers import START_LIMIT_S, wait_for
 
 from actor.model import CheckpointCache, ModelError, ModelSlot, ModelWatcher, list_checkpoints
 from engine import get_game
+from runfiles.layout import RunFolder
 
 GAME = get_game("tictactoe")
 
@@ -41,7 +42,7 @@ def write_bad(path: Path, kind: str) -> None:
 
 
 def test_slot_prefers_run_model_then_pretrained_then_uniform(tmp_path: Path) -> None:
-    models = tmp_path / "run" / "models"
+    models = RunFolder(tmp_path / "run").models
     pretrained = tmp_path / "pretrained" / "tictactoe.onnx"
     slot = ModelSlot(GAME, models, pretrained)
     slot.refresh()
@@ -59,7 +60,7 @@ def test_slot_prefers_run_model_then_pretrained_then_uniform(tmp_path: Path) -> 
 
 @pytest.mark.parametrize("kind", list(BAD_FILES))
 def test_bad_file_is_refused_and_the_old_model_stays(tmp_path: Path, kind: str) -> None:
-    latest = tmp_path / "models" / "latest.onnx"
+    latest = RunFolder(tmp_path).latest_model
     make_model(latest, step=7)
     slot = ModelSlot(GAME, latest.parent)
     slot.refresh()
@@ -80,7 +81,7 @@ def test_swaps_are_logged_at_most_once_per_interval_with_the_count_skipped(
     run model is logged, the next ones within the interval only counted; refusals always."""
     pretrained = tmp_path / "pretrained.onnx"
     make_model(pretrained, step=1000)
-    latest = tmp_path / "models" / "latest.onnx"
+    latest = RunFolder(tmp_path).latest_model
     slot = ModelSlot(GAME, latest.parent, pretrained)
     caplog.set_level("INFO", logger="actor.model")
 
@@ -103,7 +104,7 @@ def test_swaps_are_logged_at_most_once_per_interval_with_the_count_skipped(
 
 
 def test_refused_file_with_no_previous_model_leaves_uniform_prior(tmp_path: Path) -> None:
-    latest = tmp_path / "models" / "latest.onnx"
+    latest = RunFolder(tmp_path).latest_model
     write_bad(latest, "wrong_game")
     slot = ModelSlot(GAME, latest.parent)
     slot.refresh()
@@ -124,8 +125,8 @@ def test_refresh_during_another_load_waits_for_the_new_model(tmp_path: Path, mon
         return load(*args, **kwargs)
 
     monkeypatch.setattr(model_module, "load_model", slow_load)
-    slot = ModelSlot(GAME, tmp_path / "models")
-    make_model(tmp_path / "models" / "latest.onnx", step=5)
+    slot = ModelSlot(GAME, RunFolder(tmp_path).models)
+    make_model(RunFolder(tmp_path).latest_model, step=5)
     first = threading.Thread(target=slot.refresh, kwargs={"min_interval_s": 1.0})
     first.start()
     assert loading.wait(START_LIMIT_S)
@@ -135,7 +136,7 @@ def test_refresh_during_another_load_waits_for_the_new_model(tmp_path: Path, mon
 
 
 def test_watcher_swaps_to_a_published_model(tmp_path: Path) -> None:
-    models = tmp_path / "models"
+    models = RunFolder(tmp_path).models
     slot = ModelSlot(GAME, models)
     watcher = ModelWatcher(slot).start()
     try:
@@ -152,7 +153,7 @@ def test_watcher_swaps_to_a_published_model(tmp_path: Path) -> None:
 
 
 def test_a_failing_first_refresh_does_not_stop_the_watcher(tmp_path: Path, monkeypatch) -> None:
-    models = tmp_path / "models"
+    models = RunFolder(tmp_path).models
     make_model(models / "latest.onnx", step=1)
     slot = ModelSlot(GAME, models)
     refresh = slot.refresh
@@ -173,7 +174,7 @@ def test_a_failing_first_refresh_does_not_stop_the_watcher(tmp_path: Path, monke
 
 
 def test_checkpoints_are_listed_and_loaded_on_demand(tmp_path: Path) -> None:
-    models = tmp_path / "models"
+    models = RunFolder(tmp_path).models
     for step in (10, 200, 30):
         make_model(models / f"model_step_{step:06d}.onnx", step=step)
     (models / "model_step_x.onnx").write_bytes(b"ignored")
@@ -203,14 +204,14 @@ def test_publishing_while_selfplay_runs_switches_the_actor(tmp_path: Path, proce
     """A real actor with self-play: rows start at step 0, switch to the published model's step;
     a bad file after that is refused (shown in /api/health) and self-play goes on."""
     run = tmp_path / "tictactoe"
-    db = run / "replay.db"
+    db = RunFolder(run).replay_db
     actor = small_selfplay_actor(processes, tmp_path)
     try:
         assert wait_for(lambda: len(model_steps(db)) > 0, START_LIMIT_S), actor.log()
         assert set(model_steps(db)) == {0}
         assert wait_for(lambda: "leaf evals/s" in actor.log(), 60), actor.log()
         assert "no model yet (uniform prior, no network)" in actor.log()
-        make_model(run / "models" / "latest.onnx", step=5)
+        make_model(RunFolder(run).latest_model, step=5)
         assert wait_for(lambda: 5 in model_steps(db), 120), actor.log()
 
         def api_step() -> int | None:
@@ -220,7 +221,7 @@ def test_publishing_while_selfplay_runs_switches_the_actor(tmp_path: Path, proce
 
         assert wait_for(lambda: api_step() == 5, 60)  # the API process loads it too
         count = len(model_steps(db))
-        write_bad(run / "models" / "latest.onnx", "corrupt")
+        write_bad(RunFolder(run).latest_model, "corrupt")
 
         def refused() -> bool:
             health = httpx.get(actor.url + "/api/health", timeout=10).json()
@@ -251,14 +252,14 @@ def test_a_resumed_run_plays_its_checkpoints_model_not_a_uniform_prior(
     """With a learner checkpoint and no model yet, self-play waits for the learner's first
     publication instead of filling the replay window with uniform-prior games."""
     run = tmp_path / "tictactoe"
-    (run / "checkpoints").mkdir(parents=True)
-    (run / "checkpoints" / "latest.pt").write_bytes(b"a learner checkpoint")
-    db = run / "replay.db"
+    RunFolder(run).checkpoints.mkdir(parents=True)
+    RunFolder(run).checkpoint.write_bytes(b"a learner checkpoint")
+    db = RunFolder(run).replay_db
     actor = small_selfplay_actor(processes, tmp_path)
     try:
         assert wait_for(lambda: "waiting up to 60 s" in actor.log(), START_LIMIT_S), actor.log()
         assert model_steps(db) == []
-        make_model(run / "models" / "latest.onnx", step=7)
+        make_model(RunFolder(run).latest_model, step=7)
         assert wait_for(lambda: len(model_steps(db)) > 0, START_LIMIT_S), actor.log()
         assert set(model_steps(db)) == {7}
     finally:

@@ -20,6 +20,7 @@ from actor.selfplay import SelfPlay, default_config
 from engine import get_game
 from learner.export import onnx_bytes
 from learner.network import ResNet
+from runfiles.layout import RunFolder
 
 GAME = get_game("connect4")
 
@@ -136,8 +137,8 @@ def test_file_replaced_after_loading_is_not_quantized(tmp_path: Path, no_speed_c
 
 
 def test_slot_plays_the_int8_copy_in_selfplay(tmp_path: Path, no_speed_check) -> None:
-    write_resnet(tmp_path / "models" / "latest.onnx", step=12)
-    slot = ModelSlot(GAME, tmp_path / "models", int8=True)
+    write_resnet(RunFolder(tmp_path).latest_model, step=12)
+    slot = ModelSlot(GAME, RunFolder(tmp_path).models, int8=True)
     assert slot.refresh()
     assert slot.current.int8 and slot.step == 12
     selfplay = SelfPlay(GAME, default_config(GAME, games_in_parallel=8, simulations=16))
@@ -151,15 +152,15 @@ def test_int8_checks_are_logged_with_the_swap_line_only(
 ) -> None:
     """Each worker makes a copy of every model: its numbers show with the (rate-limited) swap
     line, not once per model and worker."""
-    slot = ModelSlot(GAME, tmp_path / "models", int8=True)
+    slot = ModelSlot(GAME, RunFolder(tmp_path).models, int8=True)
     caplog.set_level(logging.INFO)
     for step in (12, 13):
-        write_resnet(tmp_path / "models" / "latest.onnx", step=step)
+        write_resnet(RunFolder(tmp_path).latest_model, step=step)
         assert slot.refresh() and slot.current.int8 and slot.step == step
     lines = [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO]
     assert [line.split(":")[1] for line in lines if "step 1" in line] == [
         " int8 copy of step 12",
-        " now playing with " + str(tmp_path / "models" / "latest.onnx") + " (step 12, int8)",
+        " now playing with " + str(RunFolder(tmp_path).latest_model) + " (step 12, int8)",
     ]
 
 
@@ -169,10 +170,10 @@ def test_slot_falls_back_to_the_float_model_with_the_reason(
     """The reason shows with the swap line, at its pace: a run's every worker meets the same
     refusal at every model, which with many workers would flood the log."""
     monkeypatch.setattr(quantize, "MIN_SPEED_UP", 1e6)
-    slot = ModelSlot(GAME, tmp_path / "models", int8=True)
+    slot = ModelSlot(GAME, RunFolder(tmp_path).models, int8=True)
     with caplog.at_level(logging.WARNING, logger="actor.model"):
         for step in (12, 13):
-            write_resnet(tmp_path / "models" / "latest.onnx", step=step)
+            write_resnet(RunFolder(tmp_path).latest_model, step=step)
             assert slot.refresh()
     assert slot.step == 13 and not slot.current.int8
     assert "not faster" in caplog.text
@@ -220,7 +221,7 @@ def counted_copies(tmp_path: Path, monkeypatch) -> Path:
 
 
 def _refresh_in_a_worker(run: Path, results) -> None:
-    slot = ModelSlot(GAME, run / "models", int8=True)
+    slot = ModelSlot(GAME, RunFolder(run).models, int8=True)
     slot.refresh()
     planes = quantize.calibration_positions(GAME, 64, seed=5)
     results.put((slot.step, slot.current.int8, slot.current(planes)[0].tobytes()))
@@ -233,7 +234,7 @@ def test_workers_of_a_run_share_one_copy_per_model(
     the others wait for it and load it, and all three play the same int8 numbers."""
     context = multiprocessing.get_context("fork")  # the patched quantizer goes with them
     for step in (12, 13):
-        write_resnet(tmp_path / "models" / "latest.onnx", step=step)
+        write_resnet(RunFolder(tmp_path).latest_model, step=step)
         results = context.Queue()
         workers = [
             context.Process(target=_refresh_in_a_worker, args=(tmp_path, results)) for _ in range(3)
@@ -246,18 +247,18 @@ def test_workers_of_a_run_share_one_copy_per_model(
         assert [(s, int8) for s, int8, _ in answers] == [(step, True)] * 3
         assert len({logits for _, _, logits in answers}) == 1
     assert counted_copies.read_text().split() == ["12", "13"]
-    assert len(list((tmp_path / "int8").glob("step_*.onnx"))) == 2
+    assert len(list(RunFolder(tmp_path).int8.glob("step_*.onnx"))) == 2
 
 
 def test_a_refused_copy_is_not_tried_again_by_the_other_workers(
     tmp_path: Path, monkeypatch, counted_copies, caplog
 ) -> None:
-    write_resnet(tmp_path / "models" / "latest.onnx", step=12)
+    write_resnet(RunFolder(tmp_path).latest_model, step=12)
     monkeypatch.setattr(quantize, "MIN_SPEED_UP", 1e6)
-    first = ModelSlot(GAME, tmp_path / "models", int8=True)
+    first = ModelSlot(GAME, RunFolder(tmp_path).models, int8=True)
     assert first.refresh() and not first.current.int8
     monkeypatch.setattr(quantize, "MIN_SPEED_UP", 0.0)  # would pass now: not asked again
-    second = ModelSlot(GAME, tmp_path / "models", int8=True)
+    second = ModelSlot(GAME, RunFolder(tmp_path).models, int8=True)
     with caplog.at_level(logging.WARNING, logger="actor.model"):
         assert second.refresh() and not second.current.int8
     assert "not faster" in caplog.text
@@ -265,13 +266,13 @@ def test_a_refused_copy_is_not_tried_again_by_the_other_workers(
 
 
 def test_a_damaged_refusal_note_still_refuses_the_copy(tmp_path: Path, counted_copies) -> None:
-    write_resnet(tmp_path / "models" / "latest.onnx", step=12)
-    model = load_model(tmp_path / "models" / "latest.onnx", GAME)
-    folder = tmp_path / "int8"
+    write_resnet(RunFolder(tmp_path).latest_model, step=12)
+    model = load_model(RunFolder(tmp_path).latest_model, GAME)
+    folder = RunFolder(tmp_path).int8
     folder.mkdir()
     name = f"step_{model.step:09d}_{model.created_at:.6f}.refused"
     (folder / name).write_bytes(b"\xff\xfe not text")  # must not crash the worker
-    slot = ModelSlot(GAME, tmp_path / "models", int8=True)
+    slot = ModelSlot(GAME, RunFolder(tmp_path).models, int8=True)
     assert slot.refresh() and slot.step == 12 and not slot.current.int8
     assert not counted_copies.exists()  # refused: not made again
 
@@ -279,13 +280,13 @@ def test_a_damaged_refusal_note_still_refuses_the_copy(tmp_path: Path, counted_c
 def test_copies_of_the_newest_models_are_kept_and_leftovers_removed(
     tmp_path: Path, no_speed_check
 ) -> None:
-    folder = tmp_path / "int8"
+    folder = RunFolder(tmp_path).int8
     folder.mkdir()
     (folder / ".step_000000003_1.000000.tmp").write_bytes(b"a worker was killed here")
-    slot = ModelSlot(GAME, tmp_path / "models", int8=True)
+    slot = ModelSlot(GAME, RunFolder(tmp_path).models, int8=True)
     steps = range(12, 13 + quantize.SHARED_MODELS_KEPT)
     for step in steps:
-        write_resnet(tmp_path / "models" / "latest.onnx", step=step)
+        write_resnet(RunFolder(tmp_path).latest_model, step=step)
         assert slot.refresh() and slot.current.int8
     kept = sorted(int(path.name.split("_")[1]) for path in folder.glob("step_*"))
     assert kept == list(steps)[-quantize.SHARED_MODELS_KEPT :]
@@ -295,11 +296,11 @@ def test_copies_of_the_newest_models_are_kept_and_leftovers_removed(
 def test_a_damaged_shared_copy_is_made_again(
     tmp_path: Path, no_speed_check, counted_copies
 ) -> None:
-    write_resnet(tmp_path / "models" / "latest.onnx", step=12)
-    assert ModelSlot(GAME, tmp_path / "models", int8=True).refresh()
-    (shared,) = (tmp_path / "int8").glob("step_*.onnx")
+    write_resnet(RunFolder(tmp_path).latest_model, step=12)
+    assert ModelSlot(GAME, RunFolder(tmp_path).models, int8=True).refresh()
+    (shared,) = RunFolder(tmp_path).int8.glob("step_*.onnx")
     shared.write_bytes(b"not a model")
-    slot = ModelSlot(GAME, tmp_path / "models", int8=True)
+    slot = ModelSlot(GAME, RunFolder(tmp_path).models, int8=True)
     assert slot.refresh() and slot.current.int8 and slot.step == 12
     assert counted_copies.read_text().split() == ["12", "12"]
     assert load_model(shared, GAME).step == 12
@@ -308,9 +309,9 @@ def test_a_damaged_shared_copy_is_made_again(
 def test_a_folder_that_cannot_be_used_still_gives_a_copy(
     tmp_path: Path, no_speed_check, caplog
 ) -> None:
-    (tmp_path / "int8").write_text("a file where the folder should be")
-    write_resnet(tmp_path / "models" / "latest.onnx", step=12)
-    slot = ModelSlot(GAME, tmp_path / "models", int8=True)
+    RunFolder(tmp_path).int8.write_text("a file where the folder should be")
+    write_resnet(RunFolder(tmp_path).latest_model, step=12)
+    slot = ModelSlot(GAME, RunFolder(tmp_path).models, int8=True)
     with caplog.at_level(logging.WARNING):
         assert slot.refresh() and slot.current.int8
     assert "cannot share int8 copies" in caplog.text

@@ -11,6 +11,7 @@ from actor_models import make_model
 from actor import tournament
 from actor.arena import PerfectAgent, RandomAgent
 from engine import get_game
+from runfiles.layout import RunFolder
 
 TICTACTOE = get_game("tictactoe")
 
@@ -39,7 +40,7 @@ def test_ratings_rank_the_winner_first_and_anchor_random():
 
 
 def test_cli_ranks_strong_above_weak_and_writes_tournament_json(tmp_path, capsys):
-    models = tmp_path / "tictactoe" / "models"
+    models = RunFolder(tmp_path / "tictactoe").models
     for step in (100, 200, 300):
         make_model(models / f"model_step_{step:06d}.onnx", step=step)
     (models / "model_step_000400.onnx").write_bytes(b"broken")  # refused, skipped
@@ -52,7 +53,7 @@ def test_cli_ranks_strong_above_weak_and_writes_tournament_json(tmp_path, capsys
     captured = capsys.readouterr()
     assert code == 0, captured.err
     assert "skipping model_step_000400.onnx" in captured.err and "games" in captured.err
-    document = json.loads((tmp_path / "tictactoe" / "tournament.json").read_text())
+    document = json.loads(RunFolder(tmp_path / "tictactoe").tournament.read_text())
     assert {"updated_at", "players", "results"} <= set(document)
     players = {row["player"]: row for row in document["players"]}
     assert set(players) == {
@@ -98,5 +99,5 @@ def test_the_shipped_model_is_left_out_when_asked_or_missing_or_refused(tmp_path
             "--games-per-pair", "2"]  # fmt: skip
     assert tournament.main([*args, "--no-shipped"]) == 2  # random alone
     assert tournament.main(args) == 0
-    document = json.loads((tmp_path / "tictactoe" / "tournament.json").read_text())
+    document = json.loads(RunFolder(tmp_path / "tictactoe").tournament.read_text())
     assert [row["player"] for row in document["players"]].count("shipped-777") == 1
