@@ -43,6 +43,7 @@ from engine.records import (
 )
 from learner.config import make_config as make_learner_config
 from learner.config import run_defaults, to_dict
+from runfiles.layout import RunFolder
 
 pytestmark = pytest.mark.browser
 
@@ -216,14 +217,13 @@ def write_run_folder(data_dir: Path) -> None:
     tictactoe's self-play settings (othello's run has none: its self-play never started)."""
     write_actor_config(data_dir / "tictactoe", "tictactoe", simulations=SELFPLAY_SIMULATIONS)
     for game in GAMES:
-        models = data_dir / game / "models"
-        make_model(models / "latest.onnx", game, MODEL_STEP)
-        make_model(models / "model_step_000400.onnx", game, 400)
+        run = RunFolder.of(data_dir, game)
+        make_model(run.latest_model, game, MODEL_STEP)
+        make_model(run.model_step(400), game, 400)
     for game in ("tictactoe", "othello"):
-        (data_dir / game / "stats.json").write_text(json.dumps(stats_document(game)))
-        write_replays(
-            data_dir / game / "replay.db", game, 6, opening=2 if game == "tictactoe" else 0
-        )
+        run = RunFolder.of(data_dir, game)
+        run.stats.write_text(json.dumps(stats_document(game)))
+        write_replays(run.replay_db, game, 6, opening=2 if game == "tictactoe" else 0)
 
 
 # ---------------------------------------------------------------- actor and browser fixtures
@@ -740,7 +740,7 @@ def test_dashboard_says_the_training_time_and_a_near_perfect_models_counts(
             moves = 4518 if entry["step"] == 1020 else 4520 if entry["step"] >= 620 else 4000
             entry.update(optimal_move_rate=moves / 4520, optimal_moves=moves, positions=4520)
     (tmp_path / "tictactoe").mkdir()
-    (tmp_path / "tictactoe" / "stats.json").write_text(json.dumps(doc))
+    RunFolder(tmp_path / "tictactoe").stats.write_text(json.dumps(doc))
     with serve_actor(tmp_path, "--no-selfplay") as base:
         page = Page(web_browser, base, DESKTOP)
         try:
@@ -770,7 +770,7 @@ def test_a_fresh_run_shows_no_model_yet_and_names_the_shipped_one(web_browser, t
     132411") may show it as the run's own model."""
     run = tmp_path / "tictactoe"
     run.mkdir()
-    (run / "stats.json").write_text(json.dumps(stats_document("tictactoe", steps=3)))
+    RunFolder(run).stats.write_text(json.dumps(stats_document("tictactoe", steps=3)))
     with serve_actor(tmp_path, "--no-selfplay") as base:
         with urllib.request.urlopen(f"{base}/api/games", timeout=10) as answer:
             games = {g["name"]: g for g in json.load(answer)["games"]}
