@@ -35,6 +35,8 @@ from reliability_helpers import (
     wait_group_gone,
 )
 
+from runfiles.layout import RunFolder
+
 SMALL_RUN = [
     "--no-warmup", "--simulations", "8", "--games-in-parallel", "4", "--log-interval", "2",
     "--min-positions", "200", "--stats-every-s", "2",
@@ -106,7 +108,7 @@ def test_learner_killed_stops_actor_and_exits_non_zero(tmp_path: Path) -> None:
         assert "last lines of the learner" in output
         assert not wait_group_gone(actor, STOP_LIMIT_S), "the actor outlived the launcher"
         assert not wait_gone(workers, STOP_LIMIT_S)
-        logs = tmp_path / "tictactoe" / "logs"
+        logs = RunFolder(tmp_path / "tictactoe").logs
         assert "self-play tictactoe" in (logs / "actor.console.log").read_text()
     finally:
         cleanup(launcher, pids)
@@ -479,7 +481,7 @@ def test_cpus_spreads_connect4_over_workers_and_learner_threads(tmp_path: Path) 
     them) and the learner trains on 2 torch threads (its effective config says so). On the CPU
     whether or not the machine has a GPU, so that the split is the same everywhere."""
     launcher = start_launcher(tmp_path, "--cpus", "4", "--device", "cpu", game="connect4")
-    config = tmp_path / "connect4" / "config.json"
+    config = RunFolder(tmp_path / "connect4").learner_config
 
     def learner_threads() -> int | None:
         try:  # the learner writes the file once at start; it may be half-written when read

@@ -42,6 +42,7 @@ from actor.model import load_model
 from engine import get_game
 from learner.export import is_early, kept_steps
 from learner.synthetic import insert_records, random_records
+from runfiles.layout import RunFolder
 
 GAME = get_game("tictactoe")
 SELFPLAY_ARGS = ("--game", "tictactoe", "--simulations", "16", "--games-in-parallel", "8")
@@ -55,7 +56,7 @@ def actor_kill_loop(tmp_path: Path, kills_wanted: int, budget_s: float) -> tuple
     """SIGKILLs the actor (and its workers) at random moments of self-play, checking replay.db
     after each kill; (kills survived, games kept). benchmarks/load.py runs it longer."""
     rng = random.Random(7)
-    db = tmp_path / "tictactoe" / "replay.db"
+    db = RunFolder(tmp_path / "tictactoe").replay_db
     seen: set[int] = set()
     kills = 0
     started = time.monotonic()
@@ -89,7 +90,7 @@ def test_actor_sigkill_in_selfplay_keeps_every_committed_game(tmp_path: Path) ->
 def test_actor_killed_alone_leaves_no_orphan_worker(tmp_path: Path) -> None:
     """SIGKILL to the actor's main process only (e.g. the OOM killer): its workers must notice
     and exit instead of writing games and burning a core with no server around them."""
-    db = tmp_path / "tictactoe" / "replay.db"
+    db = RunFolder(tmp_path / "tictactoe").replay_db
     actor = start_actor(tmp_path, *SELFPLAY_ARGS)
     try:
         assert wait_for(lambda: len(read_ids(db)) > 0, START_LIMIT_S, 0.2), actor.log()[-3000:]
@@ -124,14 +125,14 @@ def assert_model_loads(path: Path) -> int:
 def test_learner_sigkill_while_publishing_resumes_exactly(tmp_path: Path) -> None:
     rng = random.Random(11)
     run = tmp_path / "tictactoe"
-    insert_records(run / "replay.db", random_records(GAME, 300, seed=3))
+    insert_records(RunFolder(run).replay_db, random_records(GAME, 300, seed=3))
     args = [
         "--game", "tictactoe", "--min-positions", "50", "--batch-size", "16",
         "--publish-every", "2", "--checkpoint-every", "3", "--replay-ratio", "1000000",
         "--stats-every-s", "1", "--keep-last-models", "3",
     ]  # fmt: skip
-    latest = run / "models" / "latest.onnx"
-    checkpoint = run / "checkpoints" / "latest.pt"
+    latest = RunFolder(run).latest_model
+    checkpoint = RunFolder(run).checkpoint
     saved_step = 0
     for kill in range(LEARNER_KILLS):
         learner = start_learner(tmp_path, *args, log_name=f"learner-{kill}")
@@ -171,7 +172,7 @@ def test_learner_sigkill_while_publishing_resumes_exactly(tmp_path: Path) -> Non
     # in flight, but what is left now can only be from the killed ones.
     leftovers = [
         p.name
-        for folder in (run / "models", run / "checkpoints")
+        for folder in (RunFolder(run).models, RunFolder(run).checkpoints)
         for p in folder.iterdir()
         if p.name.endswith(".tmp")
     ]
@@ -179,11 +180,11 @@ def test_learner_sigkill_while_publishing_resumes_exactly(tmp_path: Path) -> Non
     assert_model_loads(latest)
     # Bounded: one checkpoint file, the newest 3 step models (no milestone reached) besides the
     # early ones (steps 2, 4, 8...: export.prune), and latest.onnx.
-    kept = [p.name for p in (run / "checkpoints").iterdir() if not p.name.endswith(".tmp")]
+    kept = [p.name for p in RunFolder(run).checkpoints.iterdir() if not p.name.endswith(".tmp")]
     assert kept == ["latest.pt"]
-    steps = kept_steps(run / "models")
+    steps = kept_steps(RunFolder(run).models)
     assert len([s for s in steps if not is_early(s, 2, 10_000)]) <= 3, steps
-    assert (run / "models" / "latest.onnx").exists()
+    assert RunFolder(run).latest_model.exists()
     print(
         f"learner: {LEARNER_KILLS} SIGKILLs while publishing survived, resumed at step {saved_step}"
     )
@@ -197,18 +198,18 @@ def test_learner_start_removes_only_its_own_stale_temp_files(tmp_path: Path) -> 
 
     run = tmp_path / "tictactoe"
     stale = [
-        run / "models" / ".latest.onnx.k2j3_x.tmp",
-        run / "models" / ".model_step_000042.onnx.abc.tmp",
-        run / "checkpoints" / ".latest.pt.zz9.tmp",
+        RunFolder(run).models / ".latest.onnx.k2j3_x.tmp",
+        RunFolder(run).models / ".model_step_000042.onnx.abc.tmp",
+        RunFolder(run).checkpoints / ".latest.pt.zz9.tmp",
         run / ".stats.json.q1.tmp",
     ]
     kept = [
-        run / "models" / "latest.onnx",
-        run / "models" / "model_step_000040.onnx",
-        run / "checkpoints" / "latest.pt",
-        run / "stats.json",
+        RunFolder(run).latest_model,
+        RunFolder(run).model_step(40),
+        RunFolder(run).checkpoint,
+        RunFolder(run).stats,
         run / ".evaluations.json.w8.tmp",  # the actor's, maybe being written
-        run / "replay.db",
+        RunFolder(run).replay_db,
     ]
     for path in stale + kept:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -239,7 +240,7 @@ def four_writers_soak(tmp_path: Path, soak_s: float) -> dict:
     """Four self-play workers and the learner trimming replay.db to its window for `soak_s`
     seconds, then both stopped; checks and returns the counts. benchmarks/load.py runs it for
     a minute."""
-    db = tmp_path / "tictactoe" / "replay.db"
+    db = RunFolder(tmp_path / "tictactoe").replay_db
     actor = start_actor(
         tmp_path, "--game", "tictactoe", "--workers", "4", "--simulations", "8",
         "--games-in-parallel", "4", "--log-interval", "2",
