@@ -47,7 +47,7 @@ from actor.arena import (
     score_interval,
     search_actions,
 )
-from actor.config import EVALUATION_INTERVAL_BY_GAME
+from actor.config import ActorConfig
 from actor.evaluation_positions import PHASES, PONS_SETS
 from actor.locking import locked
 from engine import get_game
@@ -116,11 +116,8 @@ class EvaluationSettings:
 
 
 def default_settings(game_name: str) -> EvaluationSettings:
-    if game_name == "tictactoe":
-        return EvaluationSettings(simulations=64, games_per_opponent=20, mcts_budgets=(64,))
-    if game_name == "connect4":
-        return EvaluationSettings(simulations=200, games_per_opponent=10, mcts_budgets=(200,))
-    return EvaluationSettings(simulations=100, games_per_opponent=6, mcts_budgets=(200,))
+    """The game's evaluation (its `evaluation` settings in engine/games/<name>.py)."""
+    return EvaluationSettings(**get_game(game_name).settings["evaluation"])
 
 
 def _entry(step: int, opponent: str, simulations: int, **fields: Any) -> dict[str, Any]:
@@ -399,7 +396,7 @@ class EvaluationService:
         self.settings = settings or default_settings(game_name)
         self.every = every
         if min_interval_s is None:
-            min_interval_s = EVALUATION_INTERVAL_BY_GAME.get(game_name, 300.0)
+            min_interval_s = ActorConfig(game=game_name).evaluation_interval()
         self.min_interval_s = min_interval_s
         self.mode = mode
         self.nice = nice

@@ -21,32 +21,25 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
 from actor import _tree_kernels
 from actor.mcts import DEFAULT_C_PUCT, Evaluator, Forest, build_kernels, pool_sizes, seed_numba
+from engine import get_game
 from engine.game import Game
 from engine.records import GameRecord
 
-# Per-game defaults. Temperature moves ~ the opening where varied play matters; simulations small
-# enough for a 2-core machine; Connect 4's random openings teach the positions that follow a
-# blunder, which the held-out evaluation is made of (data/pretrained/README.md).
-GAME_DEFAULTS: dict[str, dict[str, int]] = {
-    # every move sampled: it must see (and refute) every blunder
-    "tictactoe": {"simulations": 100, "temperature_moves": 9},
-    # 128 simulations as in the shipped model's run: more games per hour on 2 cores
-    "connect4": {"simulations": 128, "temperature_moves": 8, "opening_moves": 14},
-    "othello": {"simulations": 200, "temperature_moves": 16},
-}
 # The inference batch: best or level with the best in `benchmarks/selfplay.py --sweep`.
 DEFAULT_GAMES_IN_PARALLEL = 128
 
 
 @dataclass
 class SelfPlayConfig:
-    """Self-play settings of one worker. `default_config(game)` fills the per-game values."""
+    """Self-play settings of one worker. `default_config(game)` fills the game's values
+    (`Game.settings`: temperature moves ~ the opening where varied play matters, simulations
+    small enough for a 2-core machine)."""
 
     games_in_parallel: int = DEFAULT_GAMES_IN_PARALLEL
     simulations: int = 100  # root child visits per move (reused visits count)
@@ -103,8 +96,9 @@ class SelfPlayConfig:
 
 def default_config(game: Game | str, **overrides) -> SelfPlayConfig:
     """The self-play config for `game`, with `overrides` (None values are ignored)."""
-    name = game if isinstance(game, str) else game.name
-    config = SelfPlayConfig(**GAME_DEFAULTS.get(name, {"simulations": 200, "temperature_moves": 8}))
+    game = get_game(game) if isinstance(game, str) else game
+    names = {item.name for item in fields(SelfPlayConfig)}
+    config = SelfPlayConfig(**{k: v for k, v in game.settings.items() if k in names})
     for key, value in overrides.items():
         if value is not None:
             if not hasattr(config, key):

@@ -48,10 +48,12 @@ from engine import get_game
 from engine.game import Game
 from runfiles.layout import RunFolder
 
-OPENING_MOVES = {"tictactoe": 1, "connect4": 2, "othello": 2}
-PERFECT_MIN_OPENING = {"connect4": 8}  # from 8 stones the solver takes about a second a move
-DEFAULT_SIMULATIONS = {"tictactoe": 64, "connect4": 200, "othello": 100}
-DEFAULT_MCTS = {"tictactoe": (64, 1000), "connect4": (200, 1000), "othello": (200,)}
+
+def budgets(game: Game) -> dict[str, Any]:
+    """The game's tournament: simulations, classic MCTS budgets, random moves opening each game
+    pair, and the fewest stones the perfect player plays from (its `tournament` settings in
+    engine/games/<name>.py)."""
+    return game.settings["tournament"]
 
 
 @dataclass
@@ -154,7 +156,7 @@ def run_tournament(
     names = [entrant.name for entrant in entrants]
     if len(set(names)) != len(names):
         raise ValueError(f"player names must be distinct, got {names}")
-    opening = OPENING_MOVES.get(game.name, 2) if opening_moves is None else opening_moves
+    opening = budgets(game)["opening_moves"] if opening_moves is None else opening_moves
     results: list[dict[str, Any]] = []
     for number, (a, b) in enumerate(itertools.combinations(entrants, 2)):
         label = f"{a.name} vs {b.name}"
@@ -267,7 +269,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-checkpoints", type=int, default=8)
     parser.add_argument("--perfect", action="store_true", help="add the solver as a player")
     parser.add_argument(
-        "--pretrained-dir", type=Path, default=ActorConfig.pretrained_dir, help="shipped models"
+        "--pretrained-dir",
+        type=Path,
+        default=ActorConfig.model_fields["pretrained_dir"].default,
+        help="shipped models",
     )
     parser.add_argument(
         "--no-shipped", dest="shipped", action="store_false", help="leave out the shipped model"
@@ -277,26 +282,29 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         game = get_game(args.game)
+        defaults = budgets(game)
         if args.games_per_pair < 1:
             raise ValueError("--games-per-pair must be at least 1")
         simulations = args.simulations
         if simulations is None:
-            simulations = DEFAULT_SIMULATIONS.get(game.name, 100)
+            simulations = defaults["simulations"]
         if simulations < 0:
             raise ValueError("--simulations must be >= 0")
-        budgets = DEFAULT_MCTS.get(game.name, (200,)) if args.mcts is None else args.mcts
+        mcts_budgets = defaults["mcts_budgets"] if args.mcts is None else args.mcts
         run_dir = args.data_dir / game.name
         entrants = [Entrant(RandomAgent())]
-        entrants += [Entrant(ClassicMctsAgent(budget)) for budget in dict.fromkeys(budgets)]
+        entrants += [Entrant(ClassicMctsAgent(budget)) for budget in dict.fromkeys(mcts_budgets)]
         if args.perfect:
             if game.name not in ("tictactoe", "connect4"):
                 raise ValueError(f"--perfect: no solver for {game.name}")
-            opening = OPENING_MOVES[game.name] if args.opening_moves is None else args.opening_moves
-            if opening < PERFECT_MIN_OPENING.get(game.name, 0):
+            opening = (
+                defaults["opening_moves"] if args.opening_moves is None else args.opening_moves
+            )
+            least = defaults.get("perfect_min_opening", 0)
+            if opening < least:
                 raise ValueError(
                     f"--perfect: the {game.name} solver takes minutes per move on a board with"
-                    f" fewer than {PERFECT_MIN_OPENING[game.name]} stones; give --opening-moves"
-                    f" {PERFECT_MIN_OPENING[game.name]} or more"
+                    f" fewer than {least} stones; give --opening-moves {least} or more"
                 )
             entrants.append(Entrant(PerfectAgent()))
         shipped = shipped_entrant(game, args.pretrained_dir, simulations) if args.shipped else None

@@ -39,6 +39,12 @@ class Game:
     ``symmetry_action_perms[g, a]`` is the action that `a` becomes under symmetry `g`;
     ``symmetry_cell_perms[g, i]`` is the flat cell that cell `i` becomes. Symmetry 0 is the
     identity.
+
+    ``settings``: the game's experiment. The values of the learner's and the actor's settings
+    (declared in learner/config.py and actor/config.py) that it trains with where no flag, TOML
+    file or resumed run sets them (a setting not named takes its declared default); whether the
+    launcher spreads more than two CPUs over training (`spread_cpus`); and the budgets of the
+    background evaluation (`evaluation`) and of tournaments (`tournament`).
     """
 
     name: str
@@ -59,6 +65,7 @@ class Game:
     to_play: Any
     encode: Any
     transform_state: Any
+    settings: dict[str, Any]
 
     @property
     def num_symmetries(self) -> int:

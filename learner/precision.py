@@ -9,9 +9,9 @@ only when it is clearly faster. Weights, gradients, optimiser state and exported
 float32 (autocast runs the convolutions and matrix products in bfloat16 only), and the loss is
 computed in float32, so no loss scaling is needed.
 
-The default for Othello only (learner.config's GAME_DEFAULTS): on 2 cores Connect 4's learning
-waits on self-play, so a faster learner buys it nothing, and whether bfloat16 costs strength per
-step is not settled (networks trained on the same data differ too much from one another to
+The default for Othello only (engine/games/othello.py): on 2 cores Connect 4's learning waits
+on self-play, so a faster learner buys it nothing, and whether bfloat16 costs strength per step
+is not settled (networks trained on the same data differ too much from one another to
 tell). Othello gains anyway, because its second self-play worker plays in the time the faster
 learner leaves free (data/pretrained/README.md).
 """

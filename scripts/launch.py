@@ -24,8 +24,9 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 sys.path.insert(0, str(REPO_ROOT))
-from actor.config import WORKERS_BY_GAME, ActorConfig  # noqa: E402
+from actor.config import ActorConfig  # noqa: E402
 from actor.config import build_parser as build_actor_parser  # noqa: E402
+from actor.config import parse_args as parse_actor_args  # noqa: E402
 from actor.worker import selfplay_config  # noqa: E402
 from engine import get_game, list_games  # noqa: E402
 from learner.config import ConfigError, load_toml  # noqa: E402
@@ -40,8 +41,6 @@ STOP_GRACE_S = 15.0
 # Each self-play worker and each learner thread is one CPU's worth of compute: library thread
 # pools stay at one thread unless a process asks for more (the learner's --threads).
 CHILD_THREAD_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "1"}
-# Games whose training uses more than two CPUs when it has them (see `cpu_plan`).
-SPREAD_GAMES = ("connect4", "othello")
 # The learner's small networks (batch 256) gain from a second torch thread (benchmarks/learner.py,
 # data/pretrained/README.md); more threads are unmeasured and small convolutions scale ever
 # worse, so a big machine's other CPUs play.
@@ -104,13 +103,14 @@ def cpu_plan(game: str, cpus: int, gpu_learner: bool = False) -> tuple[int, int]
     second worker in its bfloat16 learner's idle time). With more CPUs, Connect 4 and Othello
     give half to the learner (at most LEARNER_THREAD_CAP threads) and the rest to self-play,
     keeping a game's extra worker; a learner on a GPU computes there and keeps one thread for
-    sampling. From SPARE_CPU_FROM CPUs on, one CPU plays no self-play (see there). Tic-tac-toe
-    learns in minutes on two and gains nothing."""
-    if cpus <= 2 or game not in SPREAD_GAMES:
+    sampling. From SPARE_CPU_FROM CPUs on, one CPU plays no self-play (see there). A game whose
+    `spread_cpus` setting is off (Tic-tac-toe, which learns in minutes on two) keeps the
+    defaults."""
+    if cpus <= 2 or not get_game(game).settings.get("spread_cpus", False):
         return None
     threads = 1 if gpu_learner else min(cpus // 2, LEARNER_THREAD_CAP)
     spare = 1 if cpus >= SPARE_CPU_FROM else 0
-    return cpus - threads - spare + WORKERS_BY_GAME.get(game, 1) - 1, threads
+    return cpus - threads - spare + ActorConfig(game=game).selfplay_workers() - 1, threads
 
 
 def take_cpus(argv: list[str]) -> tuple[int, list[str]]:
@@ -191,7 +191,8 @@ def apply_cpu_plan(game: str, cpus: int, actor_args: list[str], learner_args: li
     threads, threads_file = learner_setting(learner_args, "threads")
     if plan is not None and threads is None:
         learner_args += ["--threads", str(plan[1])]
-    workers = flag_value(actor_args, "--workers") or f"{WORKERS_BY_GAME.get(game, 1)} (default)"
+    default_workers = ActorConfig(game=game).selfplay_workers()
+    workers = flag_value(actor_args, "--workers") or f"{default_workers} (default)"
     shown = f"from {threads_file}" if threads_file else flag_value(learner_args, "--threads")
     where = ", the learner on a GPU" if gpu else ""
     line = f"{cpus} CPUs{where}: self-play workers {workers}, learner threads {shown or 1}{spare}"
@@ -377,7 +378,7 @@ def check_arguments(game: str, actor_args: list[str], learner_args: list[str]) -
         raise LaunchError(f"actor: {message}")
 
     parser.error = refuse  # argparse would print the whole usage and exit
-    check_selfplay(ActorConfig(**vars(parser.parse_args(["--game", game, *actor_args]))))
+    check_selfplay(parse_actor_args(["--game", game, *actor_args], parser))
 
 
 def check_selfplay(config: ActorConfig) -> None:

@@ -229,19 +229,17 @@ def test_a_finished_learner_ends_the_run_with_exit_zero(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "extra,message",
     [
-        (["--lr", "-1"], "learner: lr, replay_ratio and poll_interval_s must be positive"),
-        (
-            ["--simulations", "0"],
-            "actor: argument --simulations: must be a whole number >= 1, got '0'",
-        ),
-        # The actor's self-play check (actor.selfplay), made here: refused before the learner
-        # starts and the run's logs/ folder is made.
-        (["--c-puct", "-1"], "actor: c_puct must be a finite number > 0, got -1.0"),
-        (["--c-puct", "nan"], "actor: c_puct must be a finite number > 0, got nan"),
-        (["--dirichlet-alpha", "0"], "actor: dirichlet_alpha must be a finite number > 0"),
-        (["--temperature-moves", "-3"], "actor: temperature_moves must be >= 0"),
+        (["--lr", "-1"], "learner: lr must be above 0, got -1"),
+        (["--simulations", "0"], "actor: simulations must be at least 1, got 0"),
+        (["--simulations", "1.5"], "actor: simulations must be a whole number, got '1.5'"),
+        # The actor's declared bounds, checked here: refused before the learner starts and the
+        # run's logs/ folder is made.
+        (["--c-puct", "-1"], "actor: c_puct must be above 0, got -1"),
+        (["--c-puct", "nan"], "actor: c_puct must be a finite number, got nan"),
+        (["--dirichlet-alpha", "0"], "actor: dirichlet_alpha must be above 0, got 0"),
+        (["--temperature-moves", "-3"], "actor: temperature_moves must be at least 0, got -3"),
         (["--eval-cache", "1000"], "actor: eval_cache must be 0 or a power of two, got 1000"),
-        (["--opening-moves", "200"], "actor: opening_moves must be between 0 and 100, got 200"),
+        (["--opening-moves", "200"], "actor: opening_moves must be at most 100, got 200"),
         # Refused here, not by the actor with a traceback (given twice, argparse reads the last).
         (["--port", "99999"], "--port must be between 1 and 65535, got 99999"),
     ],

@@ -124,6 +124,54 @@ def transform_state(state: np.ndarray, symmetry: int) -> np.ndarray:
     return result
 
 
+# The experiment (engine.game.Game.settings), reasoned for a 2-core CPU shared by self-play and
+# training. 4 residual blocks x 32 channels is ~6 MFLOP per position, so one core still
+# evaluates a few thousand positions per second for self-play. The learning rate steps down
+# tenfold at 26k and 80k steps: at 0.02 the solver-judged accuracy stopped rising after about
+# 20k steps; a 28-minute run stepping down at 13k instead scored 0.333 against one at 26k
+# (the shipped model's run, data/pretrained/README.md).
+SETTINGS = {
+    # learner
+    "network": "resnet",
+    "blocks": 4,
+    "channels": 32,
+    "hidden": 64,
+    "optimizer": "sgd",
+    "lr": 0.02,
+    "lr_schedule": "milestones",
+    "lr_milestones": (26_000, 80_000),
+    "lr_gamma": 0.1,
+    "batch_size": 256,
+    "window_positions": 200_000,
+    "min_positions": 5_000,
+    "publish_every": 250,
+    "checkpoint_every": 250,
+    # self-play: 128 simulations as in the shipped model's run, more games per hour on 2 cores;
+    # random openings teach the positions that follow a blunder, which the held-out
+    # evaluation is made of (data/pretrained/README.md)
+    "simulations": 128,
+    "temperature_moves": 8,
+    "opening_moves": 14,
+    # actor: int8 copies of the models play self-play (actor.quantize); an evaluation costs
+    # ~2-4 CPU-s (benchmarks/evaluation.py): about 1% of one core
+    "int8": True,
+    "evaluation_interval_s": 300.0,
+    # the launcher: with more than two CPUs, half for the learner, the rest for self-play
+    "spread_cpus": True,
+    # background evaluation (actor.evaluation.EvaluationSettings)
+    "evaluation": {"simulations": 200, "games_per_opponent": 10, "mcts_budgets": (200,)},
+    # tournaments (actor.tournament): budgets, random moves opening each game pair, and the
+    # fewest stones the perfect player plays from (from 8 the solver takes about a second a
+    # move)
+    "tournament": {
+        "simulations": 200,
+        "mcts_budgets": (200, 1000),
+        "opening_moves": 2,
+        "perfect_min_opening": 8,
+    },
+}
+
+
 GAME = Game(
     name="connect4",
     rows=ROWS,
@@ -143,4 +191,5 @@ GAME = Game(
     to_play=to_play,
     encode=encode,
     transform_state=transform_state,
+    settings=SETTINGS,
 )

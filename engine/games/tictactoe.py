@@ -116,6 +116,49 @@ def transform_state(state: np.ndarray, symmetry: int) -> np.ndarray:
     return result
 
 
+# The experiment (engine.game.Game.settings), reasoned for a 2-core CPU shared by self-play and
+# training. Tic-tac-toe has 4520 non-terminal positions: a 2x128 MLP (20k parameters) fits them,
+# is far cheaper per actor evaluation than a CNN, and trains at ~1000 steps/s of batch 128 on
+# one core. Adam plus publishing every 300 steps (about a second) lets the actor's data improve
+# quickly; the window (30k positions, 10-20 s of self-play at the actor's 1.5-4k positions/s)
+# drops stale targets fast; replay ratio 16 keeps the learner busy without memorising a few
+# hundred games. Beside self-play that samples every move by visit count (temperature for all 9
+# plies), these bring the raw policy to no non-optimal move against any opponent, on either
+# side, within minutes (data/pretrained/README.md).
+SETTINGS = {
+    # learner
+    "network": "mlp",
+    "hidden": 128,
+    "mlp_layers": 2,
+    "optimizer": "adam",
+    "lr": 2e-3,
+    "weight_decay": 1e-4,
+    "batch_size": 128,
+    "window_positions": 30_000,
+    "min_positions": 500,
+    "replay_ratio": 16.0,
+    "publish_every": 300,
+    "checkpoint_every": 500,
+    "milestone_every": 10_000,
+    "poll_every_steps": 10,
+    # self-play: every move sampled, so that it sees (and refutes) every blunder
+    "simulations": 100,
+    "temperature_moves": 9,
+    # actor: float self-play, not int8 copies: the copy often disagrees with the float model on
+    # the best move (data/pretrained/README.md), and training waits on the learner, not on
+    # self-play, so a faster copy buys nothing
+    "int8": False,
+    # an evaluation costs ~0.2 CPU-s (benchmarks/evaluation.py): about 1% of one core
+    "evaluation_interval_s": 30.0,
+    # the launcher: it learns in minutes on two CPUs and gains nothing from more
+    "spread_cpus": False,
+    # background evaluation (actor.evaluation.EvaluationSettings)
+    "evaluation": {"simulations": 64, "games_per_opponent": 20, "mcts_budgets": (64,)},
+    # tournaments (actor.tournament): budgets, and random moves opening each game pair
+    "tournament": {"simulations": 64, "mcts_budgets": (64, 1000), "opening_moves": 1},
+}
+
+
 GAME = Game(
     name="tictactoe",
     rows=ROWS,
@@ -135,4 +178,5 @@ GAME = Game(
     to_play=to_play,
     encode=encode,
     transform_state=transform_state,
+    settings=SETTINGS,
 )
