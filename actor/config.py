@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -263,7 +264,7 @@ def build_parser(game: str | None = None, describe: bool = False) -> argparse.Ar
     return parser
 
 
-def _notes(game: str | None) -> Any:
+def _notes(game: str | None) -> Callable[[str], str | None]:
     """What each flag takes when not given, for the help: `default X` where all games agree,
     else `GAME: X` for `game`, or `per game: ...` without one; nothing for a switch."""
     from engine import list_games

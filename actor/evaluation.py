@@ -103,11 +103,12 @@ def pons_error_rates(
 
 @dataclass(frozen=True)
 class EvaluationSettings:
-    """What one evaluation plays; `default_settings(game)` gives each game's values."""
+    """What one evaluation plays; `default_settings(game)` gives each game's values (these
+    defaults for a game whose settings name none)."""
 
-    simulations: int  # the model's search budget in matches and in the searched move rate
-    games_per_opponent: int  # per baseline, colours alternating (even = fair)
-    mcts_budgets: tuple[int, ...]  # classic MCTS baselines
+    simulations: int = 100  # the model's search budget in matches and in the searched move rate
+    games_per_opponent: int = 6  # per baseline, colours alternating (even = fair)
+    mcts_budgets: tuple[int, ...] = (200,)  # classic MCTS baselines
     play_random: bool = True
     judge_network_alone: bool = True
     test_positions: int | None = None  # Connect 4: this many shipped positions (None: all, 0: none)
@@ -117,7 +118,7 @@ class EvaluationSettings:
 
 def default_settings(game_name: str) -> EvaluationSettings:
     """The game's evaluation (its `evaluation` settings in engine/games/<name>.py)."""
-    return EvaluationSettings(**get_game(game_name).settings["evaluation"])
+    return EvaluationSettings(**get_game(game_name).settings.get("evaluation", {}))
 
 
 def _entry(step: int, opponent: str, simulations: int, **fields: Any) -> dict[str, Any]:

@@ -49,11 +49,15 @@ from engine.game import Game
 from runfiles.layout import RunFolder
 
 
+# A tournament's budgets where the game's settings name none (see `budgets`).
+GENERIC_BUDGETS = {"simulations": 100, "mcts_budgets": (200,), "opening_moves": 2}
+
+
 def budgets(game: Game) -> dict[str, Any]:
     """The game's tournament: simulations, classic MCTS budgets, random moves opening each game
     pair, and the fewest stones the perfect player plays from (its `tournament` settings in
-    engine/games/<name>.py)."""
-    return game.settings["tournament"]
+    engine/games/<name>.py, over GENERIC_BUDGETS)."""
+    return {**GENERIC_BUDGETS, **game.settings.get("tournament", {})}
 
 
 @dataclass

@@ -8,7 +8,7 @@ Python runs per node (see ``engine/playouts.py`` for the pattern).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -42,9 +42,9 @@ class Game:
 
     ``settings``: the game's experiment. The values of the learner's and the actor's settings
     (declared in learner/config.py and actor/config.py) that it trains with where no flag, TOML
-    file or resumed run sets them (a setting not named takes its declared default); whether the
-    launcher spreads more than two CPUs over training (`spread_cpus`); and the budgets of the
-    background evaluation (`evaluation`) and of tournaments (`tournament`).
+    file or resumed run sets them; whether the launcher spreads more than two CPUs over
+    training (`spread_cpus`); and the budgets of the background evaluation (`evaluation`) and
+    of tournaments (`tournament`). Whatever it leaves out takes the generic default.
     """
 
     name: str
@@ -65,7 +65,7 @@ class Game:
     to_play: Any
     encode: Any
     transform_state: Any
-    settings: dict[str, Any]
+    settings: dict[str, Any] = field(default_factory=dict)
 
     @property
     def num_symmetries(self) -> int:
