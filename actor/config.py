@@ -34,6 +34,8 @@ class ActorConfig(Settings):
     `resumed`: a restarted run keeps the self-play value its actor_config.json holds where no
     flag sets it (not the machine's: workers, threads, port)."""
 
+    flags_only = True
+
     game: str = setting("tictactoe", "game to self-play", metavar="GAME")
     data_dir: Path = setting(
         Path("data"), "folder of the run folders: the run is DIR/GAME/", metavar="DIR"
@@ -175,7 +177,7 @@ class ActorConfig(Settings):
     @classmethod
     def _power_of_two(cls, size: int | None) -> int | None:
         if size is not None and size & (size - 1):
-            raise ValueError(f"eval_cache must be 0 or a power of two, got {size}")
+            raise ValueError(f"must be 0 or a power of two, got {size}")
         return size
 
     def run_dir(self, game: str | None = None) -> Path:

@@ -253,7 +253,7 @@ class LearnerConfig(Settings):
     @classmethod
     def _known_game(cls, game: str) -> str:
         if game not in list_games():
-            raise ValueError(f"unknown game {game!r}; known games: {', '.join(list_games())}")
+            raise ValueError(f"must be one of {', '.join(list_games())}, got {game!r}")
         return game
 
     @model_validator(mode="after")

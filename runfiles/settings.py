@@ -63,6 +63,9 @@ class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, validate_assignment=True)
     # What the message about an unknown setting says when no declared name is close.
     unknown_hint: ClassVar[str] = ""
+    # Whether the settings are command-line flags only (no file sets them): messages then name
+    # the flag, as argparse does.
+    flags_only: ClassVar[bool] = False
 
     @classmethod
     def build(cls, values: Mapping[str, Any]) -> Self:
@@ -74,7 +77,9 @@ class Settings(BaseModel):
                 hint = f": did you mean {close[0]!r}?" if close else cls.unknown_hint
                 raise SettingsError(f"unknown setting {name!r}{hint}")
             if isinstance(value, bool) and _annotation(cls, name) is not bool:
-                raise SettingsError(f"{name} must be {kind_of(cls, name)}, got {value!r}")
+                raise SettingsError(
+                    f"{subject(cls, name)} must be {kind_of(cls, name)}, got {value!r}"
+                )
         try:
             return cls.model_validate(dict(values))
         except ValidationError as error:
@@ -95,21 +100,35 @@ class Settings(BaseModel):
 
 
 def describe(model: type[Settings], error: ErrorDetails) -> str:
-    """One validation error as one line that names the setting."""
+    """One validation error as one line that names the setting (`subject`)."""
     kind = error["type"]
     ctx = error.get("ctx") or {}
-    if kind == "value_error":  # a validator's own message
+    if not error["loc"]:  # a check of several settings: its own message
         return str(ctx.get("error", error["msg"]))
     name = str(error["loc"][0])
-    value = error["input"]
+    return f"{subject(model, name)} {_predicate(model, name, kind, ctx, error['input'])}"
+
+
+def subject(model: type[Settings], name: str) -> str:
+    """How messages name setting `name`: as written in a file (`lr`), or for settings that are
+    flags only, as argparse names a flag (`argument --move-timeout:`)."""
+    if not model.flags_only:
+        return name
+    flag = _extra(model.model_fields[name]).get("flag") or "--" + name.replace("_", "-")
+    return f"argument {flag}:"
+
+
+def _predicate(model: type[Settings], name: str, kind: str, ctx: dict, value: Any) -> str:
+    if kind == "value_error":  # a validator's own words, after the setting's name
+        return str(ctx.get("error", ""))
     for bound, words in _BOUNDS.items():
         if bound in ctx and kind.startswith(("greater", "less")):
-            return f"{name} must be {words} {shown(ctx[bound])}, got {value}"
+            return f"must be {words} {shown(ctx[bound])}, got {value}"
     if kind == "literal_error":
-        return f"{name} must be one of {', '.join(map(str, choices(model, name)))}"
+        return f"must be one of {', '.join(map(str, choices(model, name)))}"
     if kind == "finite_number":
-        return f"{name} must be a finite number, got {value}"
-    return f"{name} must be {kind_of(model, name)}, got {value!r}"
+        return f"must be a finite number, got {value}"
+    return f"must be {kind_of(model, name)}, got {value!r}"
 
 
 def choices(model: type[Settings], name: str) -> tuple[Any, ...]:

@@ -44,9 +44,9 @@ def test_a_bad_number_names_the_flag_and_the_value(capsys) -> None:
     from actor.config import parse_args
 
     refused = {
-        "abc": "simulations must be a whole number, got 'abc'",
-        "0": "simulations must be at least 1, got 0",
-        "1.5": "simulations must be a whole number, got '1.5'",
+        "abc": "argument --simulations: must be a whole number, got 'abc'",
+        "0": "argument --simulations: must be at least 1, got 0",
+        "1.5": "argument --simulations: must be a whole number, got '1.5'",
     }
     for value, message in refused.items():
         with pytest.raises(SystemExit):

@@ -73,10 +73,22 @@ def test_a_bad_value_says_the_same_from_a_flag_a_file_and_a_saved_run(tmp_path: 
         ({"blocks": True}, "blocks must be a whole number, got True"),
         ({"lr_schedule": "milestones", "lr_milestones": ()}, "needs lr_milestones"),
         ({"chanels": 8}, "unknown setting 'chanels': did you mean 'channels'?"),
-        ({"game": "chess"}, "unknown game 'chess'; known games: tictactoe, connect4, othello"),
+        ({"game": "chess"}, "game must be one of tictactoe, connect4, othello, got 'chess'"),
     ],
 )
 def test_each_kind_of_bad_value_is_one_line_naming_the_setting(values, message) -> None:
     with pytest.raises(ConfigError) as refused:
         LearnerConfig.build(values)
     assert message in str(refused.value) and "\n" not in str(refused.value)
+
+
+def test_the_actors_messages_name_its_flags() -> None:
+    """The actor's settings are flags only: its messages name them as argparse does."""
+    refused = {
+        "move_timeout_s": ("abc", "argument --move-timeout: must be a number, got 'abc'"),
+        "workers": (True, "argument --workers: must be a whole number, got True"),
+        "eval_cache": (3, "argument --eval-cache: must be 0 or a power of two, got 3"),
+    }
+    for name, (value, message) in refused.items():
+        with pytest.raises(ConfigError, match=f"^{message}$"):
+            ActorConfig.build({name: value})
