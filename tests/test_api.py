@@ -251,7 +251,8 @@ def test_time_limits_must_be_positive_at_start(flag: str, value: str, capsys) ->
 
     with pytest.raises(SystemExit):
         parse_args([flag, value])
-    assert "above 0" in capsys.readouterr().err
+    wanted = "a finite number" if value == "nan" else "above 0"
+    assert f"argument {flag}: must be {wanted}, got {value}\n" in capsys.readouterr().err
     assert parse_args([flag, "0.5"]).as_log_dict()[flag[2:].replace("-", "_") + "_s"] == "0.5"
 
 
