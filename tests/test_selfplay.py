@@ -302,8 +302,10 @@ def test_command_line_self_play_settings_reach_the_worker():
     assert selfplay_config(get_game("tictactoe"), parse_args([])).opening_moves == 0
     assert selfplay_config(connect4, parse_args(["--eval-cache", "0"])).eval_cache == 0
     assert selfplay_config(connect4, parse_args([])).eval_cache == 1 << 16
-    with pytest.raises(ValueError, match="power of two"):
-        selfplay_config(connect4, parse_args(["--eval-cache", "1000"]))
+    with pytest.raises(SystemExit):  # refused at the command line, naming the flag
+        parse_args(["--eval-cache", "1000"])
+    with pytest.raises(ValueError, match="power of two"):  # and by the worker's own config
+        default_config(connect4, eval_cache=1000)
 
 
 @pytest.mark.parametrize("name", list_games())
