@@ -48,7 +48,6 @@ from engine import get_game
 from engine.game import Game
 from runfiles.layout import RunFolder
 
-
 # A tournament's budgets where the game's settings name none (see `budgets`).
 GENERIC_BUDGETS = {"simulations": 100, "mcts_budgets": (200,), "opening_moves": 2}
 
