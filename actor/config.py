@@ -19,10 +19,10 @@ from pydantic import field_validator
 
 from runfiles import read_settings
 from runfiles.cli import default_note, help_formatter, shown
+from runfiles.layout import ACTOR_CONFIG_FILE
 from runfiles.settings import Settings, SettingsError, add_flags, setting
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-CONFIG_FILE = "actor_config.json"  # in the run folder: the settings of the last self-play start
 PLAY = "actor: self-play"
 API = "actor: API and page"
 # What a setting declared None takes where the game's experiment names no value.
@@ -303,7 +303,7 @@ def parse_args(
     }
     run = Path(given.get("data_dir", "data")) / given.get("game", "tictactoe")
     kept = {}
-    for name, text in saved_selfplay(run / CONFIG_FILE).items():
+    for name, text in saved_selfplay(run / ACTOR_CONFIG_FILE).items():
         try:
             kept[name] = getattr(ActorConfig.build({name: text}), name)
         except SettingsError:

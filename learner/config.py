@@ -4,7 +4,7 @@ Precedence, lowest first: the declared defaults, the game's experiment (`Game.se
 engine/games/<name>.py), the run's own hyperparameters when it is resumed (`RUN_SETTINGS` of
 its config.json), a TOML file (`--config FILE`, top-level keys or a `[learner]` table), then
 command-line flags. Every source is validated by the same model (runfiles.settings). The
-effective config is written to the run folder at start (`CONFIG_FILE`) so a run can be
+effective config is written to the run folder at start (`LEARNER_CONFIG_FILE`) so a run can be
 reproduced, and resumed as it was: a restart that leaves out a flag of the first start
 (`--hidden 64`, say) keeps the run's value, not the game's default, which for a network's shape
 would throw the trained run away.
@@ -28,9 +28,9 @@ from pydantic import BeforeValidator, field_validator, model_validator
 from engine import get_game, list_games
 from runfiles import read_settings, write_atomic
 from runfiles.cli import default_note, help_formatter, shown
+from runfiles.layout import LEARNER_CONFIG_FILE
 from runfiles.settings import Settings, SettingsError, add_flags, setting
 
-CONFIG_FILE = "config.json"  # in the run folder: the effective config of the last start
 # stats.thin keeps the first step, the newest, and one in between at the least: with a cap
 # under 3 it would never get under the cap.
 MIN_HISTORY_CAP = 3
@@ -350,7 +350,7 @@ def parse_args(argv: list[str] | None = None) -> LearnerConfig:
     run_file = (
         Path(merged.get("data_dir", LearnerConfig.model_fields["data_dir"].default))
         / game
-        / CONFIG_FILE
+        / LEARNER_CONFIG_FILE
     )
     kept = run_settings(run_file)
     try:

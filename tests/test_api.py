@@ -28,7 +28,7 @@ from reliability_helpers import START_LIMIT_S, wait_for
 from actor import evaluation, tournament
 from actor.api import MoveService, create_app
 from actor.arena import PerfectAgent, RandomAgent
-from actor.config import CONFIG_FILE, SELFPLAY_SETTINGS, ActorConfig
+from actor.config import SELFPLAY_SETTINGS, ActorConfig
 from actor.replay_db import ReplayWriter
 from actor.worker import effective_selfplay
 from engine import get_game, list_games
@@ -794,7 +794,7 @@ def test_stats_carry_the_runs_selfplay_settings_and_the_games_defaults(
     assert client.get("/api/games/tictactoe/stats").json() == stats  # no actor_config.json
     actor = ActorConfig(game="tictactoe", simulations=200, c_puct=2.5)
     logged = actor.as_log_dict(effective_selfplay(get_game("tictactoe"), actor))
-    (run / CONFIG_FILE).write_text(json.dumps(logged, indent=2))
+    (run / layout.ACTOR_CONFIG_FILE).write_text(json.dumps(logged, indent=2))
     answer = client.get("/api/games/tictactoe/stats").json()
     settings = answer.pop("selfplay_config")
     assert answer == stats
@@ -804,13 +804,15 @@ def test_stats_carry_the_runs_selfplay_settings_and_the_games_defaults(
     assert settings["dirichlet_alpha"] == {"value": 1.0, "default": 1.0}
     assert settings["eval_cache"] == {"value": 65536, "default": 65536}
     # a hand-edited file: an older one lacking a setting, a value that is no number
-    (run / CONFIG_FILE).write_text(json.dumps({"simulations": "nan", "c_puct": "lots"}))
+    (run / layout.ACTOR_CONFIG_FILE).write_text(
+        json.dumps({"simulations": "nan", "c_puct": "lots"})
+    )
     settings = client.get("/api/games/tictactoe/stats").json()["selfplay_config"]
     assert settings["simulations"] == {"value": "nan", "default": 100}
     assert settings["c_puct"]["value"] == "lots" and settings["opening_moves"]["value"] is None
     for broken in (b"\xff not utf-8", b"[1, 2]", b"[" * 100_000):
-        (run / CONFIG_FILE).write_bytes(broken)
+        (run / layout.ACTOR_CONFIG_FILE).write_bytes(broken)
         assert client.get("/api/games/tictactoe/stats").json() == stats
-    (run / CONFIG_FILE).unlink()
-    (run / CONFIG_FILE).mkdir()  # unreadable
+    (run / layout.ACTOR_CONFIG_FILE).unlink()
+    (run / layout.ACTOR_CONFIG_FILE).mkdir()  # unreadable
     assert client.get("/api/games/tictactoe/stats").json() == stats

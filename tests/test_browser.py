@@ -32,7 +32,6 @@ import pytest
 from actor_models import make_model
 from reliability_helpers import start_actor, wait_healthy
 
-from actor.config import CONFIG_FILE as ACTOR_CONFIG_FILE
 from actor.config import ActorConfig
 from actor.worker import effective_selfplay
 from engine import EngineContext, get_game
@@ -43,7 +42,7 @@ from engine.records import (
 )
 from learner.config import make_config as make_learner_config
 from learner.config import run_defaults, to_dict
-from runfiles.layout import RunFolder
+from runfiles.layout import ACTOR_CONFIG_FILE, RunFolder
 
 pytestmark = pytest.mark.browser
 
