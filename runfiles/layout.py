@@ -17,7 +17,7 @@ format: run folders written by earlier versions are resumed by them, so none may
       config.json                     the learner's effective settings of its last start
       actor_config.json               self-play's settings of its last start
       int8/                           int8 copies of models the self-play workers share
-      evaluation/                     solved evaluation positions, cached
+      evaluation/                     Pons' sets as solved by actor.evaluation --pons
       logs/                           learner.log and the launcher's <name>.console.log
       .learner.lock                   held by the one learner of the run
       .evaluations.json.lock          held while evaluations.json is merged and written
