@@ -33,8 +33,6 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine import records
-
 MODELS = "models"
 CHECKPOINTS = "checkpoints"
 LOGS = "logs"
@@ -79,6 +77,10 @@ def open_replay_db(path: Path, *, never_create: bool = False) -> sqlite3.Connect
     the shared busy timeout, the WAL cut back to `records.WAL_SIZE_LIMIT_BYTES` after each
     checkpoint, usable from any thread (callers serialise their own use). A missing file is
     made, or with `never_create` is sqlite3.OperationalError."""
+    # Imported here: the settings modules read this module's names before a process may load
+    # Numba (which `engine` imports), since its thread settings must come first.
+    from engine import records
+
     target, uri = str(path), False
     if never_create:
         target, uri = f"{Path(path).resolve().as_uri()}?mode=rw", True
