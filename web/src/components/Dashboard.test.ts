@@ -1,24 +1,11 @@
 import { fireEvent, render, screen, waitFor } from '@testing-library/svelte';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import Dashboard from './Dashboard.svelte';
-
-const json = (value: unknown) => new Response(JSON.stringify(value), { status: 200 });
+import { stubActor } from './fake-actor';
 
 /** A fake actor that self-plays tictactoe with one worker and answers `stats`. */
 function actor(stats: unknown) {
-  vi.stubGlobal(
-    'fetch',
-    vi.fn(async (url: string) => {
-      if (url.endsWith('/stats')) return json(stats);
-      if (url.endsWith('/checkpoints')) return json({ checkpoints: [] });
-      return json({
-        training_game: 'tictactoe',
-        workers: [{}],
-        selfplay_rates: { games_per_s: 2, positions_per_s: 64, nn_evals_per_s: 900 },
-        models: { tictactoe: { step: 500, source: 'run', last_refusal: null } },
-      });
-    }),
-  );
+  stubActor(stats);
 }
 
 /** Solver judgements of steps 200 to 500: perfect from 200, 4,518 of 4,520 at 500. */

@@ -3,8 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parseStats } from '../lib/api';
 import { buildCharts } from '../lib/charts';
 import Dashboard from './Dashboard.svelte';
-
-const json = (value: unknown) => new Response(JSON.stringify(value), { status: 200 });
+import { stubActor } from './fake-actor';
 
 /** A fake actor that self-plays tictactoe and answers `stats` with these evaluations. */
 function actor(evaluations: unknown[]) {
@@ -15,19 +14,7 @@ function actor(evaluations: unknown[]) {
     history: [{ step: 500, time: Date.now() / 1000, loss_total: 1 }],
     evaluations,
   };
-  vi.stubGlobal(
-    'fetch',
-    vi.fn(async (url: string) => {
-      if (url.endsWith('/stats')) return json(stats);
-      if (url.endsWith('/checkpoints')) return json({ checkpoints: [] });
-      return json({
-        training_game: 'tictactoe',
-        workers: [{}],
-        selfplay_rates: { games_per_s: 2, positions_per_s: 64, nn_evals_per_s: 900 },
-        models: { tictactoe: { step: 500, source: 'run', last_refusal: null } },
-      });
-    }),
-  );
+  stubActor(stats);
   return stats;
 }
 
